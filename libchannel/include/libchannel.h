@@ -1,0 +1,134 @@
+/*
+ * libchannel: one-way, single-writer, many-reader channels over shared memory in the
+ * SHMStream v2 wire format (Muen-compatible). See docs/channel-protocol.md.
+ *
+ * The same code builds freestanding (native Moat subjects, no libc) and hosted (Linux
+ * programs). Every struct here is caller-allocated; nothing allocates.
+ *
+ * A reader never stores to the channel memory: it works on a read-only mapping and
+ * survives whatever a hostile writer puts there.
+ */
+#ifndef LIBCHANNEL_H
+#define LIBCHANNEL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define CHANNEL_VERSION_MAJOR 1
+#define CHANNEL_VERSION_MINOR 0
+
+/* Wire format constants (SHMStream v2). */
+#define CHANNEL_TRANSPORT_MARKER 0x487312b6b79a9b6dULL
+#define CHANNEL_HEADER_SIZE      64u
+#define CHANNEL_NULL_EPOCH       0u
+
+/*
+ * The 64-byte header at the start of the channel memory, all fields little-endian u64.
+ * Documentation only: the library accesses these fields through atomic loads and
+ * stores, never through this struct.
+ */
+struct channel_header {
+    uint64_t transport; /* CHANNEL_TRANSPORT_MARKER */
+    uint64_t epoch;     /* nonzero while active; changes on every (re)initialisation */
+    uint64_t protocol;  /* nonzero id of the payload protocol */
+    uint64_t size;      /* element size in bytes */
+    uint64_t elements;  /* capacity in elements */
+    uint64_t reserved;  /* 0 */
+    uint64_t wsc;       /* write-start counter */
+    uint64_t wc;        /* write counter */
+};
+
+/* Results of a read. */
+enum channel_result {
+    CHANNEL_SUCCESS,       /* one element (or a batch) copied out */
+    CHANNEL_NO_DATA,       /* the reader has seen everything written */
+    CHANNEL_OVERRUN,       /* the writer lapped the reader; it resynchronised, see channel_lost() */
+    CHANNEL_EPOCH_CHANGED, /* the writer (re)initialised; the reader synchronised to it */
+    CHANNEL_INACTIVE,      /* epoch is 0: no writer is active */
+    CHANNEL_INCOMPATIBLE,  /* header does not match what the reader expects or its mapping */
+};
+
+/* Errors returned (negated) by the init functions. */
+#define CHANNEL_ERR_NULL         (-1) /* a required pointer is NULL */
+#define CHANNEL_ERR_ALIGN        (-2) /* mem is not 8-byte aligned */
+#define CHANNEL_ERR_TOO_SMALL    (-3) /* mem_size holds less than header + one element */
+#define CHANNEL_ERR_ELEMENT_SIZE (-4) /* element_size is 0 */
+#define CHANNEL_ERR_PROTOCOL     (-5) /* protocol is 0 */
+#define CHANNEL_ERR_EPOCH        (-6) /* writer epoch is 0 */
+
+/* Writer state. Private fields; use the functions below. */
+struct channel_writer {
+    unsigned char *mem;    /* start of the channel (header) */
+    uint64_t element_size; /* bytes per element */
+    uint64_t elements;     /* capacity: (mem_size - 64) / element_size */
+    uint64_t wc;           /* our copy of the write counter */
+    uint64_t epoch;        /* the epoch we published */
+};
+
+/* Reader state. Private fields; use the functions below. */
+struct channel_reader {
+    const unsigned char *mem; /* start of the channel (header), read-only */
+    uint64_t mem_size;        /* bytes of mem the reader may read */
+    uint64_t protocol;        /* expected protocol */
+    uint64_t element_size;    /* expected element size */
+    uint64_t epoch;           /* epoch synchronised to, CHANNEL_NULL_EPOCH if none */
+    uint64_t elements;        /* element count validated for that epoch */
+    uint64_t rc;              /* read counter: next element to read */
+    uint64_t lost;            /* elements lost to overruns, over the reader's life */
+};
+
+/*
+ * Initialise a channel in mem and make it active with the given nonzero epoch.
+ * elements = (mem_size - 64) / element_size. Returns 0 or a CHANNEL_ERR_* value.
+ */
+int channel_writer_init(struct channel_writer *w, void *mem, size_t mem_size, uint64_t protocol,
+                        size_t element_size, uint64_t epoch);
+/* Append one element of element_size bytes. Never blocks; may overwrite unread data. */
+void channel_write(struct channel_writer *w, const void *element);
+/* Append count elements; the write counter is published once for the whole batch. */
+void channel_write_batch(struct channel_writer *w, const void *elements, size_t count);
+/* Mark the channel inactive (epoch 0). Re-initialise with a new epoch to reactivate. */
+void channel_deactivate(struct channel_writer *w);
+
+/*
+ * Prepare a reader of the channel at mem (which may be a read-only mapping) that
+ * expects the given protocol and element size. Does not require the channel to be
+ * active yet. Returns 0 or a CHANNEL_ERR_* value.
+ */
+int channel_reader_init(struct channel_reader *r, const void *mem, size_t mem_size,
+                        uint64_t protocol, size_t element_size);
+/* Read the next element into element (element_size bytes). */
+enum channel_result channel_read(struct channel_reader *r, void *element);
+/*
+ * Read up to max elements into elements (max * element_size bytes); *count tells how
+ * many were copied. Returns CHANNEL_SUCCESS when *count > 0.
+ */
+enum channel_result channel_read_batch(struct channel_reader *r, void *elements, size_t max,
+                                       size_t *count);
+/* Skip everything written so far. */
+void channel_drain(struct channel_reader *r);
+/* True when a read would return data (or a state change worth reading). */
+bool channel_has_data(const struct channel_reader *r);
+/* Elements this reader lost to overruns. */
+uint64_t channel_lost(const struct channel_reader *r);
+
+#ifndef CHANNEL_FREESTANDING
+/*
+ * Map a channel file: writable for a writer (read-write, shared), otherwise PROT_READ.
+ * Returns 0 or a negative errno value.
+ */
+int channel_map_file(const char *path, bool writable, void **mem, size_t *mem_size);
+/* Unmap what channel_map_file mapped. Returns 0 or a negative errno value. */
+int channel_unmap(void *mem, size_t mem_size);
+#endif
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* LIBCHANNEL_H */
