@@ -10,7 +10,9 @@
 #define MOAT_KCALL_EVENT_SEND 1 /* rdi = sender-local event id */
 #define MOAT_KCALL_EVENT_WAIT 2 /* -> lowest pending event id; blocks for the frame if none */
 #define MOAT_KCALL_EVENT_POLL 3 /* -> lowest pending event id, or MOAT_ERR_NONE_PENDING */
-#define MOAT_KCALL_TIMER_SET  4 /* rdi = TSC deadline, rsi = own event id to raise */
+#define MOAT_KCALL_TIMER_SET  4 /* rdi = TSC deadline (0 cancels), rsi = own event id to raise */
+#define MOAT_KCALL_EXIT       5 /* rdi = status; crt0 calls it when main returns: the kernel
+                                   audits it and applies the subject's fault action */
 
 /* Results (returned in rax as a signed 64-bit value). */
 #define MOAT_OK               0

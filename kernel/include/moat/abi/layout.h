@@ -16,7 +16,12 @@
 #define MOAT_KERNEL_PHYS_BASE 0x00100000ULL
 #define MOAT_KERNEL_PHYS_END  0x01000000ULL
 
-/* Entry trampoline: text (RX) then data (RW, NX), both supervisor-only. */
+/*
+ * Entry trampoline: text (RX) then data (RW, NX), both supervisor-only, mapped with
+ * 4 KiB pages. The kernel ELF carries them as two PT_LOAD segments whose p_paddr is
+ * the physical address below (p_vaddr is the virtual one); an image packer copies every
+ * PT_LOAD by p_paddr and keeps the PT_NOTE (PVH entry) with its 4-byte p_align.
+ */
 #define MOAT_TRAMPOLINE_TEXT_PHYS 0x00200000ULL
 #define MOAT_TRAMPOLINE_TEXT_SIZE 0x00004000ULL
 #define MOAT_TRAMPOLINE_DATA_PHYS 0x00204000ULL

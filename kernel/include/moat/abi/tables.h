@@ -84,8 +84,11 @@ struct moat_subject {
     const uint8_t *io_bitmap; /* MOAT_IO_BITMAP_SIZE bytes, or 0 when no ports are granted */
 };
 
+/* A minor frame whose subject is MOAT_SUBJECT_IDLE halts the CPU for its length. */
+#define MOAT_SUBJECT_IDLE 0xffffu
+
 struct moat_frame {
-    subject_id_t subject;
+    subject_id_t subject; /* an index into moat_system.subjects, or MOAT_SUBJECT_IDLE */
     uint16_t reserved;
     uint32_t ticks; /* length in scheduling ticks */
 };
