@@ -1,0 +1,149 @@
+/*
+ * Events and kernel calls. An event id a subject sends indexes its policy routes:
+ * notify sets a pending bit of the target, which the target sees in its own frames;
+ * kernel actions (poweroff, restart, plan switch, ...) are what the policy granted.
+ * Kernel calls take integers only; every id is checked against the tables here.
+ */
+#include <moat/abi/audit.h>
+#include <moat/abi/kcall.h>
+
+#include "core.h"
+
+void event_raise(subject_id_t id, uint8_t event)
+{
+    if (id < moat_system.subject_count && event < MOAT_MAX_EVENTS) {
+        core_subjects[id].pending |= 1ull << event;
+    }
+}
+
+/* Lowest pending event id, cleared; or MOAT_ERR_NONE_PENDING. */
+int64_t event_take(subject_id_t id)
+{
+    uint64_t pending = core_subjects[id].pending;
+    for (uint8_t bit = 0; bit < MOAT_MAX_EVENTS; bit++) {
+        if ((pending & (1ull << bit)) != 0u) {
+            core_subjects[id].pending = pending & ~(1ull << bit);
+            return (int64_t)bit;
+        }
+    }
+    return MOAT_ERR_NONE_PENDING;
+}
+
+void event_fire_timers(tsc_t now)
+{
+    for (subject_id_t i = 0; i < moat_system.subject_count && i < MOAT_MAX_SUBJECTS; i++) {
+        struct core_subject *s = &core_subjects[i];
+        if (s->timer_deadline != 0u && s->timer_deadline <= now) {
+            s->timer_deadline = 0;
+            event_raise(i, s->timer_event);
+        }
+    }
+}
+
+int64_t event_send(subject_id_t from, uint64_t id)
+{
+    const struct moat_subject *subj = &moat_system.subjects[from];
+    if (id >= subj->send_count) {
+        return MOAT_ERR_BAD_ID;
+    }
+    const struct moat_event_route *r = &subj->sends[id];
+    switch (r->action) {
+    case MOAT_ACTION_NOTIFY:
+        if (r->target >= moat_system.subject_count) {
+            return MOAT_ERR_BAD_ID;
+        }
+        event_raise(r->target, r->target_event);
+        return MOAT_OK;
+    case MOAT_ACTION_POWEROFF:
+        print_str("poweroff: requested by ");
+        print_str(subj->name);
+        print_nl();
+        arch_poweroff(false);
+    case MOAT_ACTION_REBOOT:
+        print_str("reboot: requested by ");
+        print_str(subj->name);
+        print_nl();
+        arch_reboot();
+    case MOAT_ACTION_RESTART:
+    case MOAT_ACTION_STOP:
+        if (r->target >= moat_system.subject_count) {
+            return MOAT_ERR_BAD_ID;
+        }
+        if (r->action == MOAT_ACTION_RESTART) {
+            subject_restart(r->target);
+        } else {
+            subject_stop(r->target);
+        }
+        return MOAT_OK;
+    case MOAT_ACTION_SWITCH_PLAN:
+        if (r->plan >= moat_system.plan_count) {
+            return MOAT_ERR_BAD_ID;
+        }
+        core_cpus[arch_cpu_id()].next_plan = r->plan;
+        return MOAT_OK;
+    case MOAT_ACTION_UNMASK_IRQ:
+        arch_irq_unmask(r->irq);
+        return MOAT_OK;
+    default:
+        return MOAT_ERR_BAD_ID;
+    }
+}
+
+struct core_next core_on_kcall(tsc_t now, subject_id_t current, uint64_t number,
+                               uint64_t arg0, uint64_t arg1)
+{
+    CHECK(current < moat_system.subject_count);
+    struct core_subject *s = &core_subjects[current];
+    uint32_t restarts = s->restarts;
+    int64_t result = MOAT_OK;
+    bool deliver = true;
+
+    event_fire_timers(now);
+    switch (number) {
+    case MOAT_KCALL_YIELD:
+        core_cpus[arch_cpu_id()].yielded = true;
+        break;
+    case MOAT_KCALL_EVENT_SEND:
+        result = event_send(current, arg0);
+        break;
+    case MOAT_KCALL_EVENT_WAIT:
+        result = event_take(current);
+        if (result == MOAT_ERR_NONE_PENDING) {
+            s->state = SUBJECT_WAITING;
+            deliver = false;
+        }
+        break;
+    case MOAT_KCALL_EVENT_POLL:
+        result = event_take(current);
+        break;
+    case MOAT_KCALL_TIMER_SET:
+        if (arg1 >= MOAT_MAX_EVENTS) {
+            result = MOAT_ERR_BAD_ID;
+        } else {
+            s->timer_deadline = arg0;
+            s->timer_event = (uint8_t)arg1;
+        }
+        break;
+    case MOAT_KCALL_EXIT: {
+        struct arch_fault f = {0};
+        f.vector = (uint32_t)arg0;
+        uint8_t action = moat_system.subjects[current].on_fault;
+        audit_record(MOAT_AUDIT_EXIT, current, &f, action);
+        if (action == MOAT_FAULT_RESTART) {
+            subject_restart(current);
+        } else {
+            subject_stop(current);
+        }
+        deliver = false;
+        break;
+    }
+    default:
+        result = MOAT_ERR_NO_CALL;
+        break;
+    }
+    /* A subject that restarted itself starts fresh: no result to deliver. */
+    if (deliver && s->restarts == restarts && s->state == SUBJECT_RUNNABLE) {
+        arch_subject_set_result(current, result);
+    }
+    return core_on_timer(now);
+}

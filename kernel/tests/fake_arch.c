@@ -1,0 +1,121 @@
+/*
+ * The fake architecture behind kernel/core host tests: see fake_arch.h.
+ */
+#include "fake_arch.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+struct fake_arch fake;
+
+void fake_reset(void)
+{
+    memset(&fake, 0, sizeof(fake));
+    fake.ram_base = 0x100000u;
+    fake.ram_size = 0x4000000u;
+    fake.unmasked_irq = -1;
+}
+
+bool fake_console_has(const char *text)
+{
+    fake.console[sizeof(fake.console) - 1] = '\0';
+    return strstr(fake.console, text) != NULL;
+}
+
+void arch_console_putc(char c)
+{
+    if (fake.console_len + 1u < sizeof(fake.console)) {
+        fake.console[fake.console_len++] = c;
+        fake.console[fake.console_len] = '\0';
+    }
+}
+
+tsc_t arch_now(void)
+{
+    return fake.now;
+}
+
+uint64_t arch_tsc_khz(void)
+{
+    return 1000000u; /* 1 GHz: one TSC tick per ns */
+}
+
+bool arch_ram_covers(paddr_t base, uint64_t size)
+{
+    return base >= fake.ram_base && base + size <= fake.ram_base + fake.ram_size;
+}
+
+static uint8_t *fake_phys(paddr_t p, uint64_t size)
+{
+    if (p < FAKE_MEM_BASE || p + size > FAKE_MEM_BASE + FAKE_MEM_SIZE) {
+        abort();
+    }
+    return &fake.mem[p - FAKE_MEM_BASE];
+}
+
+void arch_phys_copy(paddr_t dst, paddr_t src, uint64_t size)
+{
+    memmove(fake_phys(dst, size), fake_phys(src, size), size);
+}
+
+void arch_phys_zero(paddr_t dst, uint64_t size)
+{
+    memset(fake_phys(dst, size), 0, size);
+}
+
+void arch_phys_write(paddr_t dst, const void *src, uint64_t size)
+{
+    memcpy(fake_phys(dst, size), src, size);
+}
+
+void arch_subject_init(subject_id_t id, const struct moat_subject *subject)
+{
+    (void)subject;
+    fake.init_count[id]++;
+    fake.result_set[id] = false;
+}
+
+void arch_subject_set_result(subject_id_t id, int64_t value)
+{
+    fake.result[id] = value;
+    fake.result_set[id] = true;
+}
+
+const char *arch_register_name(uint32_t index)
+{
+    return index == 0u ? "r0" : "";
+}
+
+const char *arch_vector_name(uint32_t vector)
+{
+    return vector == 6u ? "#UD" : "?";
+}
+
+uint32_t arch_cpu_id(void)
+{
+    return 0;
+}
+
+void arch_irq_unmask(uint8_t line)
+{
+    fake.unmasked_irq = line;
+}
+
+static _Noreturn void fake_power(int kind)
+{
+    fake.power = kind;
+    if (fake.power_jump == NULL) {
+        abort();
+    }
+    longjmp(*fake.power_jump, 1);
+}
+
+_Noreturn void arch_poweroff(bool failure)
+{
+    fake_power(failure ? 2 : 1);
+}
+
+_Noreturn void arch_reboot(void)
+{
+    fake_power(3);
+}

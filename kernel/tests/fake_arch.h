@@ -1,0 +1,36 @@
+/*
+ * A fake architecture for host unit tests of kernel/core: records what the core asks
+ * of the hardware (console text, physical writes, register state, power requests).
+ */
+#ifndef MOAT_TESTS_FAKE_ARCH_H
+#define MOAT_TESTS_FAKE_ARCH_H
+
+#include <setjmp.h>
+
+#include "../core/core.h"
+
+#define FAKE_MEM_BASE 0x1000000u
+#define FAKE_MEM_SIZE 0x10000u
+
+struct fake_arch {
+    tsc_t now;
+    char console[65536];
+    size_t console_len;
+    uint8_t mem[FAKE_MEM_SIZE];
+    paddr_t ram_base;
+    uint64_t ram_size;
+    uint32_t init_count[MOAT_MAX_SUBJECTS];
+    int64_t result[MOAT_MAX_SUBJECTS];
+    bool result_set[MOAT_MAX_SUBJECTS];
+    int unmasked_irq;
+    int power; /* 0 none, 1 poweroff ok, 2 poweroff failure, 3 reboot */
+    jmp_buf *power_jump;
+};
+
+extern struct fake_arch fake;
+
+void fake_reset(void);
+/* Does the console hold `text`? */
+bool fake_console_has(const char *text);
+
+#endif /* MOAT_TESTS_FAKE_ARCH_H */
