@@ -43,7 +43,10 @@ struct channel_header {
     uint64_t wc;        /* write counter */
 };
 
-/* Results of a read. */
+/*
+ * Results of a read. Only CHANNEL_SUCCESS delivers data: after any other result the
+ * contents of the caller's destination are unspecified (a torn copy may be left there).
+ */
 enum channel_result {
     CHANNEL_SUCCESS,       /* one element (or a batch) copied out */
     CHANNEL_NO_DATA,       /* the reader has seen everything written */
@@ -53,7 +56,11 @@ enum channel_result {
     CHANNEL_INCOMPATIBLE,  /* header does not match what the reader expects or its mapping */
 };
 
-/* Errors returned (negated) by the init functions. */
+/*
+ * Errors returned by the init functions (already negative). When several arguments are
+ * wrong, the first failing check in this order is reported: NULL, ALIGN, ELEMENT_SIZE,
+ * PROTOCOL, TOO_SMALL, EPOCH (writer only).
+ */
 #define CHANNEL_ERR_NULL         (-1) /* a required pointer is NULL */
 #define CHANNEL_ERR_ALIGN        (-2) /* mem is not 8-byte aligned */
 #define CHANNEL_ERR_TOO_SMALL    (-3) /* mem_size holds less than header + one element */
@@ -67,7 +74,8 @@ struct channel_writer {
     uint64_t element_size; /* bytes per element */
     uint64_t elements;     /* capacity: (mem_size - 64) / element_size */
     uint64_t wc;           /* our copy of the write counter */
-    uint64_t epoch;        /* the epoch we published */
+    uint64_t epoch;        /* the epoch we published, CHANNEL_NULL_EPOCH once deactivated */
+    uint64_t pos;          /* slot of element wc (wc % elements), kept to avoid a division */
 };
 
 /* Reader state. Private fields; use the functions below. */
@@ -77,44 +85,76 @@ struct channel_reader {
     uint64_t protocol;        /* expected protocol */
     uint64_t element_size;    /* expected element size */
     uint64_t epoch;           /* epoch synchronised to, CHANNEL_NULL_EPOCH if none */
-    uint64_t elements;        /* element count validated for that epoch */
+    uint64_t elements;        /* element count validated for that epoch, 0 if incompatible */
     uint64_t rc;              /* read counter: next element to read */
     uint64_t lost;            /* elements lost to overruns, over the reader's life */
+    uint64_t pos;             /* slot of element rc (rc % elements), kept to avoid a division */
+    bool overrun_last;        /* the previous read returned CHANNEL_OVERRUN */
 };
 
 /*
  * Initialise a channel in mem and make it active with the given nonzero epoch.
  * elements = (mem_size - 64) / element_size. Returns 0 or a CHANNEL_ERR_* value.
+ * Use a different epoch on every (re)initialisation of the same memory, so readers
+ * notice. element_size need not be a multiple of 8.
  */
 int channel_writer_init(struct channel_writer *w, void *mem, size_t mem_size, uint64_t protocol,
                         size_t element_size, uint64_t epoch);
-/* Append one element of element_size bytes. Never blocks; may overwrite unread data. */
+/*
+ * Append one element of element_size bytes. Never blocks; may overwrite unread data.
+ * A write through a deactivated or uninitialised writer is dropped.
+ */
 void channel_write(struct channel_writer *w, const void *element);
-/* Append count elements; the write counter is published once for the whole batch. */
+/*
+ * Append count elements (count * element_size bytes, consecutive); the write counter is
+ * published once for the whole batch. Readers see the same wire format as count single
+ * writes, except that none of the batch is readable before all of it is.
+ */
 void channel_write_batch(struct channel_writer *w, const void *elements, size_t count);
-/* Mark the channel inactive (epoch 0). Re-initialise with a new epoch to reactivate. */
+/*
+ * Mark the channel inactive (epoch 0); later writes are dropped. Re-initialise with a
+ * new epoch to reactivate.
+ */
 void channel_deactivate(struct channel_writer *w);
 
 /*
  * Prepare a reader of the channel at mem (which may be a read-only mapping) that
  * expects the given protocol and element size. Does not require the channel to be
- * active yet. Returns 0 or a CHANNEL_ERR_* value.
+ * active yet, and does not touch mem. Returns 0 or a CHANNEL_ERR_* value.
+ *
+ * The reader accepts an epoch whose header has the transport marker, the expected
+ * protocol and element size, and an element count from 1 up to what fits in mem_size
+ * (the mapping may be larger than the channel, e.g. a PCI BAR rounded up). Otherwise
+ * reads return CHANNEL_INCOMPATIBLE until the writer re-initialises.
  */
 int channel_reader_init(struct channel_reader *r, const void *mem, size_t mem_size,
                         uint64_t protocol, size_t element_size);
-/* Read the next element into element (element_size bytes). */
+/*
+ * Read the next element into element (element_size bytes). On a new epoch the reader
+ * synchronises and returns CHANNEL_EPOCH_CHANGED without data; it then starts at the
+ * oldest element still in the ring. On CHANNEL_OVERRUN it has skipped to the oldest
+ * element the writer had not begun to overwrite (half a ring further if the previous
+ * read was an overrun too, so a reader slower than its writer still makes progress) and
+ * added what it skipped to channel_lost(). A NULL argument gives CHANNEL_INCOMPATIBLE.
+ */
 enum channel_result channel_read(struct channel_reader *r, void *element);
 /*
  * Read up to max elements into elements (max * element_size bytes); *count tells how
- * many were copied. Returns CHANNEL_SUCCESS when *count > 0.
+ * many were copied. Returns CHANNEL_SUCCESS when *count > 0; any other result leaves
+ * *count 0 and means the same as for channel_read (an overrun anywhere in the batch
+ * discards the batch). The write counter and wsc are each loaded once per batch.
+ * max 0 copies nothing: it reports state changes as a read would, else CHANNEL_NO_DATA.
  */
 enum channel_result channel_read_batch(struct channel_reader *r, void *elements, size_t max,
                                        size_t *count);
-/* Skip everything written so far. */
+/*
+ * Skip everything written so far (not counted as lost). Synchronises first if the
+ * writer has a new epoch; that CHANNEL_EPOCH_CHANGED is not reported.
+ */
 void channel_drain(struct channel_reader *r);
 /* True when a read would return data (or a state change worth reading). */
 bool channel_has_data(const struct channel_reader *r);
-/* Elements this reader lost to overruns. */
+/* Elements this reader lost to overruns (saturates at UINT64_MAX, never wraps). */
 uint64_t channel_lost(const struct channel_reader *r);
 
 #ifndef CHANNEL_FREESTANDING

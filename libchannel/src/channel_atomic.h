@@ -1,0 +1,108 @@
+/*
+ * The only place libchannel touches C11 atomics. Every access to channel memory (header
+ * fields and payload) goes through these few functions, so that the memory-ordering
+ * argument of docs/channel-protocol.md can be checked against one short file, and so
+ * that static analysers (Frama-C, where __FRAMAC__ is defined) see simple volatile
+ * accesses instead of <stdatomic.h> machinery.
+ *
+ * Loads never store: they compile to plain moves on x86-64, so readers work on
+ * PROT_READ mappings. Pointers passed here must be aligned to the access width.
+ */
+#ifndef CHANNEL_ATOMIC_H
+#define CHANNEL_ATOMIC_H
+
+#include <stdint.h>
+
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
+#error "libchannel assumes a little-endian host (the SHMStream v2 wire format is little-endian)"
+#endif
+
+#ifdef __FRAMAC__
+
+static inline uint64_t channel_load_u64_relaxed(const void *p)
+{
+    return *(const volatile uint64_t *)p;
+}
+
+static inline uint64_t channel_load_u64_acquire(const void *p)
+{
+    return *(const volatile uint64_t *)p;
+}
+
+static inline uint8_t channel_load_u8_relaxed(const void *p)
+{
+    return *(const volatile uint8_t *)p;
+}
+
+static inline void channel_store_u64_relaxed(void *p, uint64_t value)
+{
+    *(volatile uint64_t *)p = value;
+}
+
+static inline void channel_store_u64_release(void *p, uint64_t value)
+{
+    *(volatile uint64_t *)p = value;
+}
+
+static inline void channel_store_u8_relaxed(void *p, uint8_t value)
+{
+    *(volatile uint8_t *)p = value;
+}
+
+static inline void channel_fence_acquire(void)
+{
+}
+
+static inline void channel_fence_release(void)
+{
+}
+
+#else
+
+#include <stdatomic.h>
+
+_Static_assert(ATOMIC_LLONG_LOCK_FREE == 2, "64-bit atomics must be lock-free (no RMW on loads)");
+
+static inline uint64_t channel_load_u64_relaxed(const void *p)
+{
+    return atomic_load_explicit((const _Atomic uint64_t *)p, memory_order_relaxed);
+}
+
+static inline uint64_t channel_load_u64_acquire(const void *p)
+{
+    return atomic_load_explicit((const _Atomic uint64_t *)p, memory_order_acquire);
+}
+
+static inline uint8_t channel_load_u8_relaxed(const void *p)
+{
+    return atomic_load_explicit((const _Atomic uint8_t *)p, memory_order_relaxed);
+}
+
+static inline void channel_store_u64_relaxed(void *p, uint64_t value)
+{
+    atomic_store_explicit((_Atomic uint64_t *)p, value, memory_order_relaxed);
+}
+
+static inline void channel_store_u64_release(void *p, uint64_t value)
+{
+    atomic_store_explicit((_Atomic uint64_t *)p, value, memory_order_release);
+}
+
+static inline void channel_store_u8_relaxed(void *p, uint8_t value)
+{
+    atomic_store_explicit((_Atomic uint8_t *)p, value, memory_order_relaxed);
+}
+
+static inline void channel_fence_acquire(void)
+{
+    atomic_thread_fence(memory_order_acquire);
+}
+
+static inline void channel_fence_release(void)
+{
+    atomic_thread_fence(memory_order_release);
+}
+
+#endif /* __FRAMAC__ */
+
+#endif /* CHANNEL_ATOMIC_H */

@@ -1,0 +1,135 @@
+/*
+ * The writer side of a SHMStream v2 channel: initialisation, single and batch writes,
+ * deactivation. The writer trusts only its own struct, never reads channel memory, and
+ * orders its stores so that readers can detect torn copies (docs/channel-protocol.md,
+ * "Memory ordering").
+ */
+#include "channel_internal.h"
+#include "libchannel.h"
+
+int channel_writer_init(struct channel_writer *w, void *mem, size_t mem_size, uint64_t protocol,
+                        size_t element_size, uint64_t epoch)
+{
+    unsigned char *base = mem;
+    uint64_t elements;
+    int err;
+
+    if (w == NULL) {
+        return CHANNEL_ERR_NULL;
+    }
+    err = channel_check_layout(mem, mem_size, protocol, element_size);
+    if (err != 0) {
+        return err;
+    }
+    if (epoch == CHANNEL_NULL_EPOCH) {
+        return CHANNEL_ERR_EPOCH;
+    }
+    elements = (mem_size - CHANNEL_HEADER_SIZE) / element_size;
+
+    w->mem = base;
+    w->element_size = element_size;
+    w->elements = elements;
+    w->wc = 0u;
+    w->pos = 0u;
+    w->epoch = CHANNEL_NULL_EPOCH;
+
+    /* Readers must see the channel inactive before any field or slot changes. */
+    channel_store_u64_relaxed(base + CHANNEL_OFF_EPOCH, CHANNEL_NULL_EPOCH);
+    channel_fence_release();
+    channel_store_u64_relaxed(base + CHANNEL_OFF_TRANSPORT, CHANNEL_TRANSPORT_MARKER);
+    channel_store_u64_relaxed(base + CHANNEL_OFF_PROTOCOL, protocol);
+    channel_store_u64_relaxed(base + CHANNEL_OFF_SIZE, element_size);
+    channel_store_u64_relaxed(base + CHANNEL_OFF_ELEMENTS, elements);
+    channel_store_u64_relaxed(base + CHANNEL_OFF_RESERVED, 0u);
+    channel_store_u64_relaxed(base + CHANNEL_OFF_WSC, 0u);
+    channel_store_u64_relaxed(base + CHANNEL_OFF_WC, 0u);
+    channel_zero_channel(base, CHANNEL_HEADER_SIZE, elements * element_size);
+    /* Publishing the epoch publishes everything above (readers load it with acquire). */
+    channel_store_u64_release(base + CHANNEL_OFF_EPOCH, epoch);
+    w->epoch = epoch;
+    return 0;
+}
+
+/* False for a writer that was never initialised or was deactivated: writes are dropped. */
+static bool writer_is_active(const struct channel_writer *w)
+{
+    return w != NULL && w->mem != NULL && w->epoch != CHANNEL_NULL_EPOCH && w->elements != 0u &&
+           w->element_size != 0u;
+}
+
+/* Slot of the next element: the cached position, recomputed if it is out of range. */
+static uint64_t writer_pos(const struct channel_writer *w)
+{
+    if (w->pos < w->elements) {
+        return w->pos;
+    }
+    return w->wc % w->elements;
+}
+
+void channel_write(struct channel_writer *w, const void *element)
+{
+    uint64_t wc;
+    uint64_t pos;
+
+    if (!writer_is_active(w) || element == NULL) {
+        return;
+    }
+    wc = w->wc;
+    pos = writer_pos(w);
+
+    /* Announce the overwrite before touching the slot; readers check wsc after copying. */
+    channel_store_u64_relaxed(w->mem + CHANNEL_OFF_WSC, wc + 1u);
+    channel_fence_release();
+    channel_copy_to_channel(w->mem, channel_slot_offset(pos, w->element_size), element,
+                            w->element_size);
+    channel_store_u64_release(w->mem + CHANNEL_OFF_WC, wc + 1u);
+
+    w->wc = wc + 1u;
+    w->pos = channel_next_pos(pos, wc + 1u, w->elements);
+}
+
+void channel_write_batch(struct channel_writer *w, const void *elements, size_t count)
+{
+    const unsigned char *src = elements;
+    uint64_t wc;
+    uint64_t end;
+    uint64_t skip = 0u;
+    uint64_t index;
+    uint64_t pos;
+    uint64_t i;
+
+    if (!writer_is_active(w) || elements == NULL || count == 0u) {
+        return;
+    }
+    wc = w->wc;
+    end = wc + count;
+    /* Of a batch longer than the ring only the last `elements` survive: skip the rest. */
+    if (count > w->elements) {
+        skip = count - w->elements;
+    }
+    index = wc + skip;
+    pos = (skip == 0u) ? writer_pos(w) : index % w->elements;
+
+    /* One wsc store covers the whole batch: every slot it will touch is announced. */
+    channel_store_u64_relaxed(w->mem + CHANNEL_OFF_WSC, end);
+    channel_fence_release();
+    for (i = skip; i < count; i++) {
+        channel_copy_to_channel(w->mem, channel_slot_offset(pos, w->element_size),
+                                src + i * w->element_size, w->element_size);
+        index++;
+        pos = channel_next_pos(pos, index, w->elements);
+    }
+    channel_store_u64_release(w->mem + CHANNEL_OFF_WC, end);
+
+    w->wc = end;
+    w->pos = pos;
+}
+
+void channel_deactivate(struct channel_writer *w)
+{
+    if (w == NULL || w->mem == NULL) {
+        return;
+    }
+    channel_store_u64_release(w->mem + CHANNEL_OFF_EPOCH, CHANNEL_NULL_EPOCH);
+    w->epoch = CHANNEL_NULL_EPOCH;
+}
