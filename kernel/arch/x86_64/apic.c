@@ -1,0 +1,162 @@
+/*
+ * Interrupt hardware: the legacy PICs (remapped and masked), the local APIC and its
+ * timer (TSC-deadline mode when the CPU has it, else one-shot calibrated at boot against
+ * PIT channel 2, together with the TSC frequency), and the I/O APIC for policy IRQs.
+ */
+#include "x86.h"
+
+#define LAPIC_ID       0x020u
+#define LAPIC_EOI      0x0b0u
+#define LAPIC_SVR      0x0f0u
+#define LAPIC_LVT_TMR  0x320u
+#define LAPIC_LVT_LINT0 0x350u
+#define LAPIC_LVT_LINT1 0x360u
+#define LAPIC_TMR_INIT 0x380u
+#define LAPIC_TMR_CUR  0x390u
+#define LAPIC_TMR_DIV  0x3e0u
+#define LVT_MASKED     (1u << 16)
+#define LVT_TSC_DEADLINE (2u << 17)
+
+#define IOAPIC_BASE 0xfec00000u
+
+#define PIT_HZ 1193182u
+#define PIT_CALIBRATION_COUNT 11932u /* about 10 ms */
+
+static volatile uint32_t *lapic;
+static uint64_t tsc_khz;
+static uint64_t lapic_khz;
+
+static uint32_t lapic_read(uint32_t reg)
+{
+    return lapic[reg / 4u];
+}
+
+static void lapic_write(uint32_t reg, uint32_t v)
+{
+    lapic[reg / 4u] = v;
+}
+
+static void pic_disable(void)
+{
+    /* Remap to 0x20..0x2f so a spurious legacy IRQ is never taken for an exception. */
+    outb(0x20, 0x11);
+    outb(0xa0, 0x11);
+    outb(0x21, 0x20);
+    outb(0xa1, 0x28);
+    outb(0x21, 0x04);
+    outb(0xa1, 0x02);
+    outb(0x21, 0x01);
+    outb(0xa1, 0x01);
+    outb(0x21, 0xff);
+    outb(0xa1, 0xff);
+}
+
+static void calibrate(void)
+{
+    outb(0x61, (uint8_t)((inb(0x61) & ~0x02u) | 0x01u)); /* gate on, speaker off */
+    outb(0x43, 0xb0);                                     /* channel 2, mode 0 */
+    lapic_write(LAPIC_TMR_DIV, 0xb);                      /* divide by 1 */
+    lapic_write(LAPIC_LVT_TMR, LVT_MASKED | VEC_TIMER);
+    outb(0x42, (uint8_t)(PIT_CALIBRATION_COUNT & 0xffu));
+    outb(0x42, (uint8_t)(PIT_CALIBRATION_COUNT >> 8));
+    lapic_write(LAPIC_TMR_INIT, 0xffffffffu);
+    uint64_t t0 = rdtsc();
+    bool done = false;
+    for (uint32_t i = 0; i < 100000000u && !done; i++) {
+        done = (inb(0x61) & 0x20u) != 0u;
+    }
+    uint64_t t1 = rdtsc();
+    uint32_t lapic_ticks = 0xffffffffu - lapic_read(LAPIC_TMR_CUR);
+    lapic_write(LAPIC_TMR_INIT, 0);
+    if (!done) {
+        core_panic("PIT calibration timed out", 0);
+    }
+    tsc_khz = (t1 - t0) * PIT_HZ / (PIT_CALIBRATION_COUNT * 1000ull);
+    lapic_khz = (uint64_t)lapic_ticks * PIT_HZ / (PIT_CALIBRATION_COUNT * 1000ull);
+    if (tsc_khz == 0u || lapic_khz == 0u) {
+        core_panic("timer calibration failed", tsc_khz);
+    }
+}
+
+void apic_init(void)
+{
+    pic_disable();
+    lapic = (volatile uint32_t *)(uintptr_t)(rdmsr(MSR_APIC_BASE) & ~0xfffull);
+    lapic_write(LAPIC_SVR, 0x100u | VEC_SPURIOUS);
+    lapic_write(LAPIC_LVT_LINT0, LVT_MASKED);
+    lapic_write(LAPIC_LVT_LINT1, LVT_MASKED);
+    calibrate();
+    if (cpu_features.tsc_deadline) {
+        lapic_write(LAPIC_LVT_TMR, LVT_TSC_DEADLINE | VEC_TIMER);
+    } else {
+        lapic_write(LAPIC_LVT_TMR, VEC_TIMER); /* one-shot */
+    }
+    print_str("timer: TSC ");
+    print_dec(tsc_khz);
+    print_str(" kHz, LAPIC ");
+    print_dec(lapic_khz);
+    print_str(cpu_features.tsc_deadline ? " kHz, TSC-deadline" : " kHz, one-shot");
+    print_nl();
+}
+
+void apic_eoi(void)
+{
+    lapic_write(LAPIC_EOI, 0);
+}
+
+void apic_timer_arm(tsc_t deadline)
+{
+    if (cpu_features.tsc_deadline) {
+        wrmsr(MSR_TSC_DEADLINE, deadline);
+        return;
+    }
+    tsc_t now = rdtsc();
+    uint64_t count = 1;
+    if (deadline > now) {
+        count = (deadline - now) * lapic_khz / tsc_khz + 1u;
+    }
+    lapic_write(LAPIC_TMR_INIT, count > 0xffffffffu ? 0xffffffffu : (uint32_t)count);
+}
+
+uint64_t apic_tsc_khz(void)
+{
+    return tsc_khz;
+}
+
+uint64_t arch_tsc_khz(void)
+{
+    return tsc_khz;
+}
+
+static void ioapic_write(uint32_t reg, uint32_t v)
+{
+    volatile uint32_t *io = (volatile uint32_t *)(uintptr_t)IOAPIC_BASE;
+    io[0] = reg;
+    io[4] = v;
+}
+
+void ioapic_init(void)
+{
+    /* Route each policy IRQ line to its vector on CPU 0, masked until unmasked by the
+     * owner's granted event. ISA lines are edge-triggered, active high. */
+    for (uint32_t i = 0; i < moat_system.irq_count && i < MOAT_MAX_IRQS; i++) {
+        uint32_t line = moat_system.irqs[i].line;
+        ioapic_write(0x10u + 2u * line, LVT_MASKED | (VEC_IRQ_BASE + line));
+        ioapic_write(0x11u + 2u * line, 0);
+    }
+}
+
+void arch_irq_unmask(uint8_t line)
+{
+    if (line < MOAT_MAX_IRQS) {
+        ioapic_write(0x10u + 2u * line, VEC_IRQ_BASE + line);
+    }
+}
+
+
+void ioapic_mask(uint8_t line)
+{
+    if (line < MOAT_MAX_IRQS) {
+        ioapic_write(0x10u + 2u * line, LVT_MASKED | (VEC_IRQ_BASE + line));
+    }
+}

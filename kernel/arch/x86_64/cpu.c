@@ -1,0 +1,163 @@
+/*
+ * Per-CPU setup: feature detection, the GDT, TSS and IDT in the trampoline data,
+ * control-register protections (NX, WP, SMEP, SMAP, UMIP), SYSCALL MSRs and XSAVE.
+ */
+#include "x86.h"
+
+struct cpu_features cpu_features;
+
+void cpu_detect(void)
+{
+    uint32_t r[4];
+    cpuid(0, 0, r);
+    uint32_t max_leaf = r[0];
+    cpuid(1, 0, r);
+    cpu_features.xsave = (r[2] & (1u << 26)) != 0u;
+    cpu_features.tsc_deadline = (r[2] & (1u << 24)) != 0u;
+    cpu_features.pcid = (r[2] & (1u << 17)) != 0u;
+    if (max_leaf >= 7u) {
+        cpuid(7, 0, r);
+        cpu_features.smep = (r[1] & (1u << 7)) != 0u;
+        cpu_features.smap = (r[1] & (1u << 20)) != 0u;
+        cpu_features.umip = (r[2] & (1u << 2)) != 0u;
+    }
+    cpuid(0x80000001u, 0, r);
+    cpu_features.nx = (r[3] & (1u << 20)) != 0u;
+}
+
+static uint64_t gdt_segment(uint32_t access, uint32_t flags)
+{
+    return 0xffffull | ((uint64_t)access << 40) | ((uint64_t)flags << 52) | (0xfull << 48);
+}
+
+static void gdt_init(uint32_t cpu)
+{
+    uint64_t *gdt = TRAMP->gdt;
+    gdt[0] = 0;
+    gdt[1] = gdt_segment(0x9a, 0xa); /* kernel code, 64-bit */
+    gdt[2] = gdt_segment(0x92, 0xc); /* kernel data */
+    gdt[3] = gdt_segment(0xf2, 0xc); /* user data, DPL 3 */
+    gdt[4] = gdt_segment(0xfa, 0xa); /* user code, 64-bit, DPL 3 */
+
+    struct tss *tss = &TRAMP->tss[cpu];
+    struct tramp_cpu *tc = &TRAMP->cpus[cpu];
+    uint64_t base = (uint64_t)(uintptr_t)tss;
+    uint64_t limit = sizeof(struct tss) - 1u;
+    tss->rsp[0] = (uint64_t)(uintptr_t)tc + TRAMP_CPU_SIZE;
+    tss->ist[0] = (uint64_t)(uintptr_t)tc + TC_DF_STACK_TOP;
+    tss->iomap_base = (uint16_t)__builtin_offsetof(struct tss, iomap);
+    for (uint32_t i = 0; i <= MOAT_IO_BITMAP_SIZE; i++) {
+        tss->iomap[i] = 0xff; /* every port denied until a subject's bitmap is loaded */
+    }
+    uint32_t slot = 5u + 2u * cpu;
+    gdt[slot] = (limit & 0xffffu) | ((base & 0xffffffu) << 16) | (0x89ull << 40) |
+                (((limit >> 16) & 0xfu) << 48) | (((base >> 24) & 0xffu) << 56);
+    gdt[slot + 1u] = base >> 32;
+
+    struct __attribute__((packed)) {
+        uint16_t limit;
+        uint64_t base;
+    } gdtr = {sizeof(TRAMP->gdt) - 1u, (uint64_t)(uintptr_t)gdt};
+    __asm__ volatile("lgdt %0\n\t"
+                     "pushq %1\n\t"
+                     "leaq 1f(%%rip), %%rax\n\t"
+                     "pushq %%rax\n\t"
+                     "lretq\n"
+                     "1:\n\t"
+                     "mov %2, %%ds\n\t"
+                     "mov %2, %%es\n\t"
+                     "mov %2, %%ss\n\t"
+                     "ltr %w3"
+                     :
+                     : "m"(gdtr), "i"(SEL_KERNEL_CS), "r"(SEL_KERNEL_DS),
+                       "r"(SEL_TSS + 16u * cpu)
+                     : "rax", "memory");
+}
+
+static void idt_init(void)
+{
+    uint64_t stubs = tramp_addresses[0];
+    for (uint32_t v = 0; v < 256u; v++) {
+        uint64_t addr = stubs + 16u * v;
+        struct idt_gate *g = &TRAMP->idt[v];
+        g->offset_low = (uint16_t)addr;
+        g->selector = SEL_KERNEL_CS;
+        g->ist = v == 8u ? 1u : 0u; /* #DF on its own stack */
+        /* int3 and into from a subject raise #BP/#OF; any other int n is a #GP. */
+        g->type = (v == 3u || v == 4u) ? 0xee : 0x8e;
+        g->offset_mid = (uint16_t)(addr >> 16);
+        g->offset_high = (uint32_t)(addr >> 32);
+        g->reserved = 0;
+    }
+    struct __attribute__((packed)) {
+        uint16_t limit;
+        uint64_t base;
+    } idtr = {sizeof(TRAMP->idt) - 1u, (uint64_t)(uintptr_t)TRAMP->idt};
+    __asm__ volatile("lidt %0" : : "m"(idtr));
+}
+
+static void xsave_init(void)
+{
+    if (!cpu_features.xsave) {
+        cpu_features.xsave_size = 512; /* FXSAVE */
+        return;
+    }
+    write_cr4(read_cr4() | CR4_OSXSAVE);
+    uint32_t r[4];
+    cpuid(0xd, 0, r);
+    uint64_t xcr0 = r[0] & 0x7u; /* x87, SSE, AVX */
+    __asm__ volatile("xsetbv" : : "c"(0), "a"((uint32_t)xcr0), "d"(0u));
+    cpu_features.xcr0 = xcr0;
+    cpuid(0xd, 0, r);
+    cpu_features.xsave_size = r[1];
+}
+
+void cpu_xsave(uint8_t *area)
+{
+    if (cpu_features.xsave) {
+        __asm__ volatile("xsave64 (%0)" : : "r"(area), "a"(0xffffffffu), "d"(0xffffffffu) : "memory");
+    } else {
+        __asm__ volatile("fxsave64 (%0)" : : "r"(area) : "memory");
+    }
+}
+
+void cpu_xrstor(const uint8_t *area)
+{
+    if (cpu_features.xsave) {
+        __asm__ volatile("xrstor64 (%0)" : : "r"(area), "a"(0xffffffffu), "d"(0xffffffffu) : "memory");
+    } else {
+        __asm__ volatile("fxrstor64 (%0)" : : "r"(area) : "memory");
+    }
+}
+
+void cpu_init(uint64_t kernel_cr3, uint64_t kernel_rsp)
+{
+    uint32_t cpu = 0;
+    uint8_t *data = (uint8_t *)TRAMP;
+    for (uint64_t i = 0; i < sizeof(struct tramp_data); i++) {
+        data[i] = 0;
+    }
+    struct tramp_cpu *tc = &TRAMP->cpus[cpu];
+    tc->stack_top = (uint64_t)(uintptr_t)tc + TRAMP_CPU_SIZE;
+    tc->kernel_cr3 = kernel_cr3;
+    tc->kernel_rsp = kernel_rsp;
+    gdt_init(cpu);
+    idt_init();
+
+    uint64_t cr0 = read_cr0();
+    cr0 = (cr0 | CR0_MP | CR0_NE | CR0_WP | CR0_AM) & ~(uint64_t)(CR0_EM | CR0_TS);
+    write_cr0(cr0);
+    uint64_t cr4 = read_cr4() | CR4_OSFXSR | CR4_OSXMMEXCPT;
+    cr4 |= cpu_features.umip ? CR4_UMIP : 0u;
+    cr4 |= cpu_features.smep ? CR4_SMEP : 0u;
+    cr4 |= cpu_features.smap ? CR4_SMAP : 0u;
+    write_cr4(cr4);
+    xsave_init();
+
+    wrmsr(MSR_EFER, rdmsr(MSR_EFER) | EFER_SCE);
+    wrmsr(MSR_STAR, ((uint64_t)SEL_KERNEL_DS << 48) | ((uint64_t)SEL_KERNEL_CS << 32));
+    wrmsr(MSR_LSTAR, tramp_addresses[1]);
+    wrmsr(MSR_FMASK, 0x47700u); /* TF, IF, DF, IOPL, NT, AC */
+    wrmsr(MSR_GS_BASE, 0);
+    wrmsr(MSR_KERNEL_GS_BASE, (uint64_t)(uintptr_t)tc);
+}

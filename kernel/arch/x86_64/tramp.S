@@ -1,0 +1,120 @@
+/*
+ * The entry trampoline: the only kernel code mapped while a subject runs. Interrupt and
+ * exception stubs and the syscall entry build a struct trap_frame on the per-CPU entry
+ * stack, switch to the kernel's page tables and stack, and call arch_trap_entry.
+ * tramp_exit does the reverse for the subject the kernel chose. See tramp.h.
+ */
+#include "tramp.h"
+
+    .section .tramp.text, "ax"
+    .code64
+
+    .globl tramp_vectors
+    .balign 16
+tramp_vectors:
+    vector = 0
+    .rept 256
+    .balign 16
+    /* The CPU pushes an error code for 8, 10-14, 17, 21, 29, 30; push 0 for the others. */
+    .if (vector - 8) * (vector - 10) * (vector - 11) * (vector - 12) * (vector - 13) * (vector - 14) * (vector - 17) * (vector - 21) * (vector - 29) * (vector - 30)
+    pushq $0
+    .endif
+    pushq $vector
+    jmp tramp_common
+    vector = vector + 1
+    .endr
+
+tramp_common:
+    push %rax
+    push %rbx
+    push %rcx
+    push %rdx
+    push %rsi
+    push %rdi
+    push %rbp
+    push %r8
+    push %r9
+    push %r10
+    push %r11
+    push %r12
+    push %r13
+    push %r14
+    push %r15
+    mov %rsp, %rdi
+    testb $3, FRAME_CS(%rsp)
+    jz 1f
+    /* From a subject: kernel page tables, kernel stack, then C. */
+    mov %rsp, %rax
+    and $~(TRAMP_CPU_SIZE - 1), %rax
+    mov TC_KERNEL_CR3(%rax), %rcx
+    mov %rcx, %cr3
+    mov TC_KERNEL_RSP(%rax), %rsp
+    movabs $arch_trap_entry, %rax
+    call *%rax
+    ud2
+1:  /* From the kernel (the idle loop): already on kernel page tables and stack. */
+    movabs $arch_kernel_trap, %rax
+    call *%rax
+    jmp tramp_pop
+
+    .globl tramp_syscall
+tramp_syscall:
+    /* Interrupts are off (FMASK). Find this CPU's entry stack through KERNEL_GS_BASE. */
+    swapgs
+    mov %rsp, %gs:TC_USER_RSP
+    mov %gs:TC_STACK_TOP, %rsp
+    pushq $SEL_USER_DS
+    pushq %gs:TC_USER_RSP
+    swapgs
+    push %r11 /* rflags */
+    pushq $SEL_USER_CS
+    push %rcx /* rip */
+    pushq $0
+    pushq $VEC_SYSCALL
+    jmp tramp_common
+
+    /* rdi = the frame to resume, on this CPU's entry stack; interrupts off. */
+    .globl tramp_exit
+tramp_exit:
+    mov %rdi, %rsp
+    mov %rsp, %rax
+    and $~(TRAMP_CPU_SIZE - 1), %rax
+    mov TC_SUBJECT_CR3(%rax), %rax
+    mov %rax, %cr3
+    mov $SEL_USER_DS, %eax
+    mov %eax, %ds
+    mov %eax, %es
+    mov %eax, %fs
+    mov %eax, %gs
+tramp_pop:
+    pop %r15
+    pop %r14
+    pop %r13
+    pop %r12
+    pop %r11
+    pop %r10
+    pop %r9
+    pop %r8
+    pop %rbp
+    pop %rdi
+    pop %rsi
+    pop %rdx
+    pop %rcx
+    pop %rbx
+    pop %rax
+    add $16, %rsp
+    iretq
+
+    /* Low kernel text: reach the trampoline's high addresses from -mcmodel=small C. */
+    .section .text
+    .globl arch_enter_subject
+arch_enter_subject:
+    movabs $tramp_exit, %rax
+    jmp *%rax
+
+    .section .rodata
+    .balign 8
+    .globl tramp_addresses
+tramp_addresses:
+    .quad tramp_vectors
+    .quad tramp_syscall

@@ -1,0 +1,118 @@
+#!/usr/bin/env python3
+"""Boot a Moat system in QEMU, capture the serial console and check it.
+
+Usage: harness.py --qemu QEMU (--kernel ELF | --cdrom ISO) --expect FILE [--timeout S]
+
+The expect file, one rule per line ('#' starts a comment line):
+  TEXT             a line containing TEXT must appear, after the previous such line
+  !TEXT            no line may contain TEXT
+  @exit N          QEMU's exit status must be N (isa-debug-exit: 1 = poweroff,
+                   3 = the kernel refused to run or panicked); default 1
+  @allow-audit S   audit records of subject S are expected; any other subject's
+                   audit record fails the test
+  @bound PREFIX M  the last line starting with PREFIX carries an integer <= M
+  @qemu ARGS...    extra QEMU arguments (e.g. -m 32)
+Lines with PANIC or "kernel exception" always fail the test.
+"""
+import argparse
+import re
+import shlex
+import subprocess
+import sys
+
+
+def parse_expect(path):
+    rules = {"appear": [], "forbid": ["PANIC", "kernel exception"], "exit": 1,
+             "audits": set(), "bounds": [], "qemu": []}
+    with open(path) as f:
+        for raw in f:
+            line = raw.rstrip("\n")
+            if not line.strip() or line.lstrip().startswith("#"):
+                continue
+            if line.startswith("!"):
+                rules["forbid"].append(line[1:])
+            elif line.startswith("@exit "):
+                rules["exit"] = int(line.split()[1])
+            elif line.startswith("@allow-audit "):
+                rules["audits"].add(line.split()[1])
+            elif line.startswith("@bound "):
+                _, rest = line.split(" ", 1)
+                prefix, limit = rest.rsplit(" ", 1)
+                rules["bounds"].append((prefix, int(limit)))
+            elif line.startswith("@qemu "):
+                rules["qemu"] += shlex.split(line[len("@qemu "):])
+            else:
+                rules["appear"].append(line)
+    return rules
+
+
+def check(log, status, rules):
+    errors = []
+    lines = [l.rstrip("\r") for l in log.splitlines()]
+    pos = 0
+    for want in rules["appear"]:
+        found = False
+        while pos < len(lines):
+            pos += 1
+            if want in lines[pos - 1]:
+                found = True
+                break
+        if not found:
+            errors.append(f"expected line not found (in order): {want!r}")
+            break
+    for line in lines:
+        for bad in rules["forbid"]:
+            if bad in line:
+                errors.append(f"forbidden line: {line!r}")
+        m = re.match(r"audit \d+ subject (\S+)$", line)
+        if m and m.group(1) not in rules["audits"]:
+            errors.append(f"unexpected audit record for subject {m.group(1)}")
+    for prefix, limit in rules["bounds"]:
+        values = [l for l in lines if l.startswith(prefix)]
+        if not values:
+            errors.append(f"no line starting with {prefix!r}")
+            continue
+        m = re.search(r"-?\d+", values[-1][len(prefix):])
+        if not m or int(m.group(0)) > limit:
+            errors.append(f"{values[-1]!r} exceeds {limit}")
+    if status != rules["exit"]:
+        errors.append(f"QEMU exit status {status}, expected {rules['exit']}")
+    return errors
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--qemu", required=True)
+    ap.add_argument("--kernel")
+    ap.add_argument("--cdrom")
+    ap.add_argument("--expect", required=True)
+    ap.add_argument("--timeout", type=float, default=60)
+    args = ap.parse_args()
+    rules = parse_expect(args.expect)
+    cmd = [args.qemu, "-cpu", "max", "-m", "128", "-display", "none", "-monitor", "none",
+           "-serial", "stdio", "-no-reboot",
+           "-device", "isa-debug-exit,iobase=0xf4,iosize=0x04"]
+    if args.kernel:
+        cmd += ["-kernel", args.kernel]
+    if args.cdrom:
+        cmd += ["-cdrom", args.cdrom, "-boot", "d"]
+    cmd += rules["qemu"]
+    print("+ " + " ".join(shlex.quote(c) for c in cmd), flush=True)
+    try:
+        proc = subprocess.run(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                              stderr=subprocess.STDOUT, timeout=args.timeout)
+        log, status = proc.stdout.decode(errors="replace"), proc.returncode
+    except subprocess.TimeoutExpired as e:
+        log = (e.stdout or b"").decode(errors="replace")
+        status = "timeout"
+    print(log)
+    errors = check(log, status, rules)
+    for e in errors:
+        print("FAIL: " + e)
+    if not errors:
+        print("PASS")
+    return 1 if errors else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
