@@ -13,6 +13,7 @@
 #ifndef CHANNEL_INTERNAL_H
 #define CHANNEL_INTERNAL_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -81,6 +82,21 @@ static inline uint64_t channel_next_pos(uint64_t pos, uint64_t next_index, uint6
         next = 0u;
     }
     return next;
+}
+
+/*
+ * Whether the writer, having begun element wsc - 1, may have overwritten element rc.
+ * Within a lap this is wsc - rc > elements (modular, so it holds across 2^64). At the
+ * 2^64 wrap slot numbering jumps unless elements is a power of two (counter % elements
+ * restarts at 0), so an element after the wrap can land in the slot of one just before
+ * it: when the writer has begun an element past the wrap and rc is before it, the
+ * reader assumes the worst.
+ */
+static inline bool channel_overwritten(uint64_t rc, uint64_t wsc, uint64_t elements)
+{
+    bool power_of_two = (elements & (elements - 1u)) == 0u;
+
+    return wsc - rc > elements || (!power_of_two && wsc != 0u && wsc < rc);
 }
 
 /* Little-endian 8 bytes of private memory as a word (compilers emit one load). */

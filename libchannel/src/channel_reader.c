@@ -114,18 +114,25 @@ static enum channel_result reader_sync(struct channel_reader *r)
 }
 
 /*
- * The writer had begun to overwrite element rc (wsc - rc > elements). Skip to the
- * oldest element it has not begun to overwrite, wsc - elements, and count what was
- * skipped. If the previous read was an overrun too, the writer is outpacing this reader
- * and starting at the oldest element would be overrun again at once, so leave half a
- * ring of slack instead. The skipped count is positive and below 2^64 by the overrun
- * condition; lost saturates rather than wraps.
+ * The writer may have overwritten element rc (channel_overwritten). Skip to the oldest
+ * element it has not begun to overwrite, wsc - elements, and count what was skipped.
+ * If the previous read was an overrun too, the writer is outpacing this reader and
+ * starting at the oldest element would be overrun again at once, so leave half a ring
+ * of slack instead. Where that target lies before a 2^64 wrap the writer has crossed
+ * and slots jump there, start after the wrap. The skipped count is positive (the target
+ * is past rc by the overrun condition); lost saturates rather than wraps.
  */
 static enum channel_result reader_overrun(struct channel_reader *r, uint64_t wsc)
 {
-    uint64_t slack = r->overrun_last ? r->elements / 2u : 0u;
-    uint64_t target = wsc - r->elements + slack;
-    uint64_t skipped = target - r->rc;
+    uint64_t elements = r->elements;
+    uint64_t slack = r->overrun_last ? elements / 2u : 0u;
+    uint64_t target = wsc - elements + slack;
+    uint64_t skipped;
+
+    if (target > wsc && (elements & (elements - 1u)) != 0u) {
+        target = 0u;
+    }
+    skipped = target - r->rc;
 
     r->lost = (r->lost > UINT64_MAX - skipped) ? UINT64_MAX : r->lost + skipped;
     reader_seek(r, target);
@@ -187,7 +194,7 @@ static enum channel_result reader_copy(struct channel_reader *r, unsigned char *
     if (channel_load_u64_relaxed(mem + CHANNEL_OFF_EPOCH) != epoch) {
         return reader_sync(r);
     }
-    if (wsc - r->rc > elements) {
+    if (channel_overwritten(r->rc, wsc, elements)) {
         return reader_overrun(r, wsc);
     }
     if (take == 0u) {

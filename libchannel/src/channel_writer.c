@@ -103,8 +103,13 @@ void channel_write_batch(struct channel_writer *w, const void *elements, size_t 
     }
     wc = w->wc;
     end = wc + count;
-    /* Of a batch longer than the ring only the last `elements` survive: skip the rest. */
-    if (count > w->elements) {
+    /*
+     * Of a batch longer than the ring only the last `elements` survive: skip the rest.
+     * Not when the counter wraps past 2^64 inside the batch: slot numbering jumps there
+     * (counter % elements), so earlier elements may survive and single writes would
+     * leave them; the batch must leave the same bytes.
+     */
+    if (count > w->elements && !(end != 0u && end < wc)) {
         skip = count - w->elements;
     }
     index = wc + skip;
