@@ -1,0 +1,252 @@
+/*
+ * The driver: runs the stages in order and implements the command line
+ * (check | build | layout). Errors are collected for the whole run; outputs are written
+ * only when there is none, and a file whose content did not change is left untouched
+ * so build systems do not rebuild what depends on it.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "polc.h"
+
+void polc_ctx_init(struct polc_ctx *ctx, const char *file, const char *const *include_dirs,
+                   size_t include_dir_count)
+{
+    memset(ctx, 0, sizeof(*ctx));
+    ctx->file = file;
+    ctx->include_dirs = include_dirs;
+    ctx->include_dir_count = include_dir_count;
+    const char *slash = strrchr(file, '/');
+    if (slash == NULL) {
+        ctx->policy_dir = ".";
+    } else {
+        size_t len = (size_t)(slash - file);
+        char *dir = polc_alloc(&ctx->arena, len + 2);
+        memcpy(dir, file, len == 0 ? 1 : len);
+        ctx->policy_dir = dir;
+    }
+}
+
+void polc_ctx_free(struct polc_ctx *ctx)
+{
+    polc_buf_free(&ctx->messages);
+    polc_arena_free(&ctx->arena);
+}
+
+bool polc_compile(struct polc_ctx *ctx, const uint8_t *xml, size_t xml_size)
+{
+    if (!polc_parse(ctx, xml, xml_size)) {
+        return false;
+    }
+    polc_check_names(ctx);
+    polc_check_channels(ctx);
+    polc_check_events(ctx);
+    polc_check_schedule(ctx);
+    polc_check_devices(ctx);
+    polc_check_memories(ctx);
+    polc_load_images(ctx);
+    /* The layout needs consistent sizes and resolved references. */
+    if (ctx->error_count != 0) {
+        return false;
+    }
+    polc_layout_virtual(ctx);
+    if (ctx->error_count != 0) {
+        return false;
+    }
+    polc_layout_physical(ctx);
+    return ctx->error_count == 0;
+}
+
+/* Fills the content of page tables and sinfo pages, and the I/O bitmaps. */
+static void polc_generate(struct polc_ctx *ctx)
+{
+    struct polc_system *sys = &ctx->sys;
+    for (size_t i = 0; i < sys->subject_count; i++) {
+        struct polc_subject *s = &sys->subjects[i];
+        uint8_t *pt = polc_alloc(&ctx->arena, s->pagetable->size);
+        polc_pagetable_build(s, pt);
+        s->pagetable->data = pt;
+        s->pagetable->data_size = s->pagetable->size;
+        uint8_t *info = polc_alloc(&ctx->arena, s->sinfo->size);
+        polc_sinfo_build(ctx, s, info, s->sinfo->size);
+        s->sinfo->data = info;
+        s->sinfo->data_size = s->sinfo->size;
+        polc_io_bitmap_build(ctx, s);
+    }
+}
+
+/* Writes path unless it already holds exactly these bytes. */
+static bool polc_write_if_changed(const char *path, const struct polc_buf *content,
+                                  struct polc_buf *err)
+{
+    uint8_t *old = NULL;
+    size_t old_size = 0;
+    if (polc_read_file(path, &old, &old_size)) {
+        bool same = old_size == content->len &&
+                    (old_size == 0 || memcmp(old, content->data, old_size) == 0);
+        free(old);
+        if (same) {
+            return true;
+        }
+    }
+    struct polc_buf tmp = {0};
+    polc_buf_printf(&tmp, "%s.tmp%ld", path, (long)getpid());
+    FILE *f = fopen((const char *)tmp.data, "wb");
+    bool ok = f != NULL;
+    if (ok && content->len != 0) {
+        ok = fwrite(content->data, 1, content->len, f) == content->len;
+    }
+    if (f != NULL) {
+        ok = fclose(f) == 0 && ok;
+    }
+    if (ok) {
+        ok = rename((const char *)tmp.data, path) == 0;
+    }
+    if (!ok) {
+        polc_buf_printf(err, "moat-polc: cannot write %s: %s\n", path, strerror(errno));
+        remove((const char *)tmp.data);
+    }
+    polc_buf_free(&tmp);
+    return ok;
+}
+
+static const char polc_usage[] =
+    "usage: moat-polc check  SYSTEM.xml [-I DIR]...\n"
+    "       moat-polc build  SYSTEM.xml -o OUTDIR [-I DIR]... [--kernel KERNEL.elf]\n"
+    "       moat-polc layout SYSTEM.xml [-I DIR]...\n"
+    "check validates the policy; build writes OUTDIR/tables.c and OUTDIR/layout.txt, and\n"
+    "with --kernel also the bootable image OUTDIR/system.elf; layout prints the layout\n"
+    "report. -I adds a folder to search for subject images. Exit status: 0 valid,\n"
+    "1 policy errors, 2 usage or I/O errors.\n";
+
+static const char *polc_out_path(struct polc_ctx *ctx, const char *dir, const char *name)
+{
+    return polc_sprintf(&ctx->arena, "%s/%s", dir, name);
+}
+
+int polc_main(int argc, char **argv, struct polc_buf *out, struct polc_buf *err)
+{
+    if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
+        polc_buf_printf(argc < 2 ? err : out, "%s", polc_usage);
+        return argc < 2 ? 2 : 0;
+    }
+    const char *command = argv[1];
+    if (strcmp(command, "check") != 0 && strcmp(command, "build") != 0 &&
+        strcmp(command, "layout") != 0) {
+        polc_buf_printf(err, "moat-polc: unknown command '%s'\n%s", command, polc_usage);
+        return 2;
+    }
+    const char *policy = NULL;
+    const char *outdir = NULL;
+    const char *kernel = NULL;
+    const char **includes = calloc((size_t)argc, sizeof(*includes));
+    if (includes == NULL) {
+        return 2;
+    }
+    size_t include_count = 0;
+    int status = 2;
+    for (int i = 2; i < argc; i++) {
+        const char *a = argv[i];
+        const char **slot = NULL;
+        if (strcmp(a, "-I") == 0 || strcmp(a, "-o") == 0 || strcmp(a, "--kernel") == 0) {
+            if (i + 1 >= argc) {
+                polc_buf_printf(err, "moat-polc: %s needs an argument\n", a);
+                goto out;
+            }
+            if (strcmp(a, "-I") == 0) {
+                includes[include_count++] = argv[++i];
+                continue;
+            }
+            slot = strcmp(a, "-o") == 0 ? &outdir : &kernel;
+            *slot = argv[++i];
+        } else if (strncmp(a, "-I", 2) == 0) {
+            includes[include_count++] = a + 2;
+        } else if (a[0] == '-') {
+            polc_buf_printf(err, "moat-polc: unknown option '%s'\n%s", a, polc_usage);
+            goto out;
+        } else if (policy == NULL) {
+            policy = a;
+        } else {
+            polc_buf_printf(err, "moat-polc: more than one policy file given\n");
+            goto out;
+        }
+    }
+    if (policy == NULL) {
+        polc_buf_printf(err, "moat-polc: no policy file given\n%s", polc_usage);
+        goto out;
+    }
+    bool build = strcmp(command, "build") == 0;
+    if (build && outdir == NULL) {
+        polc_buf_printf(err, "moat-polc: build needs -o OUTDIR\n");
+        goto out;
+    }
+    if (!build && (outdir != NULL || kernel != NULL)) {
+        polc_buf_printf(err, "moat-polc: -o and --kernel are only for build\n");
+        goto out;
+    }
+    uint8_t *xml = NULL;
+    size_t xml_size = 0;
+    if (!polc_read_file(policy, &xml, &xml_size)) {
+        polc_buf_printf(err, "moat-polc: cannot read %s: %s\n", policy, strerror(errno));
+        goto out;
+    }
+    uint8_t *kernel_bytes = NULL;
+    size_t kernel_size = 0;
+    if (kernel != NULL && !polc_read_file(kernel, &kernel_bytes, &kernel_size)) {
+        polc_buf_printf(err, "moat-polc: cannot read %s: %s\n", kernel, strerror(errno));
+        free(xml);
+        goto out;
+    }
+    struct polc_ctx ctx;
+    polc_ctx_init(&ctx, policy, includes, include_count);
+    bool ok = polc_compile(&ctx, xml, xml_size);
+    free(xml);
+    struct polc_buf tables = {0};
+    struct polc_buf report = {0};
+    struct polc_buf image = {0};
+    if (ok && strcmp(command, "check") != 0) {
+        polc_generate(&ctx);
+        polc_gen_report(&ctx, &report);
+        if (build) {
+            polc_gen_tables(&ctx, &tables);
+            if (kernel_bytes != NULL) {
+                ok = polc_gen_image(&ctx, kernel_bytes, kernel_size, &image);
+            }
+        }
+    }
+    polc_buf_append(err, ctx.messages.data, ctx.messages.len);
+    if (!ok) {
+        polc_buf_printf(err, "%s: %u error%s\n", policy, ctx.error_count,
+                        ctx.error_count == 1 ? "" : "s");
+        status = 1;
+    } else if (strcmp(command, "layout") == 0) {
+        polc_buf_append(out, report.data, report.len);
+        status = 0;
+    } else if (build) {
+        status = 0;
+        struct stat st;
+        if (stat(outdir, &st) != 0 && mkdir(outdir, 0777) != 0) {
+            polc_buf_printf(err, "moat-polc: cannot create %s: %s\n", outdir, strerror(errno));
+            status = 2;
+        } else if (!polc_write_if_changed(polc_out_path(&ctx, outdir, "tables.c"), &tables, err) ||
+                   !polc_write_if_changed(polc_out_path(&ctx, outdir, "layout.txt"), &report, err) ||
+                   (kernel_bytes != NULL &&
+                    !polc_write_if_changed(polc_out_path(&ctx, outdir, "system.elf"), &image, err))) {
+            status = 2;
+        }
+    } else {
+        status = 0;
+    }
+    polc_buf_free(&tables);
+    polc_buf_free(&report);
+    polc_buf_free(&image);
+    free(kernel_bytes);
+    polc_ctx_free(&ctx);
+out:
+    free(includes);
+    return status;
+}

@@ -1,0 +1,342 @@
+/*
+ * Layout stage: builds each subject's virtual address space (image segments, stack,
+ * sinfo, memories, channels, the supervisor-only entry trampoline), checks it (user
+ * half, no page 0, no overlap, fits the sinfo page and the reset table), then places
+ * every physical region: pinned ones where the policy says, the rest first fit upward
+ * from MOAT_ALLOC_PHYS_BASE, regions with content first so the image stays compact.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "moat/sinfo_format.h"
+#include "polc.h"
+
+#define POLC_GUARD MOAT_PAGE_SIZE /* unmapped gap between auto-placed resources */
+
+struct polc_region *polc_new_region(struct polc_ctx *ctx, enum polc_region_kind kind,
+                                    const char *owner, const char *name, long line,
+                                    uint64_t size)
+{
+    struct polc_system *sys = &ctx->sys;
+    struct polc_region *r = polc_alloc(&ctx->arena, sizeof(*r));
+    r->kind = kind;
+    r->owner = owner;
+    r->name = name;
+    r->line = line;
+    r->size = size;
+    if (sys->region_count == sys->region_cap) {
+        size_t cap = sys->region_cap != 0 ? sys->region_cap * 2 : 64;
+        struct polc_region **list = polc_alloc(&ctx->arena, cap * sizeof(*list));
+        if (sys->region_count != 0) {
+            memcpy(list, sys->regions, sys->region_count * sizeof(*list));
+        }
+        sys->regions = list;
+        sys->region_cap = cap;
+    }
+    sys->regions[sys->region_count++] = r;
+    return r;
+}
+
+static struct polc_mapping *polc_add_map(struct polc_subject *s, const char *what, long line,
+                                         vaddr_t virt, uint64_t size, unsigned perm,
+                                         struct polc_region *region)
+{
+    struct polc_mapping *m = &s->maps[s->map_count++];
+    m->what = what;
+    m->line = line;
+    m->virt = virt;
+    m->size = size;
+    m->perm = perm;
+    m->user = true;
+    m->region = region;
+    return m;
+}
+
+static bool polc_overlaps(vaddr_t a, uint64_t as, vaddr_t b, uint64_t bs)
+{
+    return a < b + bs && b < a + as;
+}
+
+/* First address >= *cursor where size bytes touch no fixed mapping; advances the cursor. */
+static vaddr_t polc_place(struct polc_subject *s, size_t fixed_count, vaddr_t *cursor,
+                          uint64_t size)
+{
+    vaddr_t at = *cursor;
+    bool moved = true;
+    while (moved) {
+        moved = false;
+        for (size_t i = 0; i < fixed_count; i++) {
+            struct polc_mapping *m = &s->maps[i];
+            if (m->user && polc_overlaps(at, size + POLC_GUARD, m->virt, m->size)) {
+                at = m->virt + m->size + POLC_GUARD;
+                moved = true;
+            }
+        }
+    }
+    *cursor = at + size + POLC_GUARD;
+    return at;
+}
+
+struct polc_pending {
+    const char *what;
+    long line;
+    uint64_t size;
+    unsigned perm;
+    struct polc_region *region;
+};
+
+static void polc_subject_maps(struct polc_ctx *ctx, struct polc_subject *s)
+{
+    struct polc_system *sys = &ctx->sys;
+    size_t cap = s->image.segment_count + s->memory_count + 4;
+    for (size_t i = 0; i < sys->channel_count; i++) {
+        cap += sys->channels[i].writer_count + sys->channels[i].reader_count;
+    }
+    s->maps = polc_alloc(&ctx->arena, cap * sizeof(*s->maps));
+    struct polc_pending *pending = polc_alloc(&ctx->arena, cap * sizeof(*pending));
+    size_t pending_count = 0;
+
+    for (size_t i = 0; i < s->image.segment_count; i++) {
+        struct polc_segment *seg = &s->image.segments[i];
+        char name[32];
+        snprintf(name, sizeof(name), "segment %zu", i);
+        seg->region = polc_new_region(ctx, POLC_REG_SEGMENT, s->name,
+                                      polc_strdup(&ctx->arena, name), s->line, seg->size);
+        uint64_t data_size = seg->offset_in_page + seg->file_size;
+        uint8_t *data = polc_alloc(&ctx->arena, data_size + 1);
+        memcpy(data + seg->offset_in_page, seg->file_data, seg->file_size);
+        seg->region->data = data;
+        seg->region->data_size = data_size;
+        polc_add_map(s, polc_sprintf(&ctx->arena, "image %s", name), s->line, seg->vaddr, seg->size,
+                     seg->perm, seg->region);
+        if ((seg->perm & POLC_W) != 0) {
+            snprintf(name, sizeof(name), "pristine %zu", i);
+            seg->pristine = polc_new_region(ctx, POLC_REG_PRISTINE, s->name,
+                                            polc_strdup(&ctx->arena, name), s->line, seg->size);
+            seg->pristine->data = data;
+            seg->pristine->data_size = data_size;
+        }
+    }
+    s->stack = polc_new_region(ctx, POLC_REG_STACK, s->name, "stack", s->line, s->stack_size);
+    polc_add_map(s, "stack", s->line, MOAT_STACK_TOP - s->stack_size, s->stack_size,
+                 POLC_R | POLC_W, s->stack);
+    s->sinfo = polc_new_region(ctx, POLC_REG_SINFO, s->name, "sinfo", s->line, MOAT_SINFO_SIZE);
+    polc_add_map(s, "sinfo", s->line, MOAT_SINFO_VIRT, MOAT_SINFO_SIZE, POLC_R, s->sinfo);
+
+    for (size_t i = 0; i < s->memory_count; i++) {
+        struct polc_memory *m = &s->memories[i];
+        m->region = polc_new_region(ctx, POLC_REG_MEMORY, s->name, m->name, m->line, m->size);
+        m->region->pinned = m->has_paddr;
+        m->region->phys = m->paddr;
+        const char *what = polc_sprintf(&ctx->arena, "memory '%s'", m->name);
+        if (m->has_vaddr) {
+            polc_add_map(s, what, m->line, m->vaddr, m->size, m->perm, m->region);
+        } else {
+            pending[pending_count++] =
+                (struct polc_pending){what, m->line, m->size, m->perm, m->region};
+        }
+    }
+    for (size_t i = 0; i < sys->channel_count; i++) {
+        struct polc_channel *ch = &sys->channels[i];
+        for (size_t j = 0; j < ch->writer_count + ch->reader_count; j++) {
+            bool writer = j < ch->writer_count;
+            struct polc_endpoint *e = writer ? &ch->writers[j] : &ch->readers[j - ch->writer_count];
+            if (e->subject != s) {
+                continue;
+            }
+            const char *what = polc_sprintf(&ctx->arena, "channel '%s'", ch->name);
+            unsigned perm = writer ? (POLC_R | POLC_W) : POLC_R;
+            if (e->has_vaddr) {
+                polc_add_map(s, what, e->line, e->vaddr, ch->size, perm, ch->region);
+            } else {
+                pending[pending_count++] =
+                    (struct polc_pending){what, e->line, ch->size, perm, ch->region};
+            }
+        }
+    }
+    /* Check the fixed mappings before placing the rest around them. */
+    for (size_t i = 0; i < s->map_count; i++) {
+        struct polc_mapping *m = &s->maps[i];
+        uint64_t end;
+        if (polc_add_overflows(m->virt, m->size, &end) || end > MOAT_USER_VIRT_END) {
+            polc_error(ctx, m->line,
+                       "subject '%s': %s at 0x%llx is outside the user half (below 0x%llx)",
+                       s->name, m->what, (unsigned long long)m->virt,
+                       (unsigned long long)MOAT_USER_VIRT_END);
+            m->size = 0;
+        } else if (m->virt == 0) {
+            polc_error(ctx, m->line, "subject '%s': %s maps page 0 (the null pointer)", s->name,
+                       m->what);
+        }
+    }
+    size_t fixed_count = s->map_count;
+    vaddr_t cursor = MOAT_RESOURCE_VIRT_BASE;
+    for (size_t i = 0; i < pending_count; i++) {
+        struct polc_pending *p = &pending[i];
+        vaddr_t at = polc_place(s, fixed_count, &cursor, p->size);
+        polc_add_map(s, p->what, p->line, at, p->size, p->perm, p->region);
+        if (at + p->size > MOAT_STACK_TOP - s->stack_size) {
+            polc_error(ctx, p->line, "subject '%s': no virtual room left for %s", s->name,
+                       p->what);
+        }
+    }
+    for (size_t i = 0; i < s->map_count; i++) {
+        for (size_t j = 0; j < i; j++) {
+            struct polc_mapping *a = &s->maps[i];
+            struct polc_mapping *b = &s->maps[j];
+            if (a->size != 0 && b->size != 0 && polc_overlaps(a->virt, a->size, b->virt, b->size)) {
+                polc_error(ctx, a->line,
+                           "subject '%s': %s (0x%llx-0x%llx) overlaps %s (0x%llx-0x%llx)",
+                           s->name, a->what, (unsigned long long)a->virt,
+                           (unsigned long long)(a->virt + a->size - 1), b->what,
+                           (unsigned long long)b->virt, (unsigned long long)(b->virt + b->size - 1));
+            }
+        }
+    }
+    struct polc_mapping *text = polc_add_map(s, "trampoline text", 0, MOAT_TRAMPOLINE_VIRT,
+                                             MOAT_TRAMPOLINE_TEXT_SIZE, POLC_R | POLC_X, NULL);
+    text->user = false;
+    text->fixed_phys = MOAT_TRAMPOLINE_TEXT_PHYS;
+    struct polc_mapping *data = polc_add_map(s, "trampoline data", 0, MOAT_TRAMPOLINE_DATA_VIRT,
+                                             MOAT_TRAMPOLINE_DATA_SIZE, POLC_R | POLC_W, NULL);
+    data->user = false;
+    data->fixed_phys = MOAT_TRAMPOLINE_DATA_PHYS;
+}
+
+static int polc_map_cmp(const void *a, const void *b)
+{
+    const struct polc_mapping *x = a;
+    const struct polc_mapping *y = b;
+    return x->virt < y->virt ? -1 : x->virt > y->virt ? 1 : 0;
+}
+
+void polc_layout_virtual(struct polc_ctx *ctx)
+{
+    struct polc_system *sys = &ctx->sys;
+    for (size_t i = 0; i < sys->channel_count; i++) {
+        struct polc_channel *ch = &sys->channels[i];
+        ch->region = polc_new_region(ctx, POLC_REG_CHANNEL, ch->name, "channel", ch->line,
+                                     ch->size);
+        ch->region->pinned = ch->has_paddr;
+        ch->region->phys = ch->paddr;
+    }
+    for (size_t i = 0; i < sys->subject_count; i++) {
+        struct polc_subject *s = &sys->subjects[i];
+        polc_subject_maps(ctx, s);
+        qsort(s->maps, s->map_count, sizeof(*s->maps), polc_map_cmp);
+        s->pagetable = polc_new_region(ctx, POLC_REG_PAGETABLE, s->name, "page tables", s->line,
+                                       polc_pagetable_pages(s) * MOAT_PAGE_SIZE);
+        size_t res = polc_sinfo_resource_count(s, sys);
+        if (res > (MOAT_SINFO_SIZE - sizeof(struct moat_sinfo)) /
+                      sizeof(struct moat_sinfo_resource)) {
+            polc_error(ctx, s->line,
+                       "subject '%s' has %zu resources; its %llu-byte sinfo page holds %llu",
+                       s->name, res, (unsigned long long)MOAT_SINFO_SIZE,
+                       (unsigned long long)((MOAT_SINFO_SIZE - sizeof(struct moat_sinfo)) /
+                                            sizeof(struct moat_sinfo_resource)));
+        }
+        size_t resets = s->memory_count + 1;
+        for (size_t j = 0; j < s->image.segment_count; j++) {
+            resets += (s->image.segments[j].perm & POLC_W) != 0 ? 1 : 0;
+        }
+        if (resets > MOAT_MAX_RESETS) {
+            polc_error(ctx, s->line,
+                       "subject '%s' needs %zu reset steps (writable segments, stack, "
+                       "memories); at most %d",
+                       s->name, resets, MOAT_MAX_RESETS);
+        }
+    }
+    sys->audit = polc_new_region(ctx, POLC_REG_AUDIT, "system", "audit", sys->platform_line,
+                                 sys->audit_size);
+}
+
+static bool polc_has_content(const struct polc_region *r)
+{
+    return r->kind == POLC_REG_SEGMENT || r->kind == POLC_REG_PRISTINE ||
+           r->kind == POLC_REG_PAGETABLE || r->kind == POLC_REG_SINFO;
+}
+
+static const char *polc_region_label(struct polc_ctx *ctx, const struct polc_region *r)
+{
+    if (r->kind == POLC_REG_CHANNEL) {
+        return polc_sprintf(&ctx->arena, "channel '%s'", r->owner);
+    }
+    return polc_sprintf(&ctx->arena, "memory '%s' of subject '%s'", r->name, r->owner);
+}
+
+void polc_layout_physical(struct polc_ctx *ctx)
+{
+    struct polc_system *sys = &ctx->sys;
+    char mem_text[32];
+    polc_format_size(mem_text, sizeof(mem_text), sys->memory_size);
+    /* Pinned regions: inside usable memory, above the kernel, disjoint. */
+    for (size_t i = 0; i < sys->region_count; i++) {
+        struct polc_region *r = sys->regions[i];
+        if (!r->pinned) {
+            continue;
+        }
+        const char *label = polc_region_label(ctx, r);
+        uint64_t end;
+        if (r->phys < MOAT_KERNEL_PHYS_END) {
+            polc_error(ctx, r->line, "%s: paddr 0x%llx is inside the kernel's first 16M", label,
+                       (unsigned long long)r->phys);
+            continue;
+        }
+        if (polc_add_overflows(r->phys, r->size, &end) || end > sys->memory_size) {
+            polc_error(ctx, r->line, "%s: paddr 0x%llx + size goes beyond platform memory %s",
+                       label, (unsigned long long)r->phys, mem_text);
+            continue;
+        }
+        r->allocated = true;
+        for (size_t j = 0; j < i; j++) {
+            struct polc_region *o = sys->regions[j];
+            if (o->pinned && o->allocated && polc_overlaps(r->phys, r->size, o->phys, o->size)) {
+                polc_error(ctx, r->line, "%s: paddr 0x%llx overlaps %s (0x%llx-0x%llx)", label,
+                           (unsigned long long)r->phys, polc_region_label(ctx, o),
+                           (unsigned long long)o->phys,
+                           (unsigned long long)(o->phys + o->size - 1));
+            }
+        }
+    }
+    /* Automatic regions: content first, then zero-filled ones. */
+    paddr_t cursor = MOAT_ALLOC_PHYS_BASE;
+    uint64_t shortage = 0;
+    for (int pass = 0; pass < 2; pass++) {
+        for (size_t i = 0; i < sys->region_count; i++) {
+            struct polc_region *r = sys->regions[i];
+            if (r->pinned || polc_has_content(r) != (pass == 0)) {
+                continue;
+            }
+            bool moved = true;
+            while (moved) {
+                moved = false;
+                for (size_t j = 0; j < sys->region_count; j++) {
+                    struct polc_region *o = sys->regions[j];
+                    if (o->pinned && o->allocated && polc_overlaps(cursor, r->size, o->phys, o->size)) {
+                        cursor = o->phys + o->size;
+                        moved = true;
+                    }
+                }
+            }
+            uint64_t end;
+            if (polc_add_overflows(cursor, r->size, &end) || end > sys->memory_size) {
+                uint64_t need = r->size;
+                polc_add_overflows(shortage, need, &shortage);
+                continue;
+            }
+            r->phys = cursor;
+            r->allocated = true;
+            cursor = end;
+        }
+    }
+    if (shortage != 0) {
+        char need_text[32];
+        uint64_t mib = 1ULL << 20;
+        polc_format_size(need_text, sizeof(need_text),
+                         shortage > UINT64_MAX - mib ? shortage : (shortage + mib - 1) & ~(mib - 1));
+        polc_error(ctx, sys->platform_line,
+                   "platform: memory %s is too small; the policy's regions need about %s more",
+                   mem_text, need_text);
+    }
+}

@@ -1,0 +1,325 @@
+/*
+ * moat-polc internals: the in-memory model of a system policy and the stages that turn
+ * it into the kernel's tables, page tables, sinfo pages, the layout report and the
+ * bootable image. Every stage reports problems through polc_error() and keeps going, so
+ * one run lists every error; nothing is written when any error exists.
+ */
+#ifndef POLC_H
+#define POLC_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "moat/abi/layout.h"
+#include "moat/abi/tables.h"
+
+/* ---- memory: one arena per run, freed at the end ---- */
+struct polc_arena_block;
+struct polc_arena {
+    struct polc_arena_block *head;
+};
+void *polc_alloc(struct polc_arena *arena, size_t size);
+char *polc_strdup(struct polc_arena *arena, const char *s);
+const char *polc_sprintf(struct polc_arena *arena, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+void polc_arena_free(struct polc_arena *arena);
+
+/* ---- growable byte buffer ---- */
+struct polc_buf {
+    uint8_t *data;
+    size_t len;
+    size_t cap;
+};
+void polc_buf_append(struct polc_buf *buf, const void *data, size_t len);
+void polc_buf_printf(struct polc_buf *buf, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+void polc_buf_zero(struct polc_buf *buf, size_t len);
+void polc_buf_free(struct polc_buf *buf);
+
+/* ---- numbers: decimal or 0x hex, sizes with K/M/G, times with ns/us/ms ---- */
+enum polc_num_status { POLC_NUM_OK, POLC_NUM_SYNTAX, POLC_NUM_OVERFLOW };
+enum polc_num_status polc_parse_number(const char *s, uint64_t *out);
+enum polc_num_status polc_parse_size(const char *s, uint64_t *out);
+enum polc_num_status polc_parse_time_ns(const char *s, uint64_t *out);
+void polc_format_size(char *out, size_t out_size, uint64_t size);
+bool polc_add_overflows(uint64_t a, uint64_t b, uint64_t *sum);
+
+/* ---- access rights of a mapping ---- */
+#define POLC_R 0x1u
+#define POLC_W 0x2u
+#define POLC_X 0x4u
+
+/* ---- physical regions ---- */
+enum polc_region_kind {
+    POLC_REG_SEGMENT,   /* a subject ELF segment, loaded from the image */
+    POLC_REG_PRISTINE,  /* read-only initial copy of a writable segment (restart) */
+    POLC_REG_PAGETABLE, /* a subject's page-table pages */
+    POLC_REG_SINFO,     /* a subject's info page(s) */
+    POLC_REG_STACK,
+    POLC_REG_MEMORY,
+    POLC_REG_CHANNEL,
+    POLC_REG_AUDIT,
+};
+
+struct polc_region {
+    enum polc_region_kind kind;
+    const char *owner; /* subject or channel name; "system" for the audit region */
+    const char *name;  /* what it is, e.g. "segment 1", memory name */
+    long line;
+    uint64_t size;
+    paddr_t phys;
+    bool pinned;       /* phys fixed by the policy */
+    bool allocated;    /* phys known (pinned or placed) */
+    const uint8_t *data; /* initial content, data_size bytes (rest is zero) */
+    uint64_t data_size;
+};
+
+/* ---- one virtual mapping in a subject's address space ---- */
+struct polc_mapping {
+    const char *what; /* for messages and the report: "memory 'buf'", "stack", ... */
+    long line;
+    vaddr_t virt;
+    uint64_t size;
+    unsigned perm;    /* POLC_R/W/X */
+    bool user;        /* false: supervisor-only (the entry trampoline) */
+    struct polc_region *region; /* backing region, or NULL for a fixed phys (trampoline) */
+    paddr_t fixed_phys;
+};
+
+/* ---- a subject's ELF image ---- */
+struct polc_segment {
+    vaddr_t vaddr;     /* page-rounded start */
+    uint64_t size;     /* page-rounded size */
+    uint64_t offset_in_page; /* where file data starts inside the first page */
+    const uint8_t *file_data;
+    uint64_t file_size;
+    unsigned perm;
+    struct polc_region *region;
+    struct polc_region *pristine; /* writable segments only */
+};
+
+struct polc_image {
+    const char *path; /* resolved */
+    uint8_t *bytes;
+    size_t byte_count;
+    vaddr_t entry;
+    struct polc_segment *segments;
+    size_t segment_count;
+};
+
+/* ---- the policy model ---- */
+struct polc_memory {
+    const char *name;
+    long line;
+    uint64_t size;
+    vaddr_t vaddr;
+    bool has_vaddr;
+    paddr_t paddr;
+    bool has_paddr;
+    unsigned perm;
+    struct polc_region *region;
+};
+
+struct polc_ioport {
+    const char *name;
+    long line;
+    uint64_t base;
+    uint64_t count;
+};
+
+struct polc_irq {
+    const char *name;
+    long line;
+    uint64_t irq_line;
+    unsigned event_id; /* incoming */
+};
+
+struct polc_timer {
+    const char *name;
+    long line;
+    unsigned event_id; /* incoming */
+};
+
+struct polc_subject {
+    const char *name;
+    long line;
+    subject_id_t id;
+    uint64_t cpu;
+    const char *image_name;
+    uint8_t on_fault;
+    uint64_t stack_size;
+    struct polc_memory *memories;
+    size_t memory_count;
+    struct polc_ioport *ioports;
+    size_t ioport_count;
+    struct polc_irq *irqs;
+    size_t irq_count;
+    struct polc_timer *timers;
+    size_t timer_count;
+
+    /* filled by later stages */
+    struct polc_image image;
+    bool image_ok;
+    bool scheduled;
+    unsigned send_count;
+    unsigned recv_count;
+    struct polc_mapping *maps;
+    size_t map_count;
+    struct polc_region *stack;
+    struct polc_region *sinfo;
+    struct polc_region *pagetable;
+    uint8_t *io_bitmap; /* NULL when no ports */
+};
+
+struct polc_endpoint {
+    const char *subject_name;
+    long line;
+    vaddr_t vaddr;
+    bool has_vaddr;
+    struct polc_subject *subject;
+};
+
+struct polc_channel {
+    const char *name;
+    long line;
+    uint64_t size;
+    uint64_t element_size;
+    uint64_t protocol;
+    paddr_t paddr;
+    bool has_paddr;
+    struct polc_endpoint *writers;
+    size_t writer_count;
+    struct polc_endpoint *readers;
+    size_t reader_count;
+    struct polc_region *region;
+};
+
+struct polc_event {
+    const char *name;
+    long line;
+    const char *from_name;
+    const char *to_name;   /* NULL when absent */
+    const char *plan_name; /* NULL when absent */
+    const char *irq_name;  /* NULL when absent */
+    uint8_t action;        /* enum moat_event_action */
+    struct polc_subject *from;
+    struct polc_subject *to;
+    plan_id_t plan;
+    struct polc_irq *irq;
+    unsigned send_id;
+    unsigned recv_id; /* notify only */
+};
+
+struct polc_frame {
+    const char *subject_name; /* NULL: idle */
+    long line;
+    uint64_t ticks;
+    struct polc_subject *subject;
+};
+
+struct polc_plan_cpu {
+    uint64_t id;
+    long line;
+    struct polc_frame *frames;
+    size_t frame_count;
+};
+
+struct polc_plan {
+    const char *name;
+    long line;
+    struct polc_plan_cpu *cpus;
+    size_t cpu_count;
+    uint64_t major_ticks;
+};
+
+struct polc_system {
+    const char *name;
+    long line;
+    uint64_t cpu_count;
+    bool cpu_count_bad; /* reported; later checks stay quiet about CPUs */
+    long platform_line;
+    uint64_t memory_size;
+    uint64_t audit_size;
+    uint64_t tick_ns;
+    long scheduling_line;
+    const char *initial_plan_name;
+    plan_id_t initial_plan;
+    struct polc_subject *subjects;
+    size_t subject_count;
+    struct polc_channel *channels;
+    size_t channel_count;
+    struct polc_event *events;
+    size_t event_count;
+    struct polc_plan *plans;
+    size_t plan_count;
+
+    struct polc_region *audit;
+    struct polc_region **regions; /* every physical region, in allocation order */
+    size_t region_count;
+    size_t region_cap;
+};
+
+/* ---- one run of the compiler ---- */
+struct polc_ctx {
+    struct polc_arena arena;
+    const char *file; /* the policy path as given: prefix of every message */
+    const char *policy_dir;
+    const char *const *include_dirs;
+    size_t include_dir_count;
+    struct polc_buf messages; /* every diagnostic, in order */
+    unsigned error_count;
+    struct polc_system sys;
+};
+
+void polc_error(struct polc_ctx *ctx, long line, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* Stages, in order. Each returns false when it reported an error that stops the run. */
+bool polc_parse(struct polc_ctx *ctx, const uint8_t *xml, size_t xml_size);
+void polc_check_names(struct polc_ctx *ctx);
+void polc_check_channels(struct polc_ctx *ctx);
+void polc_check_events(struct polc_ctx *ctx);
+void polc_check_schedule(struct polc_ctx *ctx);
+void polc_check_devices(struct polc_ctx *ctx);
+void polc_check_memories(struct polc_ctx *ctx);
+void polc_load_images(struct polc_ctx *ctx);
+void polc_layout_virtual(struct polc_ctx *ctx);
+void polc_layout_physical(struct polc_ctx *ctx);
+
+/* Loads and validates one ELF file; reports errors against the subject. */
+bool polc_elf_load(struct polc_ctx *ctx, struct polc_subject *subject, const char *path);
+
+/* Generators (only called on an error-free policy). */
+struct polc_region *polc_new_region(struct polc_ctx *ctx, enum polc_region_kind kind,
+                                    const char *owner, const char *name, long line,
+                                    uint64_t size);
+uint64_t polc_pagetable_pages(const struct polc_subject *subject);
+void polc_pagetable_build(const struct polc_subject *subject, uint8_t *out);
+size_t polc_sinfo_resource_count(const struct polc_subject *subject,
+                                 const struct polc_system *sys);
+void polc_sinfo_build(const struct polc_ctx *ctx, const struct polc_subject *subject,
+                      uint8_t *out, size_t out_size);
+void polc_io_bitmap_build(struct polc_ctx *ctx, struct polc_subject *subject);
+void polc_gen_tables(const struct polc_ctx *ctx, struct polc_buf *out);
+void polc_gen_report(const struct polc_ctx *ctx, struct polc_buf *out);
+bool polc_gen_image(struct polc_ctx *ctx, const uint8_t *kernel, size_t kernel_size,
+                    struct polc_buf *out);
+
+/* The whole front half: parse, check, lay out. true when the policy has no error. */
+bool polc_compile(struct polc_ctx *ctx, const uint8_t *xml, size_t xml_size);
+void polc_ctx_init(struct polc_ctx *ctx, const char *file, const char *const *include_dirs,
+                   size_t include_dir_count);
+void polc_ctx_free(struct polc_ctx *ctx);
+
+/* The command line (main() forwards to it; tests call it directly). */
+int polc_main(int argc, char **argv, struct polc_buf *out, struct polc_buf *err);
+
+/* Helpers shared by stages. */
+const char *polc_action_name(uint8_t action);
+struct polc_subject *polc_find_subject(struct polc_system *sys, const char *name);
+bool polc_read_file(const char *path, uint8_t **data, size_t *size);
+/* Every region sorted by physical address; the caller frees the array. */
+struct polc_region **polc_regions_by_phys(const struct polc_system *sys);
+
+#endif /* POLC_H */

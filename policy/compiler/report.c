@@ -1,0 +1,190 @@
+/*
+ * The layout report (layout.txt, `moat-polc layout`): what an integrator reads first.
+ * The physical memory map in address order, then each subject's address space with
+ * rights and backing, its events and resources, then channels and the schedule.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "polc.h"
+
+static const char *polc_kind_name(enum polc_region_kind kind)
+{
+    switch (kind) {
+    case POLC_REG_SEGMENT:
+        return "image";
+    case POLC_REG_PRISTINE:
+        return "pristine";
+    case POLC_REG_PAGETABLE:
+        return "pagetable";
+    case POLC_REG_SINFO:
+        return "sinfo";
+    case POLC_REG_STACK:
+        return "stack";
+    case POLC_REG_MEMORY:
+        return "memory";
+    case POLC_REG_CHANNEL:
+        return "channel";
+    case POLC_REG_AUDIT:
+        return "audit";
+    }
+    return "?";
+}
+
+static void polc_perm_text(char out[4], unsigned perm)
+{
+    out[0] = (perm & POLC_R) != 0 ? 'r' : '-';
+    out[1] = (perm & POLC_W) != 0 ? 'w' : '-';
+    out[2] = (perm & POLC_X) != 0 ? 'x' : '-';
+    out[3] = 0;
+}
+
+static void polc_report_physical(const struct polc_system *sys, struct polc_buf *o)
+{
+    char size[32];
+    polc_buf_printf(o, "Physical memory (%zu regions)\n", sys->region_count);
+    polc_buf_printf(o, "  %-18s  %-18s  %8s  %-9s  %-16s  %s\n", "start", "end", "size", "kind",
+                    "owner", "what");
+    polc_format_size(size, sizeof(size), MOAT_KERNEL_PHYS_END);
+    polc_buf_printf(o, "  0x%016llx  0x%016llx  %8s  %-9s  %-16s  %s\n", 0ULL,
+                    (unsigned long long)(MOAT_KERNEL_PHYS_END - 1), size, "kernel", "kernel",
+                    "reserved (trampoline at 0x200000)");
+    struct polc_region **sorted = polc_regions_by_phys(sys);
+    paddr_t used_end = MOAT_KERNEL_PHYS_END;
+    for (size_t i = 0; i < sys->region_count; i++) {
+        const struct polc_region *r = sorted[i];
+        if (r->size == 0) {
+            continue;
+        }
+        polc_format_size(size, sizeof(size), r->size);
+        polc_buf_printf(o, "  0x%016llx  0x%016llx  %8s  %-9s  %-16s  %s%s\n",
+                        (unsigned long long)r->phys, (unsigned long long)(r->phys + r->size - 1),
+                        size, polc_kind_name(r->kind), r->owner, r->name,
+                        r->pinned ? " (pinned)" : "");
+        if (r->phys + r->size > used_end) {
+            used_end = r->phys + r->size;
+        }
+    }
+    free(sorted);
+    char total[32];
+    polc_format_size(size, sizeof(size), used_end);
+    polc_format_size(total, sizeof(total), sys->memory_size);
+    polc_buf_printf(o, "  highest address used: 0x%llx (%s of %s)\n\n",
+                    (unsigned long long)(used_end - 1), size, total);
+}
+
+static void polc_report_subject(const struct polc_system *sys, const struct polc_subject *s,
+                                struct polc_buf *o)
+{
+    char size[32];
+    char perm[4];
+    polc_buf_printf(o, "Subject '%s' (id %u, cpu %llu, on-fault %s)\n", s->name, s->id,
+                    (unsigned long long)s->cpu, s->on_fault == MOAT_FAULT_RESTART ? "restart" : "stop");
+    polc_buf_printf(o, "  image %s, entry 0x%llx, CR3 0x%llx (%llu page-table pages)\n",
+                    s->image_name, (unsigned long long)s->image.entry,
+                    (unsigned long long)s->pagetable->phys,
+                    (unsigned long long)(s->pagetable->size / MOAT_PAGE_SIZE));
+    polc_buf_printf(o, "  %-18s  %-18s  %8s  %-4s  %-4s  %-18s  %s\n", "virtual start",
+                    "virtual end", "size", "perm", "mode", "physical", "what");
+    for (size_t i = 0; i < s->map_count; i++) {
+        const struct polc_mapping *m = &s->maps[i];
+        polc_format_size(size, sizeof(size), m->size);
+        polc_perm_text(perm, m->perm);
+        paddr_t phys = m->region != NULL ? m->region->phys : m->fixed_phys;
+        polc_buf_printf(o, "  0x%016llx  0x%016llx  %8s  %-4s  %-4s  0x%016llx  %s\n",
+                        (unsigned long long)m->virt, (unsigned long long)(m->virt + m->size - 1),
+                        size, perm, m->user ? "user" : "sup", (unsigned long long)phys, m->what);
+    }
+    for (size_t i = 0; i < sys->event_count; i++) {
+        const struct polc_event *ev = &sys->events[i];
+        if (ev->from == s) {
+            polc_buf_printf(o, "  sends event %u '%s': %s", ev->send_id, ev->name,
+                            polc_action_name(ev->action));
+            if (ev->to != NULL) {
+                polc_buf_printf(o, " %s", ev->to->name);
+            }
+            if (ev->action == MOAT_ACTION_NOTIFY) {
+                polc_buf_printf(o, " (its event %u)", ev->recv_id);
+            }
+            if (ev->plan_name != NULL) {
+                polc_buf_printf(o, " plan %s", ev->plan_name);
+            }
+            if (ev->irq != NULL) {
+                polc_buf_printf(o, " irq line %llu", (unsigned long long)ev->irq->irq_line);
+            }
+            polc_buf_printf(o, "\n");
+        }
+    }
+    for (size_t i = 0; i < s->irq_count; i++) {
+        polc_buf_printf(o, "  receives event %u '%s': irq line %llu\n", s->irqs[i].event_id,
+                        s->irqs[i].name, (unsigned long long)s->irqs[i].irq_line);
+    }
+    for (size_t i = 0; i < s->timer_count; i++) {
+        polc_buf_printf(o, "  receives event %u '%s': timer\n", s->timers[i].event_id,
+                        s->timers[i].name);
+    }
+    for (size_t i = 0; i < sys->event_count; i++) {
+        const struct polc_event *ev = &sys->events[i];
+        if (ev->action == MOAT_ACTION_NOTIFY && ev->to == s) {
+            polc_buf_printf(o, "  receives event %u '%s': from %s\n", ev->recv_id, ev->name,
+                            ev->from->name);
+        }
+    }
+    for (size_t i = 0; i < s->ioport_count; i++) {
+        polc_buf_printf(o, "  ioport '%s': 0x%llx-0x%llx\n", s->ioports[i].name,
+                        (unsigned long long)s->ioports[i].base,
+                        (unsigned long long)(s->ioports[i].base + s->ioports[i].count - 1));
+    }
+    polc_buf_printf(o, "\n");
+}
+
+void polc_gen_report(const struct polc_ctx *ctx, struct polc_buf *o)
+{
+    const struct polc_system *sys = &ctx->sys;
+    char size[32];
+    const char *base = strrchr(ctx->file, '/');
+    base = base != NULL ? base + 1 : ctx->file;
+    polc_format_size(size, sizeof(size), sys->memory_size);
+    polc_buf_printf(o, "Moat layout report: system '%s' (%s)\n", sys->name, base);
+    polc_buf_printf(o, "Platform: %llu CPUs, memory %s, tick %lluns, %zu subjects, %zu channels, "
+                    "%zu events, %zu plans\n\n",
+                    (unsigned long long)sys->cpu_count, size, (unsigned long long)sys->tick_ns,
+                    sys->subject_count, sys->channel_count, sys->event_count, sys->plan_count);
+    polc_report_physical(sys, o);
+    for (size_t i = 0; i < sys->subject_count; i++) {
+        polc_report_subject(sys, &sys->subjects[i], o);
+    }
+    if (sys->channel_count != 0) {
+        polc_buf_printf(o, "Channels\n");
+        for (size_t i = 0; i < sys->channel_count; i++) {
+            const struct polc_channel *ch = &sys->channels[i];
+            polc_format_size(size, sizeof(size), ch->size);
+            polc_buf_printf(o, "  '%s': %s at 0x%llx, element %llu bytes, protocol 0x%llx, %s ->",
+                            ch->name, size, (unsigned long long)ch->region->phys,
+                            (unsigned long long)ch->element_size,
+                            (unsigned long long)ch->protocol, ch->writers[0].subject_name);
+            for (size_t j = 0; j < ch->reader_count; j++) {
+                polc_buf_printf(o, " %s", ch->readers[j].subject_name);
+            }
+            polc_buf_printf(o, "\n");
+        }
+        polc_buf_printf(o, "\n");
+    }
+    polc_buf_printf(o, "Schedule (initial plan '%s')\n", sys->plans[sys->initial_plan].name);
+    for (size_t p = 0; p < sys->plan_count; p++) {
+        const struct polc_plan *plan = &sys->plans[p];
+        polc_buf_printf(o, "  plan %zu '%s': major frame %llu ticks = %lluns\n", p, plan->name,
+                        (unsigned long long)plan->major_ticks,
+                        (unsigned long long)(plan->major_ticks * sys->tick_ns));
+        for (size_t c = 0; c < plan->cpu_count; c++) {
+            const struct polc_plan_cpu *cpu = &plan->cpus[c];
+            polc_buf_printf(o, "    cpu %llu:", (unsigned long long)cpu->id);
+            for (size_t f = 0; f < cpu->frame_count; f++) {
+                const struct polc_frame *fr = &cpu->frames[f];
+                polc_buf_printf(o, " %s(%llu)", fr->subject != NULL ? fr->subject->name : "idle",
+                                (unsigned long long)fr->ticks);
+            }
+            polc_buf_printf(o, "\n");
+        }
+    }
+}

@@ -1,0 +1,168 @@
+/*
+ * One test per semantic check: each policy in bad/ is minimal, breaks one rule, and
+ * states on its first line the message moat-polc must give ("expect: LINE: MESSAGE").
+ * The test runs `moat-polc check` in-process and asserts exit status 1 and that
+ * message, with file and line. Usage: test_checks BAD_DIR ELF_DIR
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "polc.h"
+
+static const char *bad_dir;
+static const char *elf_dir;
+
+static void run_case(void **state)
+{
+    const char *name = *state;
+    char path[4096];
+    snprintf(path, sizeof(path), "%s/%s.xml", bad_dir, name);
+    uint8_t *text = NULL;
+    size_t size = 0;
+    assert_true(polc_read_file(path, &text, &size));
+    const char *expect = strstr((const char *)text, "expect: ");
+    assert_non_null(expect);
+    expect += strlen("expect: ");
+    const char *end = strstr(expect, " -->");
+    assert_non_null(end);
+    const char *colon = strchr(expect, ':');
+    assert_non_null(colon);
+    char wanted[1024];
+    long line = strtol(expect, NULL, 10);
+    if (line > 0) {
+        snprintf(wanted, sizeof(wanted), "%s.xml:%ld: error: %.*s", name, line,
+                 (int)(end - colon - 2), colon + 2);
+    } else {
+        snprintf(wanted, sizeof(wanted), "%s.xml: error: %.*s", name, (int)(end - colon - 2),
+                 colon + 2);
+    }
+    free(text);
+
+    char *argv[] = {"moat-polc", "check", path, "-I", (char *)elf_dir, NULL};
+    struct polc_buf out = {0};
+    struct polc_buf err = {0};
+    int status = polc_main(5, argv, &out, &err);
+    if (err.data == NULL || strstr((const char *)err.data, wanted) == NULL) {
+        print_error("wanted: %s\ngot:\n%s\n", wanted, err.data != NULL ? (const char *)err.data : "");
+        fail();
+    }
+    assert_int_equal(status, 1);
+    polc_buf_free(&out);
+    polc_buf_free(&err);
+}
+
+/* Each case is a cmocka test named after its policy file. */
+#define POLC_CASE(name) {#name, run_case, NULL, NULL, (void *)#name}
+
+int main(int argc, char **argv)
+{
+    if (argc != 3) {
+        fprintf(stderr, "usage: test_checks BAD_DIR ELF_DIR\n");
+        return 2;
+    }
+    bad_dir = argv[1];
+    elf_dir = argv[2];
+    const struct CMUnitTest tests[] = {
+    POLC_CASE(subject_name_twice),
+    POLC_CASE(channel_name_twice),
+    POLC_CASE(event_name_twice),
+    POLC_CASE(plan_name_twice),
+    POLC_CASE(resource_name_clash),
+    POLC_CASE(channel_writer_unknown),
+    POLC_CASE(channel_reader_unknown),
+    POLC_CASE(event_sender_unknown),
+    POLC_CASE(event_target_unknown),
+    POLC_CASE(frame_subject_unknown),
+    POLC_CASE(too_many_subjects),
+    POLC_CASE(channel_no_writer),
+    POLC_CASE(channel_two_writers),
+    POLC_CASE(channel_no_reader),
+    POLC_CASE(channel_reader_is_writer),
+    POLC_CASE(channel_reader_twice),
+    POLC_CASE(channel_element_size_zero),
+    POLC_CASE(channel_protocol_zero),
+    POLC_CASE(channel_size_unaligned),
+    POLC_CASE(channel_too_small),
+    POLC_CASE(channel_paddr_unaligned),
+    POLC_CASE(channel_vaddr_unaligned),
+    POLC_CASE(event_notify_without_target),
+    POLC_CASE(event_restart_without_target),
+    POLC_CASE(event_poweroff_with_target),
+    POLC_CASE(event_switch_plan_without_plan),
+    POLC_CASE(event_switch_plan_unknown),
+    POLC_CASE(event_plan_on_notify),
+    POLC_CASE(event_unmask_without_irq),
+    POLC_CASE(event_unmask_foreign_irq),
+    POLC_CASE(event_irq_on_notify),
+    POLC_CASE(too_many_sent_events),
+    POLC_CASE(too_many_received_events),
+    POLC_CASE(platform_too_many_cpus),
+    POLC_CASE(platform_memory_unaligned),
+    POLC_CASE(platform_memory_too_small),
+    POLC_CASE(platform_audit_unaligned),
+    POLC_CASE(tick_too_short),
+    POLC_CASE(too_many_plans),
+    POLC_CASE(initial_plan_unknown),
+    POLC_CASE(subject_cpu_missing),
+    POLC_CASE(plan_cpu_missing_platform),
+    POLC_CASE(plan_cpu_twice),
+    POLC_CASE(plan_cpu_without_frames),
+    POLC_CASE(plan_ticks_unequal),
+    POLC_CASE(frame_zero_ticks),
+    POLC_CASE(frame_ticks_too_large),
+    POLC_CASE(major_frame_overflow),
+    POLC_CASE(too_many_frames),
+    POLC_CASE(frame_wrong_cpu),
+    POLC_CASE(subject_not_scheduled),
+    POLC_CASE(ioport_count_zero),
+    POLC_CASE(ioport_beyond_ffff),
+    POLC_CASE(ioport_reserved),
+    POLC_CASE(ioport_two_owners),
+    POLC_CASE(irq_line_too_high),
+    POLC_CASE(irq_two_owners),
+    POLC_CASE(stack_size_unaligned),
+    POLC_CASE(stack_size_too_large),
+    POLC_CASE(memory_too_large),
+    POLC_CASE(channel_too_large),
+    POLC_CASE(memory_size_unaligned),
+    POLC_CASE(memory_vaddr_unaligned),
+    POLC_CASE(memory_paddr_unaligned),
+    POLC_CASE(memory_writable_executable),
+    POLC_CASE(number_too_large),
+    POLC_CASE(size_suffix_overflow),
+    POLC_CASE(image_missing),
+    POLC_CASE(image_not_elf),
+    POLC_CASE(image_32bit),
+    POLC_CASE(image_big_endian),
+    POLC_CASE(image_wrong_machine),
+    POLC_CASE(image_not_executable),
+    POLC_CASE(image_truncated),
+    POLC_CASE(image_truncated_headers),
+    POLC_CASE(image_writable_executable),
+    POLC_CASE(image_no_segments),
+    POLC_CASE(image_entry_not_code),
+    POLC_CASE(image_memsz_below_filesz),
+    POLC_CASE(image_segments_share_page),
+    POLC_CASE(image_dynamic),
+    POLC_CASE(image_kernel_half),
+    POLC_CASE(virtual_overlap_memories),
+    POLC_CASE(virtual_overlap_image),
+    POLC_CASE(virtual_overlap_stack),
+    POLC_CASE(virtual_overlap_channel_sinfo),
+    POLC_CASE(virtual_outside_user_half),
+    POLC_CASE(virtual_page_zero),
+    POLC_CASE(sinfo_full),
+    POLC_CASE(too_many_resets),
+    POLC_CASE(paddr_in_kernel),
+    POLC_CASE(paddr_beyond_memory),
+    POLC_CASE(paddr_overlap),
+    POLC_CASE(memory_exhausted),
+    };
+    return cmocka_run_group_tests_name("policy checks", tests, NULL, NULL);
+}

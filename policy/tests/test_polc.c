@@ -1,0 +1,551 @@
+/*
+ * moat-polc end to end: the shipped policies check and build, outputs are deterministic,
+ * nothing is written on error, the image keeps the kernel bootable and holds page
+ * tables and sinfo pages that say what the policy says, and hostile input (malformed
+ * XML, DTDs, deep nesting, huge numbers, garbage) gives a clear error, never a crash.
+ * Usage: test_polc GOOD_DIR ELF_DIR WORK_DIR
+ */
+#include <elf.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include <cmocka.h>
+
+#include "moat/sinfo_format.h"
+#include "polc.h"
+
+static const char *good_dir;
+static const char *elf_dir;
+static const char *work_dir;
+
+struct run {
+    int status;
+    struct polc_buf out;
+    struct polc_buf err;
+};
+
+static struct run polc(const char *a1, const char *a2, const char *a3, const char *a4,
+                       const char *a5, const char *a6, const char *a7, const char *a8)
+{
+    const char *args[] = {"moat-polc", a1, a2, a3, a4, a5, a6, a7, a8, NULL};
+    int argc = 1;
+    while (args[argc] != NULL) {
+        argc++;
+    }
+    struct run r = {0};
+    r.status = polc_main(argc, (char **)args, &r.out, &r.err);
+    polc_buf_append(&r.out, "", 0);
+    polc_buf_append(&r.err, "", 0);
+    return r;
+}
+
+static void run_free(struct run *r)
+{
+    polc_buf_free(&r->out);
+    polc_buf_free(&r->err);
+}
+
+/* dir/name, kept for the whole run (tests hold a handful of these). */
+static const char *path_in(const char *dir, const char *name)
+{
+    struct polc_buf b = {0};
+    polc_buf_printf(&b, "%s/%s", dir, name);
+    return (const char *)b.data;
+}
+
+static const char *write_temp(const char *name, const void *data, size_t size)
+{
+    const char *path = path_in(work_dir, name);
+    FILE *f = fopen(path, "wb");
+    assert_non_null(f);
+    assert_int_equal(fwrite(data, 1, size, f), size);
+    fclose(f);
+    return path;
+}
+
+static bool same_file(const char *a, const char *b)
+{
+    uint8_t *x = NULL;
+    uint8_t *y = NULL;
+    size_t xs = 0;
+    size_t ys = 0;
+    bool ok = polc_read_file(a, &x, &xs) && polc_read_file(b, &y, &ys) && xs == ys &&
+              memcmp(x, y, xs) == 0;
+    free(x);
+    free(y);
+    return ok;
+}
+
+/* ---- the shipped policy ---- */
+
+static void shipped_policy_is_valid(void **state)
+{
+    (void)state;
+    struct run r = polc("check", path_in(good_dir, "pipeline.xml"), "-I", elf_dir, NULL, NULL,
+                        NULL, NULL);
+    assert_int_equal(r.status, 0);
+    assert_string_equal((const char *)r.err.data, "");
+    run_free(&r);
+}
+
+static void layout_command_prints_the_report(void **state)
+{
+    (void)state;
+    struct run r = polc("layout", path_in(good_dir, "pipeline.xml"), "-I", elf_dir, NULL, NULL,
+                        NULL, NULL);
+    assert_int_equal(r.status, 0);
+    assert_non_null(strstr((const char *)r.out.data, "Subject 'filter' (id 1, cpu 0"));
+    assert_non_null(strstr((const char *)r.out.data, "channel 'samples'"));
+    assert_non_null(strstr((const char *)r.out.data, "0x0000000008000000"));
+    run_free(&r);
+}
+
+static void build_is_deterministic(void **state)
+{
+    (void)state;
+    const char *kernel = path_in(elf_dir, "kernel.elf");
+    const char *a = path_in(work_dir, "det-a");
+    const char *b = path_in(work_dir, "det-b");
+    struct run r1 = polc("build", path_in(good_dir, "pipeline.xml"), "-I", elf_dir, "-o", a,
+                         "--kernel", kernel);
+    assert_int_equal(r1.status, 0);
+    struct run r2 = polc("build", path_in(good_dir, "pipeline.xml"), "-I", elf_dir, "-o", b,
+                         "--kernel", kernel);
+    assert_int_equal(r2.status, 0);
+    const char *files[] = {"tables.c", "layout.txt", "system.elf"};
+    for (size_t i = 0; i < 3; i++) {
+        char pa[4096];
+        char pb[4096];
+        snprintf(pa, sizeof(pa), "%s/%s", a, files[i]);
+        snprintf(pb, sizeof(pb), "%s/%s", b, files[i]);
+        assert_true(same_file(pa, pb));
+    }
+    run_free(&r1);
+    run_free(&r2);
+}
+
+static void nothing_is_written_on_error(void **state)
+{
+    (void)state;
+    char out[4096];
+    snprintf(out, sizeof(out), "%s/on-error", work_dir);
+    char bad[4096];
+    snprintf(bad, sizeof(bad), "%s/../bad/channel_reader_is_writer.xml", good_dir);
+    struct run r = polc("build", bad, "-I", elf_dir, "-o", out, NULL, NULL);
+    assert_int_equal(r.status, 1);
+    struct stat st;
+    assert_int_not_equal(stat(path_in(out, "tables.c"), &st), 0);
+    assert_int_not_equal(stat(path_in(out, "layout.txt"), &st), 0);
+    run_free(&r);
+}
+
+/* ---- the image ---- */
+
+struct image {
+    uint8_t *bytes;
+    size_t size;
+    struct polc_ctx ctx;
+    uint8_t *xml;
+};
+
+static uint64_t rd(const uint8_t *p, size_t n)
+{
+    uint64_t v = 0;
+    for (size_t i = n; i > 0; i--) {
+        v = (v << 8) | p[i - 1];
+    }
+    return v;
+}
+
+static const uint8_t *phdr(const struct image *img, size_t i)
+{
+    return img->bytes + rd(img->bytes + offsetof(Elf64_Ehdr, e_phoff), 8) + i * sizeof(Elf64_Phdr);
+}
+
+static size_t phnum(const struct image *img)
+{
+    return (size_t)rd(img->bytes + offsetof(Elf64_Ehdr, e_phnum), 2);
+}
+
+/* Reads 8 bytes of physical memory as the boot loader would have loaded them. */
+static uint64_t phys64(const struct image *img, paddr_t addr)
+{
+    for (size_t i = 0; i < phnum(img); i++) {
+        const uint8_t *ph = phdr(img, i);
+        uint64_t pa = rd(ph + offsetof(Elf64_Phdr, p_paddr), 8);
+        uint64_t filesz = rd(ph + offsetof(Elf64_Phdr, p_filesz), 8);
+        uint64_t memsz = rd(ph + offsetof(Elf64_Phdr, p_memsz), 8);
+        if (rd(ph, 4) != PT_LOAD || addr < pa || addr >= pa + memsz) {
+            continue;
+        }
+        if (addr + 8 > pa + filesz) {
+            return 0;
+        }
+        return rd(img->bytes + rd(ph + offsetof(Elf64_Phdr, p_offset), 8) + (addr - pa), 8);
+    }
+    fail_msg("physical address 0x%llx is not in the image", (unsigned long long)addr);
+    return 0;
+}
+
+static int image_setup(void **state)
+{
+    struct image *img = calloc(1, sizeof(*img));
+    char out[4096];
+    snprintf(out, sizeof(out), "%s/image", work_dir);
+    const char *policy = path_in(good_dir, "pipeline.xml");
+    struct run r = polc("build", policy, "-I", elf_dir, "-o", out, "--kernel",
+                        path_in(elf_dir, "kernel.elf"));
+    if (r.status != 0) {
+        fprintf(stderr, "%s", (const char *)r.err.data);
+        return -1;
+    }
+    run_free(&r);
+    if (!polc_read_file(path_in(out, "system.elf"), &img->bytes, &img->size)) {
+        return -1;
+    }
+    /* The same inputs give the same layout: recompute it to know where things are. */
+    size_t xml_size = 0;
+    if (!polc_read_file(policy, &img->xml, &xml_size)) {
+        return -1;
+    }
+    static const char *dirs[1];
+    dirs[0] = elf_dir;
+    polc_ctx_init(&img->ctx, policy, dirs, 1);
+    if (!polc_compile(&img->ctx, img->xml, xml_size)) {
+        return -1;
+    }
+    *state = img;
+    return 0;
+}
+
+static int image_teardown(void **state)
+{
+    struct image *img = *state;
+    polc_ctx_free(&img->ctx);
+    free(img->bytes);
+    free(img->xml);
+    free(img);
+    return 0;
+}
+
+static void image_keeps_the_kernel_bootable(void **state)
+{
+    struct image *img = *state;
+    uint8_t *kernel = NULL;
+    size_t ksize = 0;
+    assert_true(polc_read_file(path_in(elf_dir, "kernel.elf"), &kernel, &ksize));
+    assert_int_equal(rd(img->bytes + offsetof(Elf64_Ehdr, e_entry), 8), 0x100000);
+    /* The kernel's first segment comes first, and its Multiboot2 header stays early. */
+    const uint8_t *first = phdr(img, 0);
+    assert_int_equal(rd(first, 4), PT_LOAD);
+    assert_int_equal(rd(first + offsetof(Elf64_Phdr, p_paddr), 8), 0x100000);
+    uint64_t off = rd(first + offsetof(Elf64_Phdr, p_offset), 8);
+    assert_true(off + 24 <= 32768);
+    assert_int_equal(rd(img->bytes + off, 4), 0xe85250d6u);
+    bool note = false;
+    for (size_t i = 0; i < phnum(img); i++) {
+        const uint8_t *ph = phdr(img, i);
+        if (rd(ph, 4) == PT_NOTE) {
+            note = true;
+            assert_int_equal(rd(ph + offsetof(Elf64_Phdr, p_align), 8), 4);
+            assert_memory_equal(img->bytes + rd(ph + offsetof(Elf64_Phdr, p_offset), 8) + 12, "Xen", 4);
+        }
+        if (rd(ph, 4) == PT_LOAD && rd(ph + offsetof(Elf64_Phdr, p_paddr), 8) >= MOAT_ALLOC_PHYS_BASE) {
+            assert_int_equal(rd(ph + offsetof(Elf64_Phdr, p_vaddr), 8),
+                             rd(ph + offsetof(Elf64_Phdr, p_paddr), 8));
+        }
+    }
+    assert_true(note);
+    /* Trampoline text bytes copied to its physical address. */
+    assert_int_equal(phys64(img, MOAT_TRAMPOLINE_TEXT_PHYS) & 0xff, 0xc3);
+    free(kernel);
+}
+
+#define PTE_P  0x1ULL
+#define PTE_RW 0x2ULL
+#define PTE_US 0x4ULL
+#define PTE_NX (1ULL << 63)
+
+/* Walks a subject's page tables in the image; returns the leaf entry (0: unmapped). */
+static uint64_t walk(const struct image *img, const struct polc_subject *s, vaddr_t va)
+{
+    paddr_t table = s->pagetable->phys;
+    for (int level = 3; level >= 0; level--) {
+        uint64_t e = phys64(img, table + ((va >> (12 + 9 * level)) & 511) * 8);
+        if ((e & PTE_P) == 0) {
+            return 0;
+        }
+        if (level == 0) {
+            return e;
+        }
+        table = e & 0x000ffffffffff000ULL;
+    }
+    return 0;
+}
+
+static const struct polc_mapping *find_map(const struct polc_subject *s, const char *what)
+{
+    for (size_t i = 0; i < s->map_count; i++) {
+        if (strcmp(s->maps[i].what, what) == 0) {
+            return &s->maps[i];
+        }
+    }
+    fail_msg("no mapping %s", what);
+    return NULL;
+}
+
+static void page_tables_enforce_the_policy(void **state)
+{
+    struct image *img = *state;
+    struct polc_system *sys = &img->ctx.sys;
+    struct polc_subject *producer = polc_find_subject(sys, "producer");
+    struct polc_subject *filter = polc_find_subject(sys, "filter");
+    uint64_t text = walk(img, producer, 0x400000);
+    assert_true((text & PTE_US) && !(text & PTE_RW) && !(text & PTE_NX));
+    assert_int_equal(text & 0x000ffffffffff000ULL, producer->image.segments[0].region->phys);
+    uint64_t data = walk(img, producer, 0x401000);
+    assert_true((data & PTE_US) && (data & PTE_RW) && (data & PTE_NX));
+    uint64_t sinfo = walk(img, producer, MOAT_SINFO_VIRT);
+    assert_true((sinfo & PTE_US) && !(sinfo & PTE_RW) && (sinfo & PTE_NX));
+    /* The channel: writable for its writer, read-only for its reader, same frame. */
+    const struct polc_mapping *w = find_map(producer, "channel 'samples'");
+    const struct polc_mapping *r = find_map(filter, "channel 'samples'");
+    uint64_t we = walk(img, producer, w->virt + 0x1000);
+    uint64_t re = walk(img, filter, r->virt + 0x1000);
+    assert_true((we & PTE_RW) && (we & PTE_NX));
+    assert_true(!(re & PTE_RW) && (re & PTE_NX));
+    assert_int_equal(we & 0x000ffffffffff000ULL, re & 0x000ffffffffff000ULL);
+    /* The trampoline is there, supervisor-only; nothing at page 0 or past the mappings. */
+    uint64_t tt = walk(img, filter, MOAT_TRAMPOLINE_VIRT);
+    assert_true((tt & PTE_P) && !(tt & PTE_US) && !(tt & PTE_NX));
+    assert_int_equal(tt & 0x000ffffffffff000ULL, MOAT_TRAMPOLINE_TEXT_PHYS);
+    uint64_t td = walk(img, filter, MOAT_TRAMPOLINE_DATA_VIRT + MOAT_TRAMPOLINE_DATA_SIZE - 0x1000);
+    assert_true((td & PTE_RW) && !(td & PTE_US) && (td & PTE_NX));
+    assert_int_equal(walk(img, filter, 0), 0);
+    assert_int_equal(walk(img, filter, MOAT_TRAMPOLINE_DATA_VIRT + MOAT_TRAMPOLINE_DATA_SIZE), 0);
+    /* Another subject's memory is not mapped in filter. */
+    assert_int_equal(walk(img, filter, find_map(producer, "memory 'scratch'")->virt + 0x10000), 0);
+}
+
+static void sinfo_lists_resources_by_name(void **state)
+{
+    struct image *img = *state;
+    struct polc_subject *filter = polc_find_subject(&img->ctx.sys, "filter");
+    struct moat_sinfo info;
+    uint8_t raw[MOAT_SINFO_SIZE];
+    for (size_t i = 0; i < sizeof(raw); i += 8) {
+        uint64_t v = phys64(img, filter->sinfo->phys + i);
+        memcpy(raw + i, &v, 8);
+    }
+    memcpy(&info, raw, sizeof(info));
+    assert_int_equal(info.magic, MOAT_SINFO_MAGIC);
+    assert_int_equal(info.version, MOAT_SINFO_VERSION);
+    assert_string_equal(info.subject_name, "filter");
+    assert_string_equal(info.system_name, "pipeline");
+    assert_int_equal(info.subject_id, 1);
+    bool channel = false;
+    bool event = false;
+    bool memory = false;
+    for (uint32_t i = 0; i < info.resource_count; i++) {
+        struct moat_sinfo_resource res;
+        memcpy(&res, raw + sizeof(info) + i * sizeof(res), sizeof(res));
+        if (strcmp(res.name, "samples") == 0) {
+            channel = res.kind == MOAT_RES_CHANNEL && res.flags == 0 && res.element_size == 64 &&
+                      res.address == find_map(filter, "channel 'samples'")->virt;
+        } else if (strcmp(res.name, "samples_ready") == 0) {
+            event = res.kind == MOAT_RES_EVENT_RECV && res.id == 0;
+        } else if (strcmp(res.name, "table") == 0) {
+            memory = res.kind == MOAT_RES_MEMORY && res.address == 0x20000000 && res.size == 0x2000;
+        }
+    }
+    assert_true(channel);
+    assert_true(event);
+    assert_true(memory);
+}
+
+static void pristine_copies_match_the_segments(void **state)
+{
+    struct image *img = *state;
+    struct polc_subject *producer = polc_find_subject(&img->ctx.sys, "producer");
+    const struct polc_segment *data = &producer->image.segments[1];
+    assert_non_null(data->pristine);
+    for (uint64_t off = 0; off < data->size; off += 8) {
+        assert_int_equal(phys64(img, data->region->phys + off), phys64(img, data->pristine->phys + off));
+    }
+    assert_int_equal(phys64(img, data->region->phys) & 0xff, 0x11);
+}
+
+/* ---- hostile input ---- */
+
+static void expect_error(const char *name, const char *text, const char *message)
+{
+    const char *path = write_temp(name, text, strlen(text));
+    struct run r = polc("check", path, "-I", elf_dir, NULL, NULL, NULL, NULL);
+    if (strstr((const char *)r.err.data, message) == NULL) {
+        print_error("wanted '%s', got:\n%s\n", message, (const char *)r.err.data);
+        fail();
+    }
+    assert_int_equal(r.status, 1);
+    assert_null(strstr((const char *)r.err.data, "root:"));
+    run_free(&r);
+}
+
+static void malformed_xml_is_reported_with_its_line(void **state)
+{
+    (void)state;
+    expect_error("malformed.xml", "<system name=\"x\">\n<platform cpus=\"1\"\n</system>\n",
+                 "malformed.xml:3: error:");
+}
+
+static void empty_file_is_an_error(void **state)
+{
+    (void)state;
+    expect_error("empty.xml", "", "empty.xml");
+}
+
+static void unknown_element_is_a_schema_error(void **state)
+{
+    (void)state;
+    char *text = NULL;
+    size_t n = 0;
+    assert_true(polc_read_file(path_in(good_dir, "pipeline.xml"), (uint8_t **)&text, &n));
+    char *at = strstr(text, "<timer name=\"tick\"/>");
+    assert_non_null(at);
+    memcpy(at, "<tumor name=\"tick\"/>", 20);
+    expect_error("unknown.xml", text, "unknown.xml:8: error: Element 'tumor': This element is not expected");
+    free(text);
+}
+
+static void doctype_and_external_entities_are_refused(void **state)
+{
+    (void)state;
+    expect_error("xxe-attr.xml",
+                 "<?xml version=\"1.0\"?>\n<!DOCTYPE system [<!ENTITY x SYSTEM \"file:///etc/passwd\">]>\n"
+                 "<system name=\"&x;\"/>\n",
+                 "xxe-attr.xml:3: error: Attribute references external entity 'x'");
+    expect_error("xxe-text.xml",
+                 "<?xml version=\"1.0\"?>\n<!DOCTYPE system [<!ENTITY x SYSTEM \"file:///etc/passwd\">]>\n"
+                 "<system name=\"t\">&x;</system>\n",
+                 "xxe-text.xml: error: DOCTYPE declarations are not allowed in a policy");
+}
+
+static void deep_nesting_is_an_error_not_a_crash(void **state)
+{
+    (void)state;
+    struct polc_buf b = {0};
+    for (int i = 0; i < 100000; i++) {
+        polc_buf_printf(&b, "<a>");
+    }
+    expect_error("deep.xml", (const char *)b.data, "deep.xml");
+    polc_buf_free(&b);
+}
+
+static void binary_garbage_is_an_error(void **state)
+{
+    (void)state;
+    uint8_t junk[4096];
+    for (size_t i = 0; i < sizeof(junk); i++) {
+        junk[i] = (uint8_t)(i * 131 + 7);
+    }
+    const char *path = write_temp("junk.xml", junk, sizeof(junk));
+    struct run r = polc("check", path, NULL, NULL, NULL, NULL, NULL, NULL);
+    assert_int_equal(r.status, 1);
+    assert_non_null(strstr((const char *)r.err.data, "junk.xml"));
+    run_free(&r);
+}
+
+static void usage_errors_exit_with_2(void **state)
+{
+    (void)state;
+    struct run r = polc(NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL);
+    assert_int_equal(r.status, 2);
+    run_free(&r);
+    r = polc("frobnicate", "x.xml", NULL, NULL, NULL, NULL, NULL, NULL);
+    assert_int_equal(r.status, 2);
+    run_free(&r);
+    r = polc("build", path_in(good_dir, "pipeline.xml"), NULL, NULL, NULL, NULL, NULL, NULL);
+    assert_int_equal(r.status, 2);
+    assert_non_null(strstr((const char *)r.err.data, "build needs -o OUTDIR"));
+    run_free(&r);
+    r = polc("check", path_in(work_dir, "does-not-exist.xml"), NULL, NULL, NULL, NULL, NULL, NULL);
+    assert_int_equal(r.status, 2);
+    assert_non_null(strstr((const char *)r.err.data, "cannot read"));
+    run_free(&r);
+    r = polc("check", "-I", NULL, NULL, NULL, NULL, NULL, NULL);
+    assert_int_equal(r.status, 2);
+    run_free(&r);
+}
+
+/* ---- numbers ---- */
+
+static void sizes_times_and_numbers_parse_with_overflow_checks(void **state)
+{
+    (void)state;
+    uint64_t v = 0;
+    assert_int_equal(polc_parse_size("4096", &v), POLC_NUM_OK);
+    assert_int_equal(v, 4096);
+    assert_int_equal(polc_parse_size("0x1000", &v), POLC_NUM_OK);
+    assert_int_equal(v, 4096);
+    assert_int_equal(polc_parse_size("64K", &v), POLC_NUM_OK);
+    assert_int_equal(v, 65536);
+    assert_int_equal(polc_parse_size("2M", &v), POLC_NUM_OK);
+    assert_int_equal(v, 2u << 20);
+    assert_int_equal(polc_parse_size("3G", &v), POLC_NUM_OK);
+    assert_int_equal(v, 3ULL << 30);
+    assert_int_equal(polc_parse_size("0x10M", &v), POLC_NUM_OK);
+    assert_int_equal(v, 16u << 20);
+    assert_int_equal(polc_parse_size("17179869184G", &v), POLC_NUM_OVERFLOW);
+    assert_int_equal(polc_parse_size("18446744073709551615", &v), POLC_NUM_OK);
+    assert_int_equal(v, UINT64_MAX);
+    assert_int_equal(polc_parse_size("18446744073709551616", &v), POLC_NUM_OVERFLOW);
+    assert_int_equal(polc_parse_size("0x10000000000000000", &v), POLC_NUM_OVERFLOW);
+    assert_int_equal(polc_parse_size("12Q", &v), POLC_NUM_SYNTAX);
+    assert_int_equal(polc_parse_size("", &v), POLC_NUM_SYNTAX);
+    assert_int_equal(polc_parse_time_ns("100us", &v), POLC_NUM_OK);
+    assert_int_equal(v, 100000);
+    assert_int_equal(polc_parse_time_ns("5ms", &v), POLC_NUM_OK);
+    assert_int_equal(v, 5000000);
+    assert_int_equal(polc_parse_time_ns("7ns", &v), POLC_NUM_OK);
+    assert_int_equal(v, 7);
+    assert_int_equal(polc_parse_time_ns("100", &v), POLC_NUM_SYNTAX);
+    assert_int_equal(polc_parse_time_ns("18446744073709552ms", &v), POLC_NUM_OVERFLOW);
+}
+
+int main(int argc, char **argv)
+{
+    if (argc != 4) {
+        fprintf(stderr, "usage: test_polc GOOD_DIR ELF_DIR WORK_DIR\n");
+        return 2;
+    }
+    good_dir = argv[1];
+    elf_dir = argv[2];
+    work_dir = argv[3];
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(shipped_policy_is_valid),
+        cmocka_unit_test(layout_command_prints_the_report),
+        cmocka_unit_test(build_is_deterministic),
+        cmocka_unit_test(nothing_is_written_on_error),
+        cmocka_unit_test(malformed_xml_is_reported_with_its_line),
+        cmocka_unit_test(empty_file_is_an_error),
+        cmocka_unit_test(unknown_element_is_a_schema_error),
+        cmocka_unit_test(doctype_and_external_entities_are_refused),
+        cmocka_unit_test(deep_nesting_is_an_error_not_a_crash),
+        cmocka_unit_test(binary_garbage_is_an_error),
+        cmocka_unit_test(usage_errors_exit_with_2),
+        cmocka_unit_test(sizes_times_and_numbers_parse_with_overflow_checks),
+    };
+    const struct CMUnitTest image_tests[] = {
+        cmocka_unit_test(image_keeps_the_kernel_bootable),
+        cmocka_unit_test(page_tables_enforce_the_policy),
+        cmocka_unit_test(sinfo_lists_resources_by_name),
+        cmocka_unit_test(pristine_copies_match_the_segments),
+    };
+    int failed = cmocka_run_group_tests_name("moat-polc", tests, NULL, NULL);
+    failed += cmocka_run_group_tests_name("system image", image_tests, image_setup, image_teardown);
+    return failed;
+}
