@@ -91,6 +91,9 @@ void channel_write(struct channel_writer *w, const void *element)
 void channel_write_batch(struct channel_writer *w, const void *elements, size_t count)
 {
     const unsigned char *src = elements;
+    unsigned char *mem;
+    uint64_t size;
+    uint64_t elements_total;
     uint64_t wc;
     uint64_t end;
     uint64_t skip = 0u;
@@ -101,6 +104,10 @@ void channel_write_batch(struct channel_writer *w, const void *elements, size_t 
     if (!writer_is_active(w) || elements == NULL || count == 0u) {
         return;
     }
+    /* Locals: the compiler cannot keep struct fields in registers across atomic stores. */
+    mem = w->mem;
+    size = w->element_size;
+    elements_total = w->elements;
     wc = w->wc;
     end = wc + count;
     /*
@@ -109,22 +116,21 @@ void channel_write_batch(struct channel_writer *w, const void *elements, size_t 
      * (counter % elements), so earlier elements may survive and single writes would
      * leave them; the batch must leave the same bytes.
      */
-    if (count > w->elements && !(end != 0u && end < wc)) {
-        skip = count - w->elements;
+    if (count > elements_total && !(end != 0u && end < wc)) {
+        skip = count - elements_total;
     }
     index = wc + skip;
-    pos = (skip == 0u) ? writer_pos(w) : index % w->elements;
+    pos = (skip == 0u) ? writer_pos(w) : index % elements_total;
 
     /* One wsc store covers the whole batch: every slot it will touch is announced. */
-    channel_store_u64_relaxed(w->mem + CHANNEL_OFF_WSC, end);
+    channel_store_u64_relaxed(mem + CHANNEL_OFF_WSC, end);
     channel_fence_release();
     for (i = skip; i < count; i++) {
-        channel_copy_to_channel(w->mem, channel_slot_offset(pos, w->element_size),
-                                src + i * w->element_size, w->element_size);
+        channel_copy_to_channel(mem, channel_slot_offset(pos, size), src + i * size, size);
         index++;
-        pos = channel_next_pos(pos, index, w->elements);
+        pos = channel_next_pos(pos, index, elements_total);
     }
-    channel_store_u64_release(w->mem + CHANNEL_OFF_WC, end);
+    channel_store_u64_release(mem + CHANNEL_OFF_WC, end);
 
     w->wc = end;
     w->pos = pos;
