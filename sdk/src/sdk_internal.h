@@ -1,0 +1,16 @@
+/*
+ * Private to the SDK library: what differs between subjects and host builds: the hook
+ * that attaches the default sinfo page, and the time stamp source. The
+ * freestanding build (start.c) attaches the page crt0 received; host builds
+ * (host_start.c) attach nothing, tests call moat_sinfo_attach() themselves.
+ */
+#ifndef MOAT_SDK_INTERNAL_H
+#define MOAT_SDK_INTERNAL_H
+
+#include <stdint.h>
+
+void sdk_attach_default_sinfo(void);
+/* A time stamp for log records and a base for fresh channel epochs (the TSC in subjects). */
+uint64_t sdk_timestamp(void);
+
+#endif /* MOAT_SDK_INTERNAL_H */

@@ -1,0 +1,200 @@
+/*
+ * The log protocol on the host: moat_log() splits lines into records published
+ * together, the log server's renderer prints `[label] line` and survives records a
+ * hostile writer made up.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include <moat/log.h>
+#include <moat/testkit.h>
+
+static void splits_long_lines_into_continued_records(void **state)
+{
+    (void)state;
+    char text[300];
+    memset(text, 'a', sizeof(text));
+    struct moat_log_record rec[8];
+    size_t n = moat_log_records(text, sizeof(text), 42, rec, 8);
+    assert_int_equal(n, 3);
+    assert_int_equal(rec[0].length, MOAT_LOG_TEXT_MAX);
+    assert_int_equal(rec[0].flags, MOAT_LOG_CONTINUED);
+    assert_int_equal(rec[1].flags, MOAT_LOG_CONTINUED);
+    assert_int_equal(rec[2].length, 300 - 2 * MOAT_LOG_TEXT_MAX);
+    assert_int_equal(rec[2].flags, 0);
+    assert_int_equal(rec[2].tsc, 42);
+}
+
+static void splits_at_newlines_and_drops_a_trailing_one(void **state)
+{
+    (void)state;
+    struct moat_log_record rec[8];
+    const char *text = "one\n\nthree\n";
+    size_t n = moat_log_records(text, strlen(text), 0, rec, 8);
+    assert_int_equal(n, 3);
+    assert_int_equal(rec[0].length, 3);
+    assert_memory_equal(rec[0].text, "one", 3);
+    assert_int_equal(rec[1].length, 0);
+    assert_int_equal(rec[2].length, 5);
+    for (size_t i = 0; i < n; i++) {
+        assert_int_equal(rec[i].flags, 0);
+    }
+    /* A line that does not fit in what is left is dropped whole. */
+    char line[200];
+    memset(line, 'b', sizeof(line));
+    assert_int_equal(moat_log_records(line, sizeof(line), 0, rec, 1), 0);
+}
+
+static void moat_log_writes_formatted_lines_to_the_log_channel(void **state)
+{
+    (void)state;
+    struct moat_test_channel log;
+    assert_int_equal(moat_test_log_capture(&log), 0);
+    assert_int_equal(moat_log("value=%d name=%s", -5, "x"), 15);
+    moat_log("first\nsecond");
+    char line[MOAT_LOG_LINE_MAX];
+    assert_int_equal(moat_test_log_next(&log, line, sizeof(line)), 0);
+    assert_string_equal(line, "value=-5 name=x");
+    assert_int_equal(moat_test_log_next(&log, line, sizeof(line)), 0);
+    assert_string_equal(line, "first");
+    assert_int_equal(moat_test_log_next(&log, line, sizeof(line)), 0);
+    assert_string_equal(line, "second");
+    assert_int_equal(moat_test_log_next(&log, line, sizeof(line)), -1);
+
+    /* Output past MOAT_LOG_LINE_MAX is cut, not lost whole. */
+    char big[600];
+    memset(big, 'z', sizeof(big) - 1);
+    big[sizeof(big) - 1] = '\0';
+    assert_int_equal(moat_log("%s", big), MOAT_LOG_LINE_MAX - 1);
+    assert_int_equal(moat_test_log_next(&log, line, sizeof(line)), 0);
+    assert_int_equal(strlen(line), MOAT_LOG_LINE_MAX - 1);
+    moat_test_channel_destroy(&log);
+}
+
+static void moat_log_finds_the_log_channel_in_sinfo(void **state)
+{
+    (void)state;
+    struct moat_test_channel log;
+    struct moat_test_channel other;
+    assert_int_equal(moat_test_channel_create(&log, 16, sizeof(struct moat_log_record),
+                                              MOAT_LOG_PROTOCOL), 0);
+    assert_int_equal(moat_test_channel_create(&other, 16, 8, 3), 0);
+    static struct moat_test_sinfo sinfo;
+    moat_test_sinfo_init(&sinfo, "sensor");
+    assert_int_equal(moat_test_sinfo_add_channel(&sinfo, "samples", &other, true), 0);
+    assert_int_equal(moat_test_sinfo_add_channel(&sinfo, "sensor.log", &log, true), 0);
+    assert_int_equal(moat_test_sinfo_attach(&sinfo), MOAT_SINFO_OK);
+    /* Back to automatic discovery: the first written channel with the log protocol. */
+    moat_log_use(NULL);
+    assert_int_equal(moat_log("hello %u", 7u), 7);
+    char line[64];
+    assert_int_equal(moat_test_log_next(&log, line, sizeof(line)), 0);
+    assert_string_equal(line, "hello 7");
+    uint64_t element;
+    assert_int_equal(channel_read(&other.reader, &element), CHANNEL_EPOCH_CHANGED);
+    assert_int_equal(channel_read(&other.reader, &element), CHANNEL_NO_DATA);
+
+    /* Without a log channel moat_log() reports it and writes nothing. */
+    moat_test_sinfo_init(&sinfo, "quiet");
+    assert_int_equal(moat_test_sinfo_attach(&sinfo), MOAT_SINFO_OK);
+    moat_log_use(NULL);
+    assert_int_equal(moat_log("dropped"), -1);
+    moat_test_channel_destroy(&other);
+    moat_test_channel_destroy(&log);
+}
+
+static void renders_lines_with_the_channel_label(void **state)
+{
+    (void)state;
+    struct moat_log_printer p;
+    moat_log_printer_init(&p, "sensor.log");
+    assert_string_equal(p.label, "sensor");
+    struct moat_log_record rec[4];
+    const char *text = "temperature 21";
+    size_t n = moat_log_records(text, strlen(text), 0, rec, 4);
+    char out[256];
+    assert_int_equal(n, 1);
+    size_t len = moat_log_render(&p, &rec[0], out, sizeof(out));
+    assert_string_equal(out, "[sensor] temperature 21\n");
+    assert_int_equal(len, strlen(out));
+
+    /* A long line: the label once, then the continuation, then the newline. */
+    char longline[150];
+    memset(longline, 'q', sizeof(longline));
+    n = moat_log_records(longline, sizeof(longline), 0, rec, 4);
+    assert_int_equal(n, 2);
+    moat_log_render(&p, &rec[0], out, sizeof(out));
+    assert_memory_equal(out, "[sensor] qqq", 12);
+    assert_int_equal(strlen(out), 9 + MOAT_LOG_TEXT_MAX);
+    moat_log_render(&p, &rec[1], out, sizeof(out));
+    assert_int_equal(out[0], 'q');
+    assert_int_equal(strlen(out), 150 - MOAT_LOG_TEXT_MAX + 1);
+    assert_int_equal(out[strlen(out) - 1], '\n');
+
+    moat_log_printer_init(&p, "plain");
+    assert_string_equal(p.label, "plain");
+    moat_log_printer_init(&p, ".log");
+    assert_string_equal(p.label, ".log");
+}
+
+static void renders_hostile_records_safely(void **state)
+{
+    (void)state;
+    struct moat_log_printer p;
+    moat_log_printer_init(&p, "evil.log");
+    struct moat_log_record rec;
+    memset(&rec, 0, sizeof(rec));
+    rec.length = 0xffff;
+    memcpy(rec.text, "\x1b[2J\r\nfake]\x7f", 12);
+    char out[512];
+    size_t len = moat_log_render(&p, &rec, out, sizeof(out));
+    /* Length clamped to the record; escape, CR, LF and DEL replaced. */
+    assert_int_equal(len, strlen("[evil] ") + MOAT_LOG_TEXT_MAX + 1);
+    assert_memory_equal(out, "[evil] ?[2J??fake]?", 19);
+    assert_null(memchr(out, '\n', len - 1));
+
+    /* A tiny output buffer is never overrun and stays terminated. */
+    char small[8];
+    memset(small, 'Z', sizeof(small));
+    len = moat_log_render(&p, &rec, small, 5);
+    assert_int_equal(len, 4);
+    assert_int_equal(small[4], '\0');
+    assert_int_equal(small[5], 'Z');
+}
+
+static void reports_lost_records_on_a_line_of_their_own(void **state)
+{
+    (void)state;
+    struct moat_log_printer p;
+    moat_log_printer_init(&p, "fast.log");
+    struct moat_log_record rec;
+    memset(&rec, 0, sizeof(rec));
+    rec.length = 3;
+    rec.flags = MOAT_LOG_CONTINUED;
+    memcpy(rec.text, "abc", 3);
+    char out[128];
+    moat_log_render(&p, &rec, out, sizeof(out));
+    assert_string_equal(out, "[fast] abc");
+    moat_log_render_lost(&p, 12, out, sizeof(out));
+    assert_string_equal(out, "\n[fast] (12 log records lost)\n");
+    assert_true(p.at_line_start);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(splits_long_lines_into_continued_records),
+        cmocka_unit_test(splits_at_newlines_and_drops_a_trailing_one),
+        cmocka_unit_test(moat_log_writes_formatted_lines_to_the_log_channel),
+        cmocka_unit_test(moat_log_finds_the_log_channel_in_sinfo),
+        cmocka_unit_test(renders_lines_with_the_channel_label),
+        cmocka_unit_test(renders_hostile_records_safely),
+        cmocka_unit_test(reports_lost_records_on_a_line_of_their_own),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
