@@ -10,6 +10,8 @@ The expect file, one rule per line ('#' starts a comment line):
                    3 = the kernel refused to run or panicked); default 1
   @allow-audit S   audit records of subject S are expected; any other subject's
                    audit record fails the test
+  @audit S F V     some audit record of subject S has field F starting with V
+                   (order-free; implies @allow-audit S)
   @bound PREFIX M  the last line starting with PREFIX carries an integer <= M
   @qemu ARGS...    extra QEMU arguments (e.g. -m 32)
 Lines with PANIC or "kernel exception" always fail the test.
@@ -23,7 +25,7 @@ import sys
 
 def parse_expect(path):
     rules = {"appear": [], "forbid": ["PANIC", "kernel exception"], "exit": 1,
-             "audits": set(), "bounds": [], "qemu": []}
+             "audits": set(), "audit_fields": [], "bounds": [], "qemu": []}
     with open(path) as f:
         for raw in f:
             line = raw.rstrip("\n")
@@ -35,6 +37,10 @@ def parse_expect(path):
                 rules["exit"] = int(line.split()[1])
             elif line.startswith("@allow-audit "):
                 rules["audits"].add(line.split()[1])
+            elif line.startswith("@audit "):
+                _, subject, field, value = line.split(" ", 3)
+                rules["audits"].add(subject)
+                rules["audit_fields"].append((subject, field, value))
             elif line.startswith("@bound "):
                 _, rest = line.split(" ", 1)
                 prefix, limit = rest.rsplit(" ", 1)
@@ -67,6 +73,15 @@ def check(log, status, rules):
         m = re.match(r"audit \d+ subject (\S+)$", line)
         if m and m.group(1) not in rules["audits"]:
             errors.append(f"unexpected audit record for subject {m.group(1)}")
+    records = {}
+    for line in lines:
+        m = re.match(r"audit (\d+) (\S+) ?(.*)$", line)
+        if m:
+            records.setdefault(m.group(1), {})[m.group(2)] = m.group(3)
+    for subject, field, value in rules["audit_fields"]:
+        if not any(r.get("subject") == subject and r.get(field, "").startswith(value)
+                   for r in records.values()):
+            errors.append(f"no audit record of {subject} with {field} {value!r}")
     for prefix, limit in rules["bounds"]:
         values = [l for l in lines if l.startswith(prefix)]
         if not values:

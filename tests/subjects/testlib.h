@@ -1,0 +1,88 @@
+/*
+ * Test-subject helpers (test code only, not the SDK): console output through COM1 for
+ * the one subject of a test system that the policy grants ports 0x3f8..0x3ff, and
+ * lookup of sinfo resources by name.
+ */
+#ifndef MOAT_TESTLIB_H
+#define MOAT_TESTLIB_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <moat/subject.h>
+
+static inline void t_outb(uint16_t port, uint8_t v)
+{
+    __asm__ volatile("outb %0, %1" : : "a"(v), "Nd"(port));
+}
+
+static inline uint8_t t_inb(uint16_t port)
+{
+    uint8_t v;
+    __asm__ volatile("inb %1, %0" : "=a"(v) : "Nd"(port));
+    return v;
+}
+
+static inline void t_putc(char c)
+{
+    for (uint32_t i = 0; i < 100000u && (t_inb(0x3fd) & 0x20u) == 0u; i++) {
+    }
+    t_outb(0x3f8, (uint8_t)c);
+}
+
+static inline void t_puts(const char *s)
+{
+    for (; *s != '\0'; s++) {
+        if (*s == '\n') {
+            t_putc('\r');
+        }
+        t_putc(*s);
+    }
+}
+
+static inline void t_putu(uint64_t v)
+{
+    char buf[20];
+    int n = 0;
+    do {
+        buf[n++] = (char)('0' + v % 10u);
+        v /= 10u;
+    } while (v != 0u);
+    while (n > 0) {
+        t_putc(buf[--n]);
+    }
+}
+
+static inline bool t_streq(const char *a, const char *b)
+{
+    for (; *a != '\0' && *a == *b; a++, b++) {
+    }
+    return *a == *b;
+}
+
+/* The resource called `name` of kind `kind`, or 0. */
+static inline const struct moat_sinfo_resource *t_resource(const char *name, uint32_t kind)
+{
+    const struct moat_sinfo *si = moat_sinfo_page;
+    for (uint32_t i = 0; i < si->resource_count; i++) {
+        if (si->resources[i].kind == kind && t_streq(si->resources[i].name, name)) {
+            return &si->resources[i];
+        }
+    }
+    return 0;
+}
+
+/* The id of an event by name (send or receive side); a missing one stops the subject. */
+static inline unsigned t_event(const char *name, uint32_t kind)
+{
+    const struct moat_sinfo_resource *r = t_resource(name, kind);
+    if (r == 0) {
+        t_puts("testlib: no event ");
+        t_puts(name);
+        t_puts("\n");
+        __builtin_trap();
+    }
+    return r->id;
+}
+
+#endif /* MOAT_TESTLIB_H */
