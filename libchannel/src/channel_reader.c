@@ -119,8 +119,9 @@ static enum channel_result reader_sync(struct channel_reader *r)
  * If the previous read was an overrun too, the writer is outpacing this reader and
  * starting at the oldest element would be overrun again at once, so leave half a ring
  * of slack instead. Where that target lies before a 2^64 wrap the writer has crossed
- * and slots jump there, start after the wrap. The skipped count is positive (the target
- * is past rc by the overrun condition); lost saturates rather than wraps.
+ * and slots jump there, start after the wrap. With an honest writer the skipped count
+ * is positive (the overrun condition puts the target past rc); whatever the writer
+ * wrote, lost saturates rather than wraps.
  */
 static enum channel_result reader_overrun(struct channel_reader *r, uint64_t wsc)
 {
