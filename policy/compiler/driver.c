@@ -62,7 +62,7 @@ bool polc_compile(struct polc_ctx *ctx, const uint8_t *xml, size_t xml_size)
 }
 
 /* Fills the content of page tables and sinfo pages, and the I/O bitmaps. */
-static void polc_generate(struct polc_ctx *ctx)
+void polc_generate(struct polc_ctx *ctx)
 {
     struct polc_system *sys = &ctx->sys;
     for (size_t i = 0; i < sys->subject_count; i++) {

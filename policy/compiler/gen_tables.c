@@ -188,40 +188,19 @@ void polc_gen_tables(const struct polc_ctx *ctx, struct polc_buf *o)
     }
 
     /* Physical ranges in use, sorted and merged where adjacent. */
-    polc_buf_printf(o, "static const struct moat_region regions[] = {\n");
-    size_t region_count = 0;
-    paddr_t last_end = 0;
-    for (;;) {
-        /* Next range: the lowest region starting at or after last_end. */
-        const struct polc_region *best = NULL;
-        for (size_t i = 0; i < sys->region_count; i++) {
-            const struct polc_region *r = sys->regions[i];
-            if (r->size != 0 && r->phys >= last_end && (best == NULL || r->phys < best->phys)) {
-                best = r;
-            }
-        }
-        if (best == NULL) {
-            break;
-        }
-        paddr_t start = best->phys;
-        paddr_t end = best->phys + best->size;
-        bool grew = true;
-        while (grew) {
-            grew = false;
-            for (size_t i = 0; i < sys->region_count; i++) {
-                const struct polc_region *r = sys->regions[i];
-                if (r->size != 0 && r->phys == end) {
-                    end += r->size;
-                    grew = true;
-                }
-            }
-        }
-        polc_buf_printf(o, "    { 0x%llxULL, 0x%llxULL },\n", (unsigned long long)start,
-                        (unsigned long long)(end - start));
-        region_count++;
-        last_end = end;
+    size_t region_count = polc_merged_regions(sys, NULL);
+    struct moat_region *ranges = calloc(region_count + 1, sizeof(*ranges));
+    if (ranges == NULL) {
+        abort();
+    }
+    polc_merged_regions(sys, ranges);
+    polc_buf_printf(o, "static const struct moat_region regions[%zu] = {\n", region_count);
+    for (size_t i = 0; i < region_count; i++) {
+        polc_buf_printf(o, "    { 0x%llxULL, 0x%llxULL },\n", (unsigned long long)ranges[i].base,
+                        (unsigned long long)ranges[i].size);
     }
     polc_buf_printf(o, "};\n\n");
+    free(ranges);
 
     polc_buf_printf(o, "const struct moat_system moat_system = {\n");
     polc_buf_printf(o, "    .name = \"%s\",\n", sys->name);

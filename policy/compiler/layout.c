@@ -265,6 +265,35 @@ static const char *polc_region_label(struct polc_ctx *ctx, const struct polc_reg
     return polc_sprintf(&ctx->arena, "memory '%s' of subject '%s'", r->name, r->owner);
 }
 
+size_t polc_merged_regions(const struct polc_system *sys, struct moat_region *out)
+{
+    struct polc_region **sorted = polc_regions_by_phys(sys);
+    size_t count = 0;
+    paddr_t start = 0;
+    paddr_t end = 0;
+    for (size_t i = 0; i < sys->region_count; i++) {
+        const struct polc_region *r = sorted[i];
+        if (r->size == 0 || !r->allocated) {
+            continue;
+        }
+        if (count != 0 && r->phys == end) {
+            end += r->size;
+        } else {
+            if (count != 0 && out != NULL) {
+                out[count - 1] = (struct moat_region){start, end - start};
+            }
+            count++;
+            start = r->phys;
+            end = r->phys + r->size;
+        }
+    }
+    if (count != 0 && out != NULL) {
+        out[count - 1] = (struct moat_region){start, end - start};
+    }
+    free(sorted);
+    return count;
+}
+
 void polc_layout_physical(struct polc_ctx *ctx)
 {
     struct polc_system *sys = &ctx->sys;
@@ -338,5 +367,12 @@ void polc_layout_physical(struct polc_ctx *ctx)
         polc_error(ctx, sys->platform_line,
                    "platform: memory %s is too small; the policy's regions need about %s more",
                    mem_text, need_text);
+    }
+    size_t ranges = polc_merged_regions(sys, NULL);
+    if (ranges > MOAT_MAX_REGIONS) {
+        polc_error(ctx, sys->platform_line,
+                   "the policy's regions form %zu separate physical ranges; the kernel checks "
+                   "at most %d",
+                   ranges, MOAT_MAX_REGIONS);
     }
 }

@@ -301,6 +301,7 @@ size_t polc_sinfo_resource_count(const struct polc_subject *subject,
 void polc_sinfo_build(const struct polc_ctx *ctx, const struct polc_subject *subject,
                       uint8_t *out, size_t out_size);
 void polc_io_bitmap_build(struct polc_ctx *ctx, struct polc_subject *subject);
+void polc_generate(struct polc_ctx *ctx); /* page tables, sinfo, I/O bitmaps */
 void polc_gen_tables(const struct polc_ctx *ctx, struct polc_buf *out);
 void polc_gen_report(const struct polc_ctx *ctx, struct polc_buf *out);
 bool polc_gen_image(struct polc_ctx *ctx, const uint8_t *kernel, size_t kernel_size,
@@ -319,6 +320,9 @@ int polc_main(int argc, char **argv, struct polc_buf *out, struct polc_buf *err)
 const char *polc_action_name(uint8_t action);
 struct polc_subject *polc_find_subject(struct polc_system *sys, const char *name);
 bool polc_read_file(const char *path, uint8_t **data, size_t *size);
+/* The physical ranges in use, adjacent regions merged (what tables.c lists for the
+ * kernel's memory-map check); fills out when not NULL, returns the count. */
+size_t polc_merged_regions(const struct polc_system *sys, struct moat_region *out);
 /* Every region sorted by physical address; the caller frees the array. */
 struct polc_region **polc_regions_by_phys(const struct polc_system *sys);
 

@@ -3,6 +3,7 @@
  * The physical memory map in address order, then each subject's address space with
  * rights and backing, its events and resources, then channels and the schedule.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -66,11 +67,9 @@ static void polc_report_physical(const struct polc_system *sys, struct polc_buf 
         }
     }
     free(sorted);
-    char total[32];
-    polc_format_size(size, sizeof(size), used_end);
-    polc_format_size(total, sizeof(total), sys->memory_size);
-    polc_buf_printf(o, "  highest address used: 0x%llx (%s of %s)\n\n",
-                    (unsigned long long)(used_end - 1), size, total);
+    polc_format_size(size, sizeof(size), sys->memory_size);
+    polc_buf_printf(o, "  highest address used: 0x%llx (platform memory: %s)\n\n",
+                    (unsigned long long)(used_end - 1), size);
 }
 
 static void polc_report_subject(const struct polc_system *sys, const struct polc_subject *s,
@@ -138,17 +137,31 @@ static void polc_report_subject(const struct polc_system *sys, const struct polc
     polc_buf_printf(o, "\n");
 }
 
+/* 100000 -> "100us": the largest unit that divides the value. */
+static void polc_format_ns(char *out, size_t out_size, uint64_t ns)
+{
+    if (ns != 0 && ns % 1000000 == 0) {
+        snprintf(out, out_size, "%llums", (unsigned long long)(ns / 1000000));
+    } else if (ns != 0 && ns % 1000 == 0) {
+        snprintf(out, out_size, "%lluus", (unsigned long long)(ns / 1000));
+    } else {
+        snprintf(out, out_size, "%lluns", (unsigned long long)ns);
+    }
+}
+
 void polc_gen_report(const struct polc_ctx *ctx, struct polc_buf *o)
 {
+    char tick[32];
     const struct polc_system *sys = &ctx->sys;
     char size[32];
     const char *base = strrchr(ctx->file, '/');
     base = base != NULL ? base + 1 : ctx->file;
     polc_format_size(size, sizeof(size), sys->memory_size);
     polc_buf_printf(o, "Moat layout report: system '%s' (%s)\n", sys->name, base);
-    polc_buf_printf(o, "Platform: %llu CPUs, memory %s, tick %lluns, %zu subjects, %zu channels, "
+    polc_format_ns(tick, sizeof(tick), sys->tick_ns);
+    polc_buf_printf(o, "Platform: %llu CPUs, memory %s, tick %s, %zu subjects, %zu channels, "
                     "%zu events, %zu plans\n\n",
-                    (unsigned long long)sys->cpu_count, size, (unsigned long long)sys->tick_ns,
+                    (unsigned long long)sys->cpu_count, size, tick,
                     sys->subject_count, sys->channel_count, sys->event_count, sys->plan_count);
     polc_report_physical(sys, o);
     for (size_t i = 0; i < sys->subject_count; i++) {
@@ -173,9 +186,9 @@ void polc_gen_report(const struct polc_ctx *ctx, struct polc_buf *o)
     polc_buf_printf(o, "Schedule (initial plan '%s')\n", sys->plans[sys->initial_plan].name);
     for (size_t p = 0; p < sys->plan_count; p++) {
         const struct polc_plan *plan = &sys->plans[p];
-        polc_buf_printf(o, "  plan %zu '%s': major frame %llu ticks = %lluns\n", p, plan->name,
-                        (unsigned long long)plan->major_ticks,
-                        (unsigned long long)(plan->major_ticks * sys->tick_ns));
+        polc_format_ns(tick, sizeof(tick), plan->major_ticks * sys->tick_ns);
+        polc_buf_printf(o, "  plan %zu '%s': major frame %llu ticks = %s\n", p, plan->name,
+                        (unsigned long long)plan->major_ticks, tick);
         for (size_t c = 0; c < plan->cpu_count; c++) {
             const struct polc_plan_cpu *cpu = &plan->cpus[c];
             polc_buf_printf(o, "    cpu %llu:", (unsigned long long)cpu->id);

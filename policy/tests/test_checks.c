@@ -163,6 +163,7 @@ int main(int argc, char **argv)
     POLC_CASE(paddr_beyond_memory),
     POLC_CASE(paddr_overlap),
     POLC_CASE(memory_exhausted),
+    POLC_CASE(too_many_physical_ranges),
     };
     return cmocka_run_group_tests_name("policy checks", tests, NULL, NULL);
 }
