@@ -58,8 +58,34 @@ static void zoo_fault(const char *n)
     }
 }
 
+/*
+ * "zoo_calls": kernel calls with bad numbers and ids must return errors, and timer_set
+ * must wake event_wait at its deadline. Returns a bit mask of what went wrong (audited
+ * as the exit status, 0 when all is well).
+ */
+static int zoo_calls(void)
+{
+    int bad = 0;
+    bad |= moat_kcall(99, 0, 0) != MOAT_ERR_NO_CALL ? 0x1 : 0;
+    bad |= moat_kcall(UINT64_MAX, 1, 2) != MOAT_ERR_NO_CALL ? 0x2 : 0;
+    bad |= moat_event_send(1000) != MOAT_ERR_BAD_ID ? 0x4 : 0;
+    bad |= moat_kcall(MOAT_KCALL_EVENT_SEND, MOAT_TRAMPOLINE_VIRT, 0) != MOAT_ERR_BAD_ID ? 0x8 : 0;
+    bad |= moat_timer_set(moat_rdtsc(), MOAT_MAX_EVENTS) != MOAT_ERR_BAD_ID ? 0x10 : 0;
+    bad |= moat_event_poll() != -1 ? 0x20 : 0;
+    unsigned tick = t_event("tick", MOAT_RES_EVENT_RECV);
+    uint64_t deadline = moat_rdtsc() + moat_sinfo_page->tsc_khz / 10u; /* 100 us */
+    bad |= moat_timer_set(deadline, tick) != 0 ? 0x40 : 0;
+    bad |= moat_event_wait() != (int)tick ? 0x80 : 0;
+    bad |= moat_rdtsc() < deadline ? 0x100 : 0;
+    bad |= moat_timer_set(0, tick) != 0 ? 0x200 : 0;
+    return bad;
+}
+
 int main(void)
 {
+    if (t_streq(moat_sinfo_page->subject_name, "zoo_calls")) {
+        return zoo_calls();
+    }
     zoo_fault(moat_sinfo_page->subject_name);
     /* zoo_exit, and any subject whose fault was not raised, returns: audited as exit. */
     return 7;
