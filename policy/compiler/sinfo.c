@@ -8,6 +8,10 @@
 #include "moat/sinfo_format.h"
 #include "polc.h"
 
+/* The page layout is ABI shared with the SDK: catch accidental changes at build time. */
+_Static_assert(sizeof(struct moat_sinfo) == 192, "sinfo header size changed");
+_Static_assert(sizeof(struct moat_sinfo_resource) == 112, "sinfo record size changed");
+
 static bool polc_maps_channel(const struct polc_channel *ch, const struct polc_subject *s,
                               bool *writer, vaddr_t *virt)
 {

@@ -380,6 +380,52 @@ static void pristine_copies_match_the_segments(void **state)
     assert_int_equal(phys64(img, data->region->phys) & 0xff, 0x11);
 }
 
+static void broken_kernels_are_refused(void **state)
+{
+    (void)state;
+    const char *policy = path_in(good_dir, "pipeline.xml");
+    const char *out = path_in(work_dir, "bad-kernel");
+    struct run r = polc("build", policy, "-I", elf_dir, "-o", out, "--kernel", policy);
+    assert_int_equal(r.status, 1);
+    assert_non_null(strstr((const char *)r.err.data, "error: kernel: not an ELF64 x86-64 file"));
+    run_free(&r);
+    r = polc("build", policy, "-I", elf_dir, "-o", out, "--kernel",
+             path_in(elf_dir, "bad-kernelhalf.elf"));
+    assert_int_equal(r.status, 1);
+    assert_non_null(strstr((const char *)r.err.data, "reaches beyond the kernel's 16M"));
+    run_free(&r);
+}
+
+/* 600 separate physical ranges need 600 program headers: more than GRUB's window. */
+static void too_many_program_headers_are_refused(void **state)
+{
+    (void)state;
+    struct polc_buf b = {0};
+    polc_buf_printf(&b, "<system name=\"t\"><platform cpus=\"1\" memory=\"1G\"/><subjects>");
+    for (int i = 0; i < 20; i++) {
+        polc_buf_printf(&b, "<subject name=\"s%d\" cpu=\"0\" image=\"good.elf\">", i);
+        for (int j = 0; j < 30; j++) {
+            polc_buf_printf(&b, "<memory name=\"m%d\" size=\"4K\" paddr=\"0x%x\"/>", j,
+                            0x4000000 + (i * 30 + j) * 0x2000);
+        }
+        polc_buf_printf(&b, "</subject>");
+    }
+    polc_buf_printf(&b, "</subjects><scheduling tick=\"1ms\"><plan name=\"p\"><cpu id=\"0\">");
+    for (int i = 0; i < 20; i++) {
+        polc_buf_printf(&b, "<frame subject=\"s%d\" ticks=\"1\"/>", i);
+    }
+    polc_buf_printf(&b, "</cpu></plan></scheduling></system>");
+    const char *policy = write_temp("many-ranges.xml", b.data, b.len);
+    polc_buf_free(&b);
+    struct run r = polc("build", policy, "-I", elf_dir, "-o", path_in(work_dir, "many-ranges"),
+                        "--kernel", path_in(elf_dir, "kernel.elf"));
+    assert_int_equal(r.status, 1);
+    assert_non_null(strstr((const char *)r.err.data,
+                           "program headers push the kernel's Multiboot2 header beyond the first "
+                           "32 KiB"));
+    run_free(&r);
+}
+
 /* ---- hostile input ---- */
 
 static void expect_error(const char *name, const char *text, const char *message)
@@ -530,6 +576,8 @@ int main(int argc, char **argv)
         cmocka_unit_test(layout_command_prints_the_report),
         cmocka_unit_test(build_is_deterministic),
         cmocka_unit_test(nothing_is_written_on_error),
+        cmocka_unit_test(broken_kernels_are_refused),
+        cmocka_unit_test(too_many_program_headers_are_refused),
         cmocka_unit_test(malformed_xml_is_reported_with_its_line),
         cmocka_unit_test(empty_file_is_an_error),
         cmocka_unit_test(unknown_element_is_a_schema_error),
