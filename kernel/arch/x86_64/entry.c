@@ -168,6 +168,9 @@ _Noreturn void arch_trap_entry(struct trap_frame *f)
     struct core_next next;
     if (f->vector == VEC_SYSCALL) {
         next = core_on_kcall(now, cur, f->rax, f->rdi, f->rsi);
+    } else if (f->vector == 2u || f->vector == 18u) {
+        /* NMI and machine check are the platform's, not the running subject's. */
+        core_panic("NMI or machine check, vector", f->vector);
     } else if (f->vector < 32u) {
         struct arch_fault fault = {0};
         fault_from_frame(f, &fault);
