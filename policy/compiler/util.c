@@ -43,7 +43,8 @@ char *polc_strdup(struct polc_arena *arena, const char *s)
     return copy;
 }
 
-static void polc_buf_vprintf(struct polc_buf *buf, const char *fmt, va_list ap);
+static void polc_buf_vprintf(struct polc_buf *buf, const char *fmt, va_list ap)
+    __attribute__((format(printf, 2, 0)));
 
 const char *polc_sprintf(struct polc_arena *arena, const char *fmt, ...)
 {
@@ -129,15 +130,20 @@ void polc_buf_zero(struct polc_buf *buf, size_t len)
 
 static void polc_buf_vprintf(struct polc_buf *buf, const char *fmt, va_list ap)
 {
+    char small[256];
     va_list copy;
     va_copy(copy, ap);
-    int n = vsnprintf(NULL, 0, fmt, copy);
+    int n = vsnprintf(small, sizeof(small), fmt, copy);
     va_end(copy);
     if (n < 0) {
         return;
     }
     polc_buf_reserve(buf, (size_t)n);
-    vsnprintf((char *)buf->data + buf->len, (size_t)n + 1, fmt, ap);
+    if ((size_t)n < sizeof(small)) {
+        memcpy(buf->data + buf->len, small, (size_t)n + 1);
+    } else {
+        vsnprintf((char *)buf->data + buf->len, (size_t)n + 1, fmt, ap);
+    }
     buf->len += (size_t)n;
 }
 

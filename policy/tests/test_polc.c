@@ -50,12 +50,12 @@ static void run_free(struct run *r)
     polc_buf_free(&r->err);
 }
 
-/* dir/name, kept for the whole run (tests hold a handful of these). */
+/* Strings the tests build live until the end of the run. */
+static struct polc_arena test_arena;
+
 static const char *path_in(const char *dir, const char *name)
 {
-    struct polc_buf b = {0};
-    polc_buf_printf(&b, "%s/%s", dir, name);
-    return (const char *)b.data;
+    return polc_sprintf(&test_arena, "%s/%s", dir, name);
 }
 
 static const char *write_temp(const char *name, const void *data, size_t size)
@@ -595,5 +595,6 @@ int main(int argc, char **argv)
     };
     int failed = cmocka_run_group_tests_name("moat-polc", tests, NULL, NULL);
     failed += cmocka_run_group_tests_name("system image", image_tests, image_setup, image_teardown);
+    polc_arena_free(&test_arena);
     return failed;
 }
