@@ -1,0 +1,52 @@
+/*
+ * The template system's test peer: sends numbered requests to the template subject,
+ * checks every reply's running total, and powers the system off when all came back.
+ * Replace it with your own subjects once yours works.
+ */
+#include <moat/log.h>
+#include <moat/sinfo.h>
+#include <moat/subject.h>
+
+#include "handler.h"
+
+#define FEEDER_REQUESTS 10u
+
+int main(void)
+{
+    struct channel_writer requests;
+    struct channel_reader replies;
+    if (moat_channel_writer("requests", &requests, moat_rdtsc() | 1u) != 0 ||
+        moat_channel_reader("replies", &replies) != 0) {
+        moat_log("missing the requests or replies channel");
+        return 1;
+    }
+    int request_ready = moat_event_outgoing("request_ready");
+    int done = moat_event_outgoing("done");
+    int64_t expected = 0;
+    for (uint64_t seq = 0; seq < FEEDER_REQUESTS; seq++) {
+        struct message request = {.sequence = seq, .value = (int64_t)(seq * seq)};
+        expected += request.value;
+        channel_write(&requests, &request);
+        moat_event_send((unsigned)request_ready);
+        struct message reply;
+        enum channel_result r;
+        while ((r = channel_read(&replies, &reply)) != CHANNEL_SUCCESS) {
+            if (r == CHANNEL_NO_DATA || r == CHANNEL_INACTIVE) {
+                (void)moat_event_wait();
+            }
+        }
+        if (reply.sequence != seq || reply.value != expected) {
+            moat_log("FAIL: reply %llu has total %lld, expected %llu / %lld",
+                     (unsigned long long)reply.sequence, (long long)reply.value,
+                     (unsigned long long)seq, (long long)expected);
+            return 1;
+        }
+    }
+    moat_log("all %u replies correct, total %lld", FEEDER_REQUESTS, (long long)expected);
+    /* Give the log server frames to print the last lines before the power goes. */
+    for (unsigned i = 0; i < 4; i++) {
+        moat_yield();
+    }
+    moat_event_send((unsigned)done);
+    return 0;
+}
