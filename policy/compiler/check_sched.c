@@ -9,6 +9,7 @@
 #include "polc.h"
 
 #define POLC_MIN_TICK_NS 1000u
+#define POLC_MAX_PHYS    (1ULL << 52) /* what a page-table entry can address */
 
 /* Ports the kernel keeps for itself: both 8259 PICs and their edge/level registers. */
 static const struct {
@@ -35,6 +36,10 @@ static void polc_check_platform(struct polc_ctx *ctx)
     if (sys->memory_size % MOAT_PAGE_SIZE != 0) {
         polc_error(ctx, sys->platform_line, "platform: memory %s is not a multiple of 4K",
                    text);
+    } else if (sys->memory_size > POLC_MAX_PHYS) {
+        polc_error(ctx, sys->platform_line,
+                   "platform: memory %s is beyond the 52-bit physical address space", text);
+        sys->memory_size = POLC_MAX_PHYS;
     } else if (sys->memory_size <= MOAT_KERNEL_PHYS_END) {
         polc_error(ctx, sys->platform_line,
                    "platform: memory %s leaves nothing above the kernel's first 16M", text);

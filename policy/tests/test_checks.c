@@ -104,6 +104,7 @@ int main(int argc, char **argv)
     POLC_CASE(too_many_received_events),
     POLC_CASE(platform_too_many_cpus),
     POLC_CASE(platform_memory_unaligned),
+    POLC_CASE(platform_memory_too_large),
     POLC_CASE(platform_memory_too_small),
     POLC_CASE(platform_audit_unaligned),
     POLC_CASE(tick_too_short),
