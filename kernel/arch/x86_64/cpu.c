@@ -139,7 +139,9 @@ void cpu_init(uint64_t kernel_cr3, uint64_t kernel_rsp)
     }
     struct tramp_cpu *tc = &TRAMP->cpus[cpu];
     tc->stack_top = (uint64_t)(uintptr_t)tc + TRAMP_CPU_SIZE;
-    tc->kernel_cr3 = kernel_cr3;
+    /* The kernel is PCID 0 (CR3 is loaded with PCID 0 when PCIDE is turned on below);
+     * page tables never change after boot, so no switch needs to flush the TLB. */
+    tc->kernel_cr3 = kernel_cr3 | (cpu_features.pcid ? CR3_NOFLUSH : 0u);
     tc->kernel_rsp = kernel_rsp;
     gdt_init(cpu);
     idt_init();
@@ -151,6 +153,7 @@ void cpu_init(uint64_t kernel_cr3, uint64_t kernel_rsp)
     cr4 |= cpu_features.umip ? CR4_UMIP : 0u;
     cr4 |= cpu_features.smep ? CR4_SMEP : 0u;
     cr4 |= cpu_features.smap ? CR4_SMAP : 0u;
+    cr4 |= cpu_features.pcid ? CR4_PCIDE : 0u;
     write_cr4(cr4);
     xsave_init();
 

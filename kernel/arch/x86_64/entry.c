@@ -117,6 +117,9 @@ static _Noreturn void subject_enter(subject_id_t id)
     /* Keep the flags a subject may hold; interrupts always on, IOPL 0, no NT/VM. */
     frame->rflags = (frame->rflags & 0x40dd5u) | RFLAGS_IF;
     tc->subject_cr3 = moat_system.subjects[id].pml4;
+    if (cpu_features.pcid) {
+        tc->subject_cr3 |= (uint64_t)(id + 1u) | CR3_NOFLUSH; /* PCID 1 + subject id */
+    }
     running = id;
     arch_enter_subject(frame);
 }

@@ -33,11 +33,15 @@
 #define CR4_OSFXSR     (1u << 9)
 #define CR4_OSXMMEXCPT (1u << 10)
 #define CR4_UMIP       (1u << 11)
+#define CR4_PCIDE      (1u << 17)
 #define CR4_OSXSAVE    (1u << 18)
 #define CR4_SMEP       (1u << 20)
 #define CR4_SMAP       (1u << 21)
 
 #define RFLAGS_IF 0x200u
+
+/* With CR4.PCIDE: CR3 bits 11:0 name the address space, bit 63 keeps its TLB entries. */
+#define CR3_NOFLUSH (1ull << 63)
 
 static inline void outb(uint16_t port, uint8_t v)
 {
