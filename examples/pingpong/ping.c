@@ -2,6 +2,7 @@
  * ping: serves the ball to pong, waits for it to come back one higher, and after
  * PINGPONG_ROUNDS rounds powers the system off.
  */
+#include <moat/channel.h>
 #include <moat/log.h>
 #include <moat/sinfo.h>
 #include <moat/subject.h>
@@ -25,11 +26,8 @@ int main(void)
         channel_write(&out, &ball);
         moat_event_send((unsigned)hit);
         struct ball back;
-        enum channel_result r;
-        while ((r = channel_read(&in, &back)) != CHANNEL_SUCCESS) {
-            if (r == CHANNEL_NO_DATA || r == CHANNEL_INACTIVE) {
-                (void)moat_event_wait();
-            }
+        while (!moat_channel_next(&in, &back)) {
+            (void)moat_event_wait();
         }
         if (back.round != ball.round || back.count != ball.count + 1) {
             moat_log("ping: bad return in round %llu", (unsigned long long)ball.round);

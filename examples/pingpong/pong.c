@@ -1,6 +1,7 @@
 /*
  * pong: whenever ping hits, returns every ball it finds one higher.
  */
+#include <moat/channel.h>
 #include <moat/log.h>
 #include <moat/sinfo.h>
 #include <moat/subject.h>
@@ -20,13 +21,10 @@ int main(void)
     for (;;) {
         (void)moat_event_wait();
         struct ball ball;
-        enum channel_result r;
-        while ((r = channel_read(&in, &ball)) != CHANNEL_NO_DATA && r != CHANNEL_INACTIVE) {
-            if (r == CHANNEL_SUCCESS) {
-                ball.count++;
-                channel_write(&out, &ball);
-                moat_event_send((unsigned)returned);
-            }
+        while (moat_channel_next(&in, &ball)) {
+            ball.count++;
+            channel_write(&out, &ball);
+            moat_event_send((unsigned)returned);
         }
     }
 }

@@ -3,6 +3,7 @@
  * checks every reply's running total, and powers the system off when all came back.
  * Replace it with your own subjects once yours works.
  */
+#include <moat/channel.h>
 #include <moat/log.h>
 #include <moat/sinfo.h>
 #include <moat/subject.h>
@@ -29,11 +30,8 @@ int main(void)
         channel_write(&requests, &request);
         moat_event_send((unsigned)request_ready);
         struct message reply;
-        enum channel_result r;
-        while ((r = channel_read(&replies, &reply)) != CHANNEL_SUCCESS) {
-            if (r == CHANNEL_NO_DATA || r == CHANNEL_INACTIVE) {
-                (void)moat_event_wait();
-            }
+        while (!moat_channel_next(&replies, &reply)) {
+            (void)moat_event_wait();
         }
         if (reply.sequence != seq || reply.value != expected) {
             moat_log("FAIL: reply %llu has total %lld, expected %llu / %lld",

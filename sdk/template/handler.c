@@ -3,6 +3,8 @@
  * libchannel calls, no kernel calls, so the same file builds for the subject and for
  * the host test.
  */
+#include <moat/channel.h>
+
 #include "handler.h"
 
 void handler_init(struct handler_state *s)
@@ -33,19 +35,13 @@ size_t handler_pump(struct handler_state *s, struct channel_reader *in,
                     struct channel_writer *out)
 {
     size_t answered = 0;
-    for (;;) {
-        struct message request;
-        struct message reply;
-        enum channel_result r = channel_read(in, &request);
-        if (r == CHANNEL_EPOCH_CHANGED || r == CHANNEL_OVERRUN) {
-            continue;
-        }
-        if (r != CHANNEL_SUCCESS) {
-            return answered;
-        }
+    struct message request;
+    struct message reply;
+    while (moat_channel_next(in, &request)) {
         if (handler_handle(s, &request, &reply)) {
             channel_write(out, &reply);
             answered++;
         }
     }
+    return answered;
 }

@@ -1,6 +1,7 @@
 /*
  * The host test kit: an in-memory channel carries data from its writer to its reader,
- * and a fake sinfo page lets code find that channel by name as a subject would.
+ * and a fake sinfo page lets code find that channel by name as a subject would. Also
+ * moat_channel_next(), which the kit makes testable.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -10,6 +11,7 @@
 
 #include <cmocka.h>
 
+#include <moat/channel.h>
 #include <moat/testkit.h>
 
 static void test_channel_carries_elements_in_order(void **state)
@@ -84,12 +86,42 @@ static void fake_sinfo_lets_code_open_channels_by_name(void **state)
     moat_test_channel_destroy(&out);
 }
 
+static void channel_next_passes_over_epoch_changes_and_overruns(void **state)
+{
+    (void)state;
+    struct moat_test_channel c;
+    assert_int_equal(moat_test_channel_create(&c, 4, sizeof(uint64_t), 9), 0);
+    uint64_t v = 0;
+    assert_false(moat_channel_next(&c.reader, &v));
+    /* The first read after creation is an epoch change: passed over. */
+    for (uint64_t i = 1; i <= 2; i++) {
+        channel_write(&c.writer, &i);
+    }
+    assert_true(moat_channel_next(&c.reader, &v));
+    assert_int_equal(v, 1);
+    /* Lapping the reader: the overrun is passed over and counted as lost. */
+    for (uint64_t i = 3; i <= 12; i++) {
+        channel_write(&c.writer, &i);
+    }
+    assert_true(moat_channel_next(&c.reader, &v));
+    assert_true(v > 2);
+    assert_true(channel_lost(&c.reader) > 0);
+    while (moat_channel_next(&c.reader, &v)) {
+    }
+    assert_int_equal(v, 12);
+    /* A deactivated writer: nothing readable, no endless loop. */
+    channel_deactivate(&c.writer);
+    assert_false(moat_channel_next(&c.reader, &v));
+    moat_test_channel_destroy(&c);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_channel_carries_elements_in_order),
         cmocka_unit_test(test_channel_rejects_impossible_sizes),
         cmocka_unit_test(fake_sinfo_lets_code_open_channels_by_name),
+        cmocka_unit_test(channel_next_passes_over_epoch_changes_and_overruns),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
