@@ -255,15 +255,16 @@ static void polc_parse_channel(struct polc_ctx *ctx, xmlNodePtr node, struct pol
     }
 }
 
+/* Indexed by enum moat_event_action. */
+static const char *const polc_action_names[] = {"notify",  "poweroff",    "reboot",    "restart",
+                                                "stop",    "switch-plan", "unmask-irq"};
+#define POLC_ACTION_COUNT (sizeof(polc_action_names) / sizeof(polc_action_names[0]))
+
 static uint8_t polc_action(const char *text)
 {
-    static const char *const names[] = {"notify",  "poweroff",    "reboot",    "restart",
-                                        "stop",    "switch-plan", "unmask-irq"};
-    if (text != NULL) {
-        for (uint8_t i = 0; i < 7; i++) {
-            if (strcmp(text, names[i]) == 0) {
-                return i;
-            }
+    for (uint8_t i = 0; text != NULL && i < POLC_ACTION_COUNT; i++) {
+        if (strcmp(text, polc_action_names[i]) == 0) {
+            return i;
         }
     }
     return MOAT_ACTION_NOTIFY;
@@ -271,9 +272,7 @@ static uint8_t polc_action(const char *text)
 
 const char *polc_action_name(uint8_t action)
 {
-    static const char *const names[] = {"notify",  "poweroff",    "reboot",    "restart",
-                                        "stop",    "switch-plan", "unmask-irq"};
-    return action < 7 ? names[action] : "?";
+    return action < POLC_ACTION_COUNT ? polc_action_names[action] : "?";
 }
 
 static void polc_parse_event(struct polc_ctx *ctx, xmlNodePtr node, struct polc_event *ev)
