@@ -21,6 +21,29 @@ struct polc_subject *polc_find_subject(struct polc_system *sys, const char *name
     return NULL;
 }
 
+static const char *polc_names_hint(struct polc_ctx *ctx, const char *name, const void *base,
+                                   size_t count, size_t stride, size_t name_off)
+{
+    const char **names = polc_alloc(&ctx->arena, (count + 1) * sizeof(*names));
+    for (size_t i = 0; i < count; i++) {
+        names[i] = *(const char *const *)(const void *)((const uint8_t *)base + i * stride +
+                                                        name_off);
+    }
+    return polc_hint(ctx, name, names, count);
+}
+
+const char *polc_subject_hint(struct polc_ctx *ctx, const char *name)
+{
+    return polc_names_hint(ctx, name, ctx->sys.subjects, ctx->sys.subject_count,
+                           sizeof(*ctx->sys.subjects), offsetof(struct polc_subject, name));
+}
+
+const char *polc_plan_hint(struct polc_ctx *ctx, const char *name)
+{
+    return polc_names_hint(ctx, name, ctx->sys.plans, ctx->sys.plan_count,
+                           sizeof(*ctx->sys.plans), offsetof(struct polc_plan, name));
+}
+
 static bool polc_find_plan(struct polc_system *sys, const char *name, plan_id_t *out)
 {
     for (size_t i = 0; i < sys->plan_count && i < UINT16_MAX; i++) {
@@ -151,8 +174,8 @@ static void polc_resolve_endpoint(struct polc_ctx *ctx, struct polc_channel *ch,
 {
     e->subject = polc_find_subject(&ctx->sys, e->subject_name);
     if (e->subject == NULL) {
-        polc_error(ctx, e->line, "channel '%s': %s '%s' is not a subject", ch->name, role,
-                   e->subject_name);
+        polc_error(ctx, e->line, "channel '%s': %s '%s' is not a subject%s", ch->name, role,
+                   e->subject_name, polc_subject_hint(ctx, e->subject_name));
     }
 }
 
@@ -230,8 +253,8 @@ static void polc_resolve_event(struct polc_ctx *ctx, struct polc_event *ev)
     const char *action = polc_action_name(ev->action);
     ev->from = polc_find_subject(sys, ev->from_name);
     if (ev->from == NULL) {
-        polc_error(ctx, ev->line, "event '%s': sender '%s' is not a subject", ev->name,
-                   ev->from_name);
+        polc_error(ctx, ev->line, "event '%s': sender '%s' is not a subject%s", ev->name,
+                   ev->from_name, polc_subject_hint(ctx, ev->from_name));
     }
     if (polc_action_has_target(ev->action)) {
         if (ev->to_name == NULL) {
@@ -240,8 +263,8 @@ static void polc_resolve_event(struct polc_ctx *ctx, struct polc_event *ev)
         } else {
             ev->to = polc_find_subject(sys, ev->to_name);
             if (ev->to == NULL) {
-                polc_error(ctx, ev->line, "event '%s': target '%s' is not a subject",
-                           ev->name, ev->to_name);
+                polc_error(ctx, ev->line, "event '%s': target '%s' is not a subject%s",
+                           ev->name, ev->to_name, polc_subject_hint(ctx, ev->to_name));
             }
         }
     } else if (ev->to_name != NULL) {
@@ -253,8 +276,8 @@ static void polc_resolve_event(struct polc_ctx *ctx, struct polc_event *ev)
             polc_error(ctx, ev->line, "event '%s': action 'switch-plan' needs a 'plan'",
                        ev->name);
         } else if (!polc_find_plan(sys, ev->plan_name, &ev->plan)) {
-            polc_error(ctx, ev->line, "event '%s': plan '%s' does not exist", ev->name,
-                       ev->plan_name);
+            polc_error(ctx, ev->line, "event '%s': plan '%s' does not exist%s", ev->name,
+                       ev->plan_name, polc_plan_hint(ctx, ev->plan_name));
         }
     } else if (ev->plan_name != NULL) {
         polc_error(ctx, ev->line, "event '%s': 'plan' is only for action 'switch-plan'",

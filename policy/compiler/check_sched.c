@@ -93,8 +93,8 @@ static void polc_check_plan(struct polc_ctx *ctx, struct polc_plan *plan)
             }
             f->subject = polc_find_subject(sys, f->subject_name);
             if (f->subject == NULL) {
-                polc_error(ctx, f->line, "plan '%s': frame subject '%s' is not a subject",
-                           plan->name, f->subject_name);
+                polc_error(ctx, f->line, "plan '%s': frame subject '%s' is not a subject%s",
+                           plan->name, f->subject_name, polc_subject_hint(ctx, f->subject_name));
                 continue;
             }
             f->subject->scheduled = true;
@@ -156,8 +156,8 @@ void polc_check_schedule(struct polc_ctx *ctx)
             }
         }
         if (!found) {
-            polc_error(ctx, sys->scheduling_line, "scheduling: initial-plan '%s' does not exist",
-                       sys->initial_plan_name);
+            polc_error(ctx, sys->scheduling_line, "scheduling: initial-plan '%s' does not exist%s",
+                       sys->initial_plan_name, polc_plan_hint(ctx, sys->initial_plan_name));
         }
     }
     for (size_t i = 0; i < sys->subject_count; i++) {

@@ -44,6 +44,9 @@ enum polc_num_status polc_parse_size(const char *s, uint64_t *out);
 enum polc_num_status polc_parse_time_ns(const char *s, uint64_t *out);
 void polc_format_size(char *out, size_t out_size, uint64_t size);
 bool polc_add_overflows(uint64_t a, uint64_t b, uint64_t *sum);
+struct polc_ctx;
+const char *polc_hint(struct polc_ctx *ctx, const char *name, const char *const *candidates,
+                      size_t count);
 
 /* ---- access rights of a mapping ---- */
 #define POLC_R 0x1u
@@ -319,6 +322,9 @@ int polc_main(int argc, char **argv, struct polc_buf *out, struct polc_buf *err)
 /* Helpers shared by stages. */
 const char *polc_action_name(uint8_t action);
 struct polc_subject *polc_find_subject(struct polc_system *sys, const char *name);
+/* " (did you mean 'x'?)" for the subject name closest to a misspelt one, or "". */
+const char *polc_subject_hint(struct polc_ctx *ctx, const char *name);
+const char *polc_plan_hint(struct polc_ctx *ctx, const char *name);
 bool polc_read_file(const char *path, uint8_t **data, size_t *size);
 /* The physical ranges in use, adjacent regions merged (what tables.c lists for the
  * kernel's memory-map check); fills out when not NULL, returns the count. */

@@ -178,6 +178,52 @@ void polc_error(struct polc_ctx *ctx, long line, const char *fmt, ...)
     ctx->error_count++;
 }
 
+/* Edit distance, capped: names longer than 63 characters are not policy names. */
+static size_t polc_distance(const char *a, const char *b)
+{
+    size_t la = strlen(a);
+    size_t lb = strlen(b);
+    if (la > 63 || lb > 63) {
+        return SIZE_MAX;
+    }
+    size_t row[64];
+    for (size_t j = 0; j <= lb; j++) {
+        row[j] = j;
+    }
+    for (size_t i = 1; i <= la; i++) {
+        size_t diag = row[0];
+        row[0] = i;
+        for (size_t j = 1; j <= lb; j++) {
+            size_t up = row[j];
+            size_t best = diag + (a[i - 1] == b[j - 1] ? 0 : 1);
+            if (up + 1 < best) {
+                best = up + 1;
+            }
+            if (row[j - 1] + 1 < best) {
+                best = row[j - 1] + 1;
+            }
+            row[j] = best;
+            diag = up;
+        }
+    }
+    return row[lb];
+}
+
+const char *polc_hint(struct polc_ctx *ctx, const char *name, const char *const *candidates,
+                      size_t count)
+{
+    const char *best = NULL;
+    size_t best_distance = 3; /* suggest only close matches */
+    for (size_t i = 0; name != NULL && i < count; i++) {
+        size_t d = polc_distance(name, candidates[i]);
+        if (d < best_distance && d < strlen(name)) {
+            best = candidates[i];
+            best_distance = d;
+        }
+    }
+    return best != NULL ? polc_sprintf(&ctx->arena, " (did you mean '%s'?)", best) : "";
+}
+
 bool polc_add_overflows(uint64_t a, uint64_t b, uint64_t *sum)
 {
     *sum = a + b;

@@ -79,6 +79,7 @@ int main(int argc, char **argv)
     POLC_CASE(event_sender_unknown),
     POLC_CASE(event_target_unknown),
     POLC_CASE(frame_subject_unknown),
+    POLC_CASE(subject_name_misspelt),
     POLC_CASE(too_many_subjects),
     POLC_CASE(channel_no_writer),
     POLC_CASE(channel_two_writers),
