@@ -168,6 +168,13 @@ _Noreturn void arch_trap_entry(struct trap_frame *f)
     subject_id_t cur = running;
     CHECK(cur < moat_system.subject_count);
     contexts[cur] = *f;
+    if (f->vector == VEC_SYSCALL && f->rip >= MOAT_USER_VIRT_END) {
+        /* A syscall ending at the top of the lower half returns to a non-canonical
+         * address: iretq would #GP in ring 0 on the subject's page tables, where no
+         * kernel handler is mapped. Contain it as the subject's #GP instead. */
+        f->vector = 13u;
+        f->error = 0;
+    }
     struct core_next next;
     if (f->vector == VEC_SYSCALL) {
         next = core_on_kcall(now, cur, f->rax, f->rdi, f->rsi);
