@@ -1,7 +1,6 @@
 /*
- * pong: whenever ping hits, returns every ball it finds one higher.
+ * pong: whenever ping hits, returns every ball it finds one higher and tells ping.
  */
-#include <moat/channel.h>
 #include <moat/log.h>
 #include <moat/sinfo.h>
 #include <moat/subject.h>
@@ -10,20 +9,17 @@
 
 int main(void)
 {
-    struct channel_reader in;
-    struct channel_writer out;
-    if (moat_channel_reader("ping", &in) != 0 ||
-        moat_channel_writer("pong", &out, moat_rdtsc() | 1u) != 0) {
+    struct channel_reader from_ping;
+    struct channel_writer to_ping;
+    if (moat_channel_reader("ping", &from_ping) != 0 ||
+        moat_channel_writer("pong", &to_ping, moat_rdtsc() | 1u) != 0) {
         moat_log("pong: channels missing");
         return 1;
     }
     int returned = moat_event("return");
     for (;;) {
         (void)moat_event_wait();
-        struct ball ball;
-        while (moat_channel_next(&in, &ball)) {
-            ball.count++;
-            channel_write(&out, &ball);
+        if (pong_return_balls(&from_ping, &to_ping) > 0) {
             moat_event_send((unsigned)returned);
         }
     }
