@@ -20,6 +20,9 @@ struct polc_region *polc_new_region(struct polc_ctx *ctx, enum polc_region_kind 
 {
     struct polc_system *sys = &ctx->sys;
     struct polc_region *r = polc_alloc(&ctx->arena, sizeof(*r));
+    /* Zero-filled regions of whole 2 MiB pages get 2 MiB alignment (fewer page tables). */
+    r->large = (kind == POLC_REG_STACK || kind == POLC_REG_MEMORY || kind == POLC_REG_CHANNEL) &&
+               size != 0 && size % POLC_LARGE_PAGE == 0;
     r->kind = kind;
     r->owner = owner;
     r->name = name;
@@ -60,16 +63,17 @@ static bool polc_overlaps(vaddr_t a, uint64_t as, vaddr_t b, uint64_t bs)
 
 /* First address >= *cursor where size bytes touch no fixed mapping; advances the cursor. */
 static vaddr_t polc_place(struct polc_subject *s, size_t fixed_count, vaddr_t *cursor,
-                          uint64_t size)
+                          uint64_t size, bool large)
 {
-    vaddr_t at = *cursor;
+    uint64_t align = large ? POLC_LARGE_PAGE : MOAT_PAGE_SIZE;
+    vaddr_t at = (*cursor + align - 1) & ~(align - 1);
     bool moved = true;
     while (moved) {
         moved = false;
         for (size_t i = 0; i < fixed_count; i++) {
             struct polc_mapping *m = &s->maps[i];
             if (m->user && polc_overlaps(at, size + POLC_GUARD, m->virt, m->size)) {
-                at = m->virt + m->size + POLC_GUARD;
+                at = (m->virt + m->size + POLC_GUARD + align - 1) & ~(align - 1);
                 moved = true;
             }
         }
@@ -174,7 +178,8 @@ static void polc_subject_maps(struct polc_ctx *ctx, struct polc_subject *s)
     vaddr_t cursor = MOAT_RESOURCE_VIRT_BASE;
     for (size_t i = 0; i < pending_count; i++) {
         struct polc_pending *p = &pending[i];
-        vaddr_t at = polc_place(s, fixed_count, &cursor, p->size);
+        bool large = p->region != NULL && p->region->large && !p->region->pinned;
+        vaddr_t at = polc_place(s, fixed_count, &cursor, p->size, large);
         polc_add_map(s, p->what, p->line, at, p->size, p->perm, p->region);
         if (at + p->size > MOAT_STACK_TOP - s->stack_size) {
             polc_error(ctx, p->line, "subject '%s': no virtual room left for %s", s->name,
@@ -337,6 +342,9 @@ void polc_layout_physical(struct polc_ctx *ctx)
             if (r->pinned || polc_has_content(r) != (pass == 0)) {
                 continue;
             }
+            if (r->large) {
+                cursor = (cursor + POLC_LARGE_PAGE - 1) & ~(POLC_LARGE_PAGE - 1);
+            }
             bool moved = true;
             while (moved) {
                 moved = false;
@@ -344,6 +352,9 @@ void polc_layout_physical(struct polc_ctx *ctx)
                     struct polc_region *o = sys->regions[j];
                     if (o->pinned && o->allocated && polc_overlaps(cursor, r->size, o->phys, o->size)) {
                         cursor = o->phys + o->size;
+                        if (r->large) {
+                            cursor = (cursor + POLC_LARGE_PAGE - 1) & ~(POLC_LARGE_PAGE - 1);
+                        }
                         moved = true;
                     }
                 }

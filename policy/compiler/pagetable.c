@@ -3,6 +3,9 @@
  * region, the top-level table (CR3) first. Leaves carry exactly the mapping's rights:
  * user bit on subject pages only, writable only when granted, NX on everything not
  * executable. Accessed/dirty bits are preset so the CPU never writes to the tables.
+ * Where a mapping covers a whole 2 MiB-aligned range whose physical address is 2 MiB-
+ * aligned too (large zero-filled regions are placed so), one 2 MiB page replaces a page
+ * table; the entry trampoline and image segments always use 4 KiB pages.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -14,6 +17,7 @@
 #define PTE_US  0x4ULL
 #define PTE_A   0x20ULL
 #define PTE_D   0x40ULL
+#define PTE_PS  0x80ULL
 #define PTE_NX  (1ULL << 63)
 #define PTE_ADDR 0x000ffffffffff000ULL
 
@@ -67,10 +71,36 @@ static uint64_t polc_tables_at(const struct polc_subject *s, unsigned shift)
     return count;
 }
 
+bool polc_map_large(const struct polc_mapping *m)
+{
+    const struct polc_region *r = m->region;
+    if (!m->user || r == NULL || !r->large) {
+        return false;
+    }
+    paddr_t phys = r->pinned ? r->phys : 0; /* unpinned large regions are 2 MiB-aligned */
+    return m->virt % POLC_LARGE_PAGE == phys % POLC_LARGE_PAGE;
+}
+
+/* The 2 MiB ranges a mapping covers whole and maps with 2 MiB pages. */
+static uint64_t polc_large_pages(const struct polc_mapping *m)
+{
+    if (!polc_map_large(m)) {
+        return 0;
+    }
+    uint64_t first = (m->virt + POLC_LARGE_PAGE - 1) / POLC_LARGE_PAGE;
+    uint64_t end = (m->virt + m->size) / POLC_LARGE_PAGE;
+    return end > first ? end - first : 0;
+}
+
 uint64_t polc_pagetable_pages(const struct polc_subject *s)
 {
-    /* One PML4, plus one PDPT per 512G, one PD per 1G, one PT per 2M touched. */
-    return 1 + polc_tables_at(s, 39) + polc_tables_at(s, 30) + polc_tables_at(s, 21);
+    /* One PML4, plus one PDPT per 512G, one PD per 1G, one PT per 2M touched, except the
+     * 2M ranges mapped by a large page (mappings never overlap, so they are distinct). */
+    uint64_t large = 0;
+    for (size_t i = 0; i < s->map_count; i++) {
+        large += polc_large_pages(&s->maps[i]);
+    }
+    return 1 + polc_tables_at(s, 39) + polc_tables_at(s, 30) + polc_tables_at(s, 21) - large;
 }
 
 static uint64_t polc_get64(const uint8_t *p)
@@ -134,13 +164,23 @@ void polc_pagetable_build(const struct polc_subject *s, uint8_t *out)
         if ((m->perm & POLC_X) == 0) {
             flags |= PTE_NX;
         }
+        bool large = polc_map_large(m);
         for (uint64_t off = 0; off < m->size; off += MOAT_PAGE_SIZE) {
             vaddr_t va = m->virt + off;
             uint64_t pdpt = polc_next_table(&b, 0, (unsigned)((va >> 39) & 511));
             uint64_t pd = polc_next_table(&b, pdpt, (unsigned)((va >> 30) & 511));
+            if (large && va % POLC_LARGE_PAGE == 0 && m->size - off >= POLC_LARGE_PAGE) {
+                uint8_t *pde = out + pd * MOAT_PAGE_SIZE + ((va >> 21) & 511) * 8u;
+                polc_put64(pde, ((phys + off) & PTE_ADDR) | flags | PTE_PS);
+                off += POLC_LARGE_PAGE - MOAT_PAGE_SIZE;
+                continue;
+            }
             uint64_t pt = polc_next_table(&b, pd, (unsigned)((va >> 21) & 511));
             uint8_t *entry = out + pt * MOAT_PAGE_SIZE + ((va >> 12) & 511) * 8u;
             polc_put64(entry, ((phys + off) & PTE_ADDR) | flags);
         }
+    }
+    if (b.next_page != b.page_count) {
+        abort(); /* polc_pagetable_pages() counted wrong: a compiler bug */
     }
 }

@@ -49,6 +49,8 @@ const char *polc_hint(struct polc_ctx *ctx, const char *name, const char *const 
                       size_t count);
 
 /* ---- access rights of a mapping ---- */
+#define POLC_LARGE_PAGE 0x200000ULL
+
 #define POLC_R 0x1u
 #define POLC_W 0x2u
 #define POLC_X 0x4u
@@ -73,6 +75,7 @@ struct polc_region {
     uint64_t size;
     paddr_t phys;
     bool pinned;       /* phys fixed by the policy */
+    bool large;        /* placed on a 2 MiB boundary so it can be mapped with 2 MiB pages */
     bool allocated;    /* phys known (pinned or placed) */
     const uint8_t *data; /* initial content, data_size bytes (rest is zero) */
     uint64_t data_size;
@@ -298,6 +301,9 @@ struct polc_region *polc_new_region(struct polc_ctx *ctx, enum polc_region_kind 
                                     const char *owner, const char *name, long line,
                                     uint64_t size);
 uint64_t polc_pagetable_pages(const struct polc_subject *subject);
+/* Whether a mapping's virtual and physical addresses agree modulo 2 MiB (known before
+ * the physical layout: large regions are placed 2 MiB-aligned). */
+bool polc_map_large(const struct polc_mapping *map);
 void polc_pagetable_build(const struct polc_subject *subject, uint8_t *out);
 size_t polc_sinfo_resource_count(const struct polc_subject *subject,
                                  const struct polc_system *sys);

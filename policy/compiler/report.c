@@ -90,9 +90,11 @@ static void polc_report_subject(const struct polc_system *sys, const struct polc
         polc_format_size(size, sizeof(size), m->size);
         polc_perm_text(perm, m->perm);
         paddr_t phys = m->region != NULL ? m->region->phys : m->fixed_phys;
-        polc_buf_printf(o, "  0x%016llx  0x%016llx  %8s  %-4s  %-4s  0x%016llx  %s\n",
+        bool large = polc_map_large(m) && m->size >= POLC_LARGE_PAGE;
+        polc_buf_printf(o, "  0x%016llx  0x%016llx  %8s  %-4s  %-4s  0x%016llx  %s%s\n",
                         (unsigned long long)m->virt, (unsigned long long)(m->virt + m->size - 1),
-                        size, perm, m->user ? "user" : "sup", (unsigned long long)phys, m->what);
+                        size, perm, m->user ? "user" : "sup", (unsigned long long)phys, m->what,
+                        large ? " (2M pages)" : "");
     }
     for (size_t i = 0; i < sys->event_count; i++) {
         const struct polc_event *ev = &sys->events[i];

@@ -192,12 +192,11 @@ static uint64_t phys64(const struct image *img, paddr_t addr)
     return 0;
 }
 
-static int image_setup(void **state)
+static int image_build(void **state, const char *name)
 {
     struct image *img = calloc(1, sizeof(*img));
-    char out[4096];
-    snprintf(out, sizeof(out), "%s/image", work_dir);
-    const char *policy = path_in(good_dir, "pipeline.xml");
+    const char *out = path_in(work_dir, polc_sprintf(&test_arena, "image-%s", name));
+    const char *policy = path_in(good_dir, name);
     struct run r = polc("build", policy, "-I", elf_dir, "-o", out, "--kernel",
                         path_in(elf_dir, "kernel.elf"));
     if (r.status != 0) {
@@ -221,6 +220,16 @@ static int image_setup(void **state)
     }
     *state = img;
     return 0;
+}
+
+static int image_setup(void **state)
+{
+    return image_build(state, "pipeline.xml");
+}
+
+static int large_setup(void **state)
+{
+    return image_build(state, "large.xml");
 }
 
 static int image_teardown(void **state)
@@ -269,6 +278,7 @@ static void image_keeps_the_kernel_bootable(void **state)
 #define PTE_P  0x1ULL
 #define PTE_RW 0x2ULL
 #define PTE_US 0x4ULL
+#define PTE_PS 0x80ULL
 #define PTE_NX (1ULL << 63)
 
 /* Walks a subject's page tables in the image; returns the leaf entry (0: unmapped). */
@@ -280,7 +290,7 @@ static uint64_t walk(const struct image *img, const struct polc_subject *s, vadd
         if ((e & PTE_P) == 0) {
             return 0;
         }
-        if (level == 0) {
+        if (level == 0 || (level == 1 && (e & PTE_PS) != 0)) {
             return e;
         }
         table = e & 0x000ffffffffff000ULL;
@@ -424,6 +434,39 @@ static void too_many_program_headers_are_refused(void **state)
                            "program headers push the kernel's Multiboot2 header beyond the first "
                            "32 KiB"));
     run_free(&r);
+}
+
+static paddr_t frame_of(uint64_t entry, vaddr_t va)
+{
+    uint64_t addr = entry & 0x000ffffffffff000ULL;
+    return (entry & PTE_PS) != 0 ? (addr & ~(POLC_LARGE_PAGE - 1)) + (va & (POLC_LARGE_PAGE - 1))
+                                 : addr;
+}
+
+static void whole_2m_ranges_use_2m_pages(void **state)
+{
+    struct image *img = *state;
+    struct polc_subject *big = polc_find_subject(&img->ctx.sys, "big");
+    struct polc_subject *peer = polc_find_subject(&img->ctx.sys, "peer");
+    const struct polc_mapping *heap = find_map(big, "memory 'heap'");
+    uint64_t e = walk(img, big, heap->virt + 0x201000);
+    assert_true((e & PTE_PS) && (e & PTE_US) && (e & PTE_RW) && (e & PTE_NX));
+    assert_int_equal(frame_of(e, heap->virt + 0x201000), heap->region->phys + 0x201000);
+    /* Pinned at congruent addresses: a large page; a vaddr off the 2M grid: 4K pages. */
+    assert_true(walk(img, big, 0x200000000) & PTE_PS);
+    uint64_t odd = walk(img, big, 0x300001000);
+    assert_true((odd & PTE_P) && !(odd & PTE_PS));
+    assert_true(walk(img, big, MOAT_STACK_TOP - 0x1000) & PTE_PS);
+    /* One channel, a 2M page for its writer and 4K pages for its reader: same frames. */
+    const struct polc_mapping *w = find_map(big, "channel 'bulk'");
+    uint64_t we = walk(img, big, w->virt + 0x5000);
+    uint64_t re = walk(img, peer, 0x400001000 + 0x5000);
+    assert_true((we & PTE_PS) && (we & PTE_RW));
+    assert_true(!(re & PTE_PS) && !(re & PTE_RW));
+    assert_int_equal(frame_of(we, w->virt + 0x5000), frame_of(re, 0x400001000 + 0x5000));
+    /* Image segments and the trampoline keep 4K pages. */
+    assert_false(walk(img, big, 0x400000) & PTE_PS);
+    assert_false(walk(img, big, MOAT_TRAMPOLINE_VIRT) & PTE_PS);
 }
 
 /* ---- hostile input ---- */
@@ -595,6 +638,10 @@ int main(int argc, char **argv)
     };
     int failed = cmocka_run_group_tests_name("moat-polc", tests, NULL, NULL);
     failed += cmocka_run_group_tests_name("system image", image_tests, image_setup, image_teardown);
+    const struct CMUnitTest large_tests[] = {
+        cmocka_unit_test(whole_2m_ranges_use_2m_pages),
+    };
+    failed += cmocka_run_group_tests_name("2 MiB pages", large_tests, large_setup, image_teardown);
     polc_arena_free(&test_arena);
     return failed;
 }
