@@ -1,0 +1,139 @@
+#!/usr/bin/env python3
+"""Out-of-tree test: what a new user does with the installed SDK, end to end.
+
+Installs Moat from SOURCE into a temporary prefix once, then for each project:
+  template  copies sdk/template to a temporary folder outside the source tree;
+  tutorial  extracts every file docs/tutorial.md shows (<!-- file: NAME --> before a
+            fenced block) into an empty folder, and checks that each one is identical
+            to examples/pingpong/NAME where that exists (meson.build excepted);
+then configures it with the installed cross file, builds it, runs its host unit test,
+and boots the image it built with moat-run: a clean poweroff with the expected lines.
+
+Usage: out_of_tree.py --source SOURCE_DIR [--only template|tutorial] [--keep]
+"""
+import argparse
+import glob
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+
+PROJECTS = {
+    "template": {
+        "image": "system.elf",
+        "expect": ["[app] app ready on CPU 0", "[app] answered 1, total 285",
+                   "[feeder] all 10 replies correct, total 285"],
+    },
+    "tutorial": {
+        "image": "pingpong.elf",
+        "expect": ["[ping] round 1: sent 0, got 1", "[ping] round 10: sent 9, got 10",
+                   "[ping] game over after 10 rounds", "poweroff: requested by ping"],
+    },
+}
+
+
+class Failure(Exception):
+    pass
+
+
+def run(cmd, env=None, cwd=None, capture=False):
+    print("+", " ".join(cmd), flush=True)
+    proc = subprocess.run(cmd, env=env, cwd=cwd, text=True,
+                          stdout=subprocess.PIPE if capture else None,
+                          stderr=subprocess.STDOUT if capture else None)
+    if capture:
+        print(proc.stdout, flush=True)
+    return proc
+
+
+def check(proc, what):
+    if proc.returncode != 0:
+        raise Failure(f"{what} (status {proc.returncode})")
+
+
+def extract_tutorial(source, dest):
+    text = open(os.path.join(source, "docs", "tutorial.md")).read()
+    files = re.findall(r"<!-- file: (\S+) -->\n.*?\n```\w*\n(.*?)```", text, re.S)
+    if not files:
+        raise Failure("docs/tutorial.md shows no files")
+    os.makedirs(dest)
+    for name, body in files:
+        with open(os.path.join(dest, name), "w") as f:
+            f.write(body)
+        example = os.path.join(source, "examples", "pingpong", name)
+        if name != "meson.build":
+            if not os.path.isfile(example) or open(example).read() != body:
+                raise Failure(f"docs/tutorial.md shows a {name} that differs from "
+                              f"examples/pingpong/{name}")
+    print("extracted from the tutorial:", ", ".join(n for n, _ in files))
+
+
+def build_and_boot(name, project, prefix, env):
+    cross = os.path.join(prefix, "share", "moat-sdk", "moat-x86_64.ini")
+    pcs = glob.glob(os.path.join(prefix, "**", "moat-sdk.pc"), recursive=True)
+    if not os.path.isfile(cross) or len(pcs) != 1:
+        raise Failure("the install lacks the cross file or moat-sdk.pc")
+    check(run(["meson", "setup", "build", "--cross-file", cross,
+               f"-Dbuild.pkg_config_path={os.path.dirname(pcs[0])}"], env=env, cwd=project),
+          f"{name}: configure against the installed SDK")
+    check(run(["meson", "compile", "-C", "build"], env=env, cwd=project), f"{name}: build")
+    check(run(["meson", "test", "-C", "build"], env=env, cwd=project),
+          f"{name}: host unit test")
+    image = os.path.join(project, "build", PROJECTS[name]["image"])
+    if not os.path.isfile(image):
+        raise Failure(f"{name}: no {image}")
+    proc = run(["moat-run", image, "--timeout", "60"], env=env, capture=True)
+    check(proc, f"{name}: moat-run must end in a poweroff")
+    pos = 0
+    for line in PROJECTS[name]["expect"]:
+        found = proc.stdout.find(line, pos)
+        if found < 0:
+            raise Failure(f"{name}: missing (in order): {line}")
+        pos = found + len(line)
+    for bad in ("PANIC", "audit"):
+        if bad in proc.stdout:
+            raise Failure(f"{name}: the log contains {bad}")
+    print(f"{name}: PASS", flush=True)
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--source", required=True)
+    ap.add_argument("--only", choices=sorted(PROJECTS))
+    ap.add_argument("--keep", action="store_true", help="keep the temporary folder")
+    args = ap.parse_args()
+    source = os.path.abspath(args.source)
+    tmp = tempfile.mkdtemp(prefix="moat-oot-")
+    try:
+        prefix = os.path.join(tmp, "prefix")
+        build = os.path.join(tmp, "moat-build")
+        check(run(["meson", "setup", build, source, f"--prefix={prefix}",
+                   "-Dtests=disabled", "-Dintegration=disabled"]), "configure Moat")
+        check(run(["meson", "install", "-C", build, "--quiet"]), "install Moat")
+        env = dict(os.environ,
+                   PATH=os.path.join(prefix, "bin") + os.pathsep + os.environ["PATH"])
+        for name in PROJECTS:
+            if args.only and name != args.only:
+                continue
+            project = os.path.join(tmp, name)
+            if name == "template":
+                shutil.copytree(os.path.join(source, "sdk", "template"), project)
+            else:
+                extract_tutorial(source, project)
+            build_and_boot(name, project, prefix, env)
+        print("PASS")
+        return 0
+    except Failure as e:
+        print("FAIL:", e)
+        return 1
+    finally:
+        if args.keep:
+            print("kept", tmp)
+        else:
+            shutil.rmtree(tmp, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
