@@ -13,6 +13,10 @@
 
 #include "polc.h"
 
+#ifndef POLC_VERSION
+#define POLC_VERSION "unknown"
+#endif
+
 void polc_ctx_init(struct polc_ctx *ctx, const char *file, const char *const *include_dirs,
                    size_t include_dir_count)
 {
@@ -120,8 +124,8 @@ static const char polc_usage[] =
     "       moat-polc layout SYSTEM.xml [-I DIR]...\n"
     "check validates the policy; build writes OUTDIR/tables.c and OUTDIR/layout.txt, and\n"
     "with --kernel also the bootable image OUTDIR/system.elf; layout prints the layout\n"
-    "report. -I adds a folder to search for subject images. Exit status: 0 valid,\n"
-    "1 policy errors, 2 usage or I/O errors.\n";
+    "report. -I adds a folder to search for subject images; --version prints the\n"
+    "version. Exit status: 0 valid, 1 policy errors, 2 usage or I/O errors.\n";
 
 static const char *polc_out_path(struct polc_ctx *ctx, const char *dir, const char *name)
 {
@@ -133,6 +137,10 @@ int polc_main(int argc, char **argv, struct polc_buf *out, struct polc_buf *err)
     if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
         polc_buf_printf(argc < 2 ? err : out, "%s", polc_usage);
         return argc < 2 ? 2 : 0;
+    }
+    if (strcmp(argv[1], "--version") == 0) {
+        polc_buf_printf(out, "moat-polc %s\n", POLC_VERSION);
+        return 0;
     }
     const char *command = argv[1];
     if (strcmp(command, "check") != 0 && strcmp(command, "build") != 0 &&

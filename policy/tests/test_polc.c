@@ -568,6 +568,10 @@ static void usage_errors_exit_with_2(void **state)
     r = polc("check", "-I", NULL, NULL, NULL, NULL, NULL, NULL);
     assert_int_equal(r.status, 2);
     run_free(&r);
+    r = polc("--version", NULL, NULL, NULL, NULL, NULL, NULL, NULL);
+    assert_int_equal(r.status, 0);
+    assert_non_null(strstr((const char *)r.out.data, "moat-polc "));
+    run_free(&r);
 }
 
 /* ---- numbers ---- */
