@@ -38,8 +38,11 @@ def main():
                     "qemu-system-x86_64")
     ap.add_argument("--print-command", action="store_true",
                     help="print the QEMU command line and exit")
-    ap.add_argument("qemu_args", nargs="*", help="extra QEMU arguments (after --)")
-    args = ap.parse_args()
+    argv = sys.argv[1:]
+    # Everything after "--" goes to QEMU untouched (argparse would bind it to nothing).
+    qemu_args = argv[argv.index("--") + 1:] if "--" in argv else []
+    args = ap.parse_args(argv[:argv.index("--")] if "--" in argv else argv)
+    args.qemu_args = qemu_args
     if not os.path.isfile(args.image):
         ap.error(f"{args.image}: no such image")
     cmd = qemu_command(args)
