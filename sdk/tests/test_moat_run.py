@@ -15,7 +15,9 @@ import tempfile
 def fake_qemu(folder, status, sleep=0):
     path = os.path.join(folder, f"qemu-{status}-{sleep}")
     with open(path, "w") as f:
-        f.write(f"#!/bin/sh\necho \"$@\" > \"{path}.args\"\nsleep {sleep}\nexit {status}\n")
+        # exec: the timeout's kill must reach the sleeping process itself.
+        tail = f"exec sleep {sleep}\n" if sleep else f"exit {status}\n"
+        f.write(f"#!/bin/sh\necho \"$@\" > \"{path}.args\"\n{tail}")
     os.chmod(path, os.stat(path).st_mode | stat.S_IEXEC)
     return path
 
