@@ -1,0 +1,362 @@
+/*
+ * The system image moat-polc writes: the kernel stays bootable (entry, first segment,
+ * Multiboot2 header, PVH note), every region sits at its physical address, and the page
+ * tables, sinfo pages and pristine copies in it say what the policy says, read back the
+ * way the CPU and a boot loader would.
+ */
+#include <elf.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "moat/sinfo_format.h"
+#include "test_util.h"
+
+struct image {
+    uint8_t *bytes;
+    size_t size;
+    struct polc_ctx ctx;
+    uint8_t *xml;
+};
+
+static uint64_t rd(const uint8_t *p, size_t n)
+{
+    uint64_t v = 0;
+    for (size_t i = n; i > 0; i--) {
+        v = (v << 8) | p[i - 1];
+    }
+    return v;
+}
+
+static const uint8_t *phdr(const struct image *img, size_t i)
+{
+    return img->bytes + rd(img->bytes + offsetof(Elf64_Ehdr, e_phoff), 8) + i * sizeof(Elf64_Phdr);
+}
+
+static size_t phnum(const struct image *img)
+{
+    return (size_t)rd(img->bytes + offsetof(Elf64_Ehdr, e_phnum), 2);
+}
+
+/* Reads 8 bytes of physical memory as the boot loader would have loaded them. */
+static uint64_t phys64(const struct image *img, paddr_t addr)
+{
+    for (size_t i = 0; i < phnum(img); i++) {
+        const uint8_t *ph = phdr(img, i);
+        uint64_t pa = rd(ph + offsetof(Elf64_Phdr, p_paddr), 8);
+        uint64_t filesz = rd(ph + offsetof(Elf64_Phdr, p_filesz), 8);
+        uint64_t memsz = rd(ph + offsetof(Elf64_Phdr, p_memsz), 8);
+        if (rd(ph, 4) != PT_LOAD || addr < pa || addr >= pa + memsz) {
+            continue;
+        }
+        if (addr + 8 > pa + filesz) {
+            return 0;
+        }
+        return rd(img->bytes + rd(ph + offsetof(Elf64_Phdr, p_offset), 8) + (addr - pa), 8);
+    }
+    fail_msg("physical address 0x%llx is not in the image", (unsigned long long)addr);
+    return 0;
+}
+
+static int image_build(void **state, const char *name)
+{
+    struct image *img = calloc(1, sizeof(*img));
+    const char *out = path_in(work_dir, polc_sprintf(&test_arena, "image-%s", name));
+    const char *policy = path_in(good_dir, name);
+    struct run r = polc("build", policy, "-I", elf_dir, "-o", out, "--kernel",
+                        path_in(elf_dir, "kernel.elf"));
+    if (r.status != 0) {
+        fprintf(stderr, "%s", (const char *)r.err.data);
+        return -1;
+    }
+    run_free(&r);
+    if (!polc_read_file(path_in(out, "system.elf"), &img->bytes, &img->size)) {
+        return -1;
+    }
+    /* The same inputs give the same layout: recompute it to know where things are. */
+    size_t xml_size = 0;
+    if (!polc_read_file(policy, &img->xml, &xml_size)) {
+        return -1;
+    }
+    static const char *dirs[1];
+    dirs[0] = elf_dir;
+    polc_ctx_init(&img->ctx, policy, dirs, 1);
+    if (!polc_compile(&img->ctx, img->xml, xml_size)) {
+        return -1;
+    }
+    *state = img;
+    return 0;
+}
+
+static int image_setup(void **state)
+{
+    return image_build(state, "pipeline.xml");
+}
+
+static int large_setup(void **state)
+{
+    return image_build(state, "large.xml");
+}
+
+static int image_teardown(void **state)
+{
+    struct image *img = *state;
+    polc_ctx_free(&img->ctx);
+    free(img->bytes);
+    free(img->xml);
+    free(img);
+    return 0;
+}
+
+static void image_keeps_the_kernel_bootable(void **state)
+{
+    struct image *img = *state;
+    uint8_t *kernel = NULL;
+    size_t ksize = 0;
+    assert_true(polc_read_file(path_in(elf_dir, "kernel.elf"), &kernel, &ksize));
+    assert_int_equal(rd(img->bytes + offsetof(Elf64_Ehdr, e_entry), 8), 0x100000);
+    /* The kernel's first segment comes first, and its Multiboot2 header stays early. */
+    const uint8_t *first = phdr(img, 0);
+    assert_int_equal(rd(first, 4), PT_LOAD);
+    assert_int_equal(rd(first + offsetof(Elf64_Phdr, p_paddr), 8), 0x100000);
+    uint64_t off = rd(first + offsetof(Elf64_Phdr, p_offset), 8);
+    assert_true(off + 24 <= 32768);
+    assert_int_equal(rd(img->bytes + off, 4), 0xe85250d6u);
+    bool note = false;
+    for (size_t i = 0; i < phnum(img); i++) {
+        const uint8_t *ph = phdr(img, i);
+        if (rd(ph, 4) == PT_NOTE) {
+            note = true;
+            assert_int_equal(rd(ph + offsetof(Elf64_Phdr, p_align), 8), 4);
+            assert_memory_equal(img->bytes + rd(ph + offsetof(Elf64_Phdr, p_offset), 8) + 12, "Xen", 4);
+        }
+        if (rd(ph, 4) == PT_LOAD && rd(ph + offsetof(Elf64_Phdr, p_paddr), 8) >= MOAT_ALLOC_PHYS_BASE) {
+            assert_int_equal(rd(ph + offsetof(Elf64_Phdr, p_vaddr), 8),
+                             rd(ph + offsetof(Elf64_Phdr, p_paddr), 8));
+        }
+    }
+    assert_true(note);
+    /* Trampoline text bytes copied to its physical address. */
+    assert_int_equal(phys64(img, MOAT_TRAMPOLINE_TEXT_PHYS) & 0xff, 0xc3);
+    free(kernel);
+}
+
+#define PTE_P  0x1ULL
+#define PTE_RW 0x2ULL
+#define PTE_US 0x4ULL
+#define PTE_PS 0x80ULL
+#define PTE_NX (1ULL << 63)
+
+/* Walks a subject's page tables in the image; returns the leaf entry (0: unmapped). */
+static uint64_t walk(const struct image *img, const struct polc_subject *s, vaddr_t va)
+{
+    paddr_t table = s->pagetable->phys;
+    for (int level = 3; level >= 0; level--) {
+        uint64_t e = phys64(img, table + ((va >> (12 + 9 * level)) & 511) * 8);
+        if ((e & PTE_P) == 0) {
+            return 0;
+        }
+        if (level == 0 || (level == 1 && (e & PTE_PS) != 0)) {
+            return e;
+        }
+        table = e & 0x000ffffffffff000ULL;
+    }
+    return 0;
+}
+
+static const struct polc_mapping *find_map(const struct polc_subject *s, const char *what)
+{
+    for (size_t i = 0; i < s->map_count; i++) {
+        if (strcmp(s->maps[i].what, what) == 0) {
+            return &s->maps[i];
+        }
+    }
+    fail_msg("no mapping %s", what);
+    return NULL;
+}
+
+static void page_tables_enforce_the_policy(void **state)
+{
+    struct image *img = *state;
+    struct polc_system *sys = &img->ctx.sys;
+    struct polc_subject *producer = polc_find_subject(sys, "producer");
+    struct polc_subject *filter = polc_find_subject(sys, "filter");
+    uint64_t text = walk(img, producer, 0x400000);
+    assert_true((text & PTE_US) && !(text & PTE_RW) && !(text & PTE_NX));
+    assert_int_equal(text & 0x000ffffffffff000ULL, producer->image.segments[0].region->phys);
+    uint64_t data = walk(img, producer, 0x401000);
+    assert_true((data & PTE_US) && (data & PTE_RW) && (data & PTE_NX));
+    uint64_t sinfo = walk(img, producer, MOAT_SINFO_VIRT);
+    assert_true((sinfo & PTE_US) && !(sinfo & PTE_RW) && (sinfo & PTE_NX));
+    /* The channel: writable for its writer, read-only for its reader, same frame. */
+    const struct polc_mapping *w = find_map(producer, "channel 'samples'");
+    const struct polc_mapping *r = find_map(filter, "channel 'samples'");
+    uint64_t we = walk(img, producer, w->virt + 0x1000);
+    uint64_t re = walk(img, filter, r->virt + 0x1000);
+    assert_true((we & PTE_RW) && (we & PTE_NX));
+    assert_true(!(re & PTE_RW) && (re & PTE_NX));
+    assert_int_equal(we & 0x000ffffffffff000ULL, re & 0x000ffffffffff000ULL);
+    /* The trampoline is there, supervisor-only; nothing at page 0 or past the mappings. */
+    uint64_t tt = walk(img, filter, MOAT_TRAMPOLINE_VIRT);
+    assert_true((tt & PTE_P) && !(tt & PTE_US) && !(tt & PTE_NX));
+    assert_int_equal(tt & 0x000ffffffffff000ULL, MOAT_TRAMPOLINE_TEXT_PHYS);
+    uint64_t td = walk(img, filter, MOAT_TRAMPOLINE_DATA_VIRT + MOAT_TRAMPOLINE_DATA_SIZE - 0x1000);
+    assert_true((td & PTE_RW) && !(td & PTE_US) && (td & PTE_NX));
+    assert_int_equal(walk(img, filter, 0), 0);
+    assert_int_equal(walk(img, filter, MOAT_TRAMPOLINE_DATA_VIRT + MOAT_TRAMPOLINE_DATA_SIZE), 0);
+    /* Another subject's memory is not mapped in filter. */
+    assert_int_equal(walk(img, filter, find_map(producer, "memory 'scratch'")->virt + 0x10000), 0);
+}
+
+static void sinfo_lists_resources_by_name(void **state)
+{
+    struct image *img = *state;
+    struct polc_subject *filter = polc_find_subject(&img->ctx.sys, "filter");
+    struct moat_sinfo info;
+    uint8_t raw[MOAT_SINFO_SIZE];
+    for (size_t i = 0; i < sizeof(raw); i += 8) {
+        uint64_t v = phys64(img, filter->sinfo->phys + i);
+        memcpy(raw + i, &v, 8);
+    }
+    memcpy(&info, raw, sizeof(info));
+    assert_int_equal(info.magic, MOAT_SINFO_MAGIC);
+    assert_int_equal(info.version, MOAT_SINFO_VERSION);
+    assert_string_equal(info.subject_name, "filter");
+    assert_string_equal(info.system_name, "pipeline");
+    assert_int_equal(info.subject_id, 1);
+    bool channel = false;
+    bool event = false;
+    bool memory = false;
+    for (uint32_t i = 0; i < info.resource_count; i++) {
+        struct moat_sinfo_resource res;
+        memcpy(&res, raw + sizeof(info) + i * sizeof(res), sizeof(res));
+        if (strcmp(res.name, "samples") == 0) {
+            channel = res.kind == MOAT_RES_CHANNEL && res.flags == 0 && res.element_size == 64 &&
+                      res.address == find_map(filter, "channel 'samples'")->virt;
+        } else if (strcmp(res.name, "samples_ready") == 0) {
+            event = res.kind == MOAT_RES_EVENT_RECV && res.id == 0;
+        } else if (strcmp(res.name, "table") == 0) {
+            memory = res.kind == MOAT_RES_MEMORY && res.address == 0x20000000 && res.size == 0x2000;
+        }
+    }
+    assert_true(channel);
+    assert_true(event);
+    assert_true(memory);
+}
+
+static void pristine_copies_match_the_segments(void **state)
+{
+    struct image *img = *state;
+    struct polc_subject *producer = polc_find_subject(&img->ctx.sys, "producer");
+    const struct polc_segment *data = &producer->image.segments[1];
+    assert_non_null(data->pristine);
+    for (uint64_t off = 0; off < data->size; off += 8) {
+        assert_int_equal(phys64(img, data->region->phys + off), phys64(img, data->pristine->phys + off));
+    }
+    assert_int_equal(phys64(img, data->region->phys) & 0xff, 0x11);
+}
+
+static void broken_kernels_are_refused(void **state)
+{
+    (void)state;
+    const char *policy = path_in(good_dir, "pipeline.xml");
+    const char *out = path_in(work_dir, "bad-kernel");
+    struct run r = polc("build", policy, "-I", elf_dir, "-o", out, "--kernel", policy);
+    assert_int_equal(r.status, 1);
+    assert_non_null(strstr((const char *)r.err.data, "error: kernel: not an ELF64 x86-64 file"));
+    run_free(&r);
+    r = polc("build", policy, "-I", elf_dir, "-o", out, "--kernel",
+             path_in(elf_dir, "bad-kernelhalf.elf"));
+    assert_int_equal(r.status, 1);
+    assert_non_null(strstr((const char *)r.err.data, "reaches beyond the kernel's 16M"));
+    run_free(&r);
+}
+
+/* 600 separate physical ranges need 600 program headers: more than GRUB's window. */
+static void too_many_program_headers_are_refused(void **state)
+{
+    (void)state;
+    struct polc_buf b = {0};
+    polc_buf_printf(&b, "<system name=\"t\"><platform cpus=\"1\" memory=\"1G\"/><subjects>");
+    for (int i = 0; i < 20; i++) {
+        polc_buf_printf(&b, "<subject name=\"s%d\" cpu=\"0\" image=\"good.elf\">", i);
+        for (int j = 0; j < 30; j++) {
+            polc_buf_printf(&b, "<memory name=\"m%d\" size=\"4K\" paddr=\"0x%x\"/>", j,
+                            0x4000000 + (i * 30 + j) * 0x2000);
+        }
+        polc_buf_printf(&b, "</subject>");
+    }
+    polc_buf_printf(&b, "</subjects><scheduling tick=\"1ms\"><plan name=\"p\"><cpu id=\"0\">");
+    for (int i = 0; i < 20; i++) {
+        polc_buf_printf(&b, "<frame subject=\"s%d\" ticks=\"1\"/>", i);
+    }
+    polc_buf_printf(&b, "</cpu></plan></scheduling></system>");
+    const char *policy = write_temp("many-ranges.xml", b.data, b.len);
+    polc_buf_free(&b);
+    struct run r = polc("build", policy, "-I", elf_dir, "-o", path_in(work_dir, "many-ranges"),
+                        "--kernel", path_in(elf_dir, "kernel.elf"));
+    assert_int_equal(r.status, 1);
+    assert_non_null(strstr((const char *)r.err.data,
+                           "program headers push the kernel's Multiboot2 header beyond the first "
+                           "32 KiB"));
+    run_free(&r);
+}
+
+static paddr_t frame_of(uint64_t entry, vaddr_t va)
+{
+    uint64_t addr = entry & 0x000ffffffffff000ULL;
+    return (entry & PTE_PS) != 0 ? (addr & ~(POLC_LARGE_PAGE - 1)) + (va & (POLC_LARGE_PAGE - 1))
+                                 : addr;
+}
+
+static void whole_2m_ranges_use_2m_pages(void **state)
+{
+    struct image *img = *state;
+    struct polc_subject *big = polc_find_subject(&img->ctx.sys, "big");
+    struct polc_subject *peer = polc_find_subject(&img->ctx.sys, "peer");
+    const struct polc_mapping *heap = find_map(big, "memory 'heap'");
+    uint64_t e = walk(img, big, heap->virt + 0x201000);
+    assert_true((e & PTE_PS) && (e & PTE_US) && (e & PTE_RW) && (e & PTE_NX));
+    assert_int_equal(frame_of(e, heap->virt + 0x201000), heap->region->phys + 0x201000);
+    /* Pinned at congruent addresses: a large page; a vaddr off the 2M grid: 4K pages. */
+    assert_true(walk(img, big, 0x200000000) & PTE_PS);
+    uint64_t odd = walk(img, big, 0x300001000);
+    assert_true((odd & PTE_P) && !(odd & PTE_PS));
+    assert_true(walk(img, big, MOAT_STACK_TOP - 0x1000) & PTE_PS);
+    /* One channel, a 2M page for its writer and 4K pages for its reader: same frames. */
+    const struct polc_mapping *w = find_map(big, "channel 'bulk'");
+    uint64_t we = walk(img, big, w->virt + 0x5000);
+    uint64_t re = walk(img, peer, 0x400001000 + 0x5000);
+    assert_true((we & PTE_PS) && (we & PTE_RW));
+    assert_true(!(re & PTE_PS) && !(re & PTE_RW));
+    assert_int_equal(frame_of(we, w->virt + 0x5000), frame_of(re, 0x400001000 + 0x5000));
+    /* Image segments and the trampoline keep 4K pages. */
+    assert_false(walk(img, big, 0x400000) & PTE_PS);
+    assert_false(walk(img, big, MOAT_TRAMPOLINE_VIRT) & PTE_PS);
+}
+
+int test_image_run(void)
+{
+    const struct CMUnitTest kernel_tests[] = {
+        cmocka_unit_test(broken_kernels_are_refused),
+        cmocka_unit_test(too_many_program_headers_are_refused),
+    };
+    const struct CMUnitTest image_tests[] = {
+        cmocka_unit_test(image_keeps_the_kernel_bootable),
+        cmocka_unit_test(page_tables_enforce_the_policy),
+        cmocka_unit_test(sinfo_lists_resources_by_name),
+        cmocka_unit_test(pristine_copies_match_the_segments),
+    };
+    int failed = cmocka_run_group_tests_name("system image", image_tests, image_setup, image_teardown);
+    const struct CMUnitTest large_tests[] = {
+        cmocka_unit_test(whole_2m_ranges_use_2m_pages),
+    };
+    failed += cmocka_run_group_tests_name("2 MiB pages", large_tests, large_setup, image_teardown);
+    failed += cmocka_run_group_tests_name("kernel input", kernel_tests, NULL, NULL);
+    return failed;
+}
