@@ -31,6 +31,7 @@ struct bench_flow_result {
     double seconds;    /* writer start to reader end */
     uint64_t elements; /* elements the reader received */
     uint64_t lost;     /* lost or out-of-order elements: must be 0 */
+    double cpu_share;  /* lowest CPU time / wall time of the measuring threads */
 };
 
 /* Free-running run: the writer never waits; reader_count readers keep up if they can. */
@@ -53,6 +54,15 @@ struct bench_channel {
 
 uint64_t bench_now_ns(void);
 uint64_t bench_thread_cpu_ns(void);
+
+/* When a thread began measuring, to tell afterwards whether it had its CPU throughout. */
+struct bench_span {
+    uint64_t wall_ns;
+    uint64_t cpu_ns;
+};
+void bench_span_begin(struct bench_span *span);
+/* CPU time of the calling thread over wall time since bench_span_begin: 1.0 = undisturbed. */
+double bench_span_share(const struct bench_span *span);
 void bench_pin(int cpu);
 int bench_reader_cpu(const struct bench_config *cfg, unsigned reader);
 void bench_pause(void);
@@ -78,6 +88,9 @@ enum channel_result bench_read(struct channel_reader *r, unsigned char *dst, siz
 
 /* Start thread_count threads running fn(args[i]) and join them. */
 void bench_run_threads(unsigned thread_count, void *(*fn[])(void *), void *args[]);
+
+/* Median cache-line round trip between the writer's CPU and the first reader's. */
+double bench_round_trip_ns(const struct bench_config *cfg);
 
 /* The scenarios: each measures one run and fills its result. */
 void bench_memcpy_run(const struct bench_config *cfg, size_t element_size, bool batch,

@@ -33,6 +33,8 @@ struct flow_shared {
     void *ring_slots;
     uint64_t writer_start_ns;
     uint64_t reader_end_ns;
+    double writer_share; /* CPU time / wall time of each thread while measuring */
+    double reader_share;
     uint64_t received;
     uint64_t lost;
 };
@@ -58,11 +60,13 @@ static void *flow_channel_writer(void *arg)
     struct flow_shared *f = arg;
     const uint64_t limit = f->cfg->slots - 1u;
     unsigned char *src = bench_buffer(f->element_size * f->per_call);
+    struct bench_span span;
     uint64_t known = 0;
     uint64_t seq = 0;
     uint64_t start;
 
     start = bench_start(f->cfg->cpus[0], &f->start);
+    bench_span_begin(&span);
     f->writer_start_ns = start;
     do {
         unsigned i;
@@ -77,6 +81,7 @@ static void *flow_channel_writer(void *arg)
             seq += f->per_call;
         }
     } while (bench_now_ns() - start < f->cfg->run_ns);
+    f->writer_share = bench_span_share(&span);
     atomic_store_explicit(&f->total, seq, memory_order_release);
     free(src);
     return NULL;
@@ -87,6 +92,7 @@ static void *flow_channel_reader(void *arg)
     struct flow_shared *f = arg;
     unsigned char *dst = bench_buffer(f->element_size * f->per_call);
     struct channel_reader r;
+    struct bench_span span;
     uint64_t bad = 0;
     uint64_t got = 0;
     uint64_t total;
@@ -94,6 +100,7 @@ static void *flow_channel_reader(void *arg)
     bench_pin(bench_reader_cpu(f->cfg, 0));
     bench_reader_open(&r, &f->ch, f->element_size, dst);
     pthread_barrier_wait(&f->start);
+    bench_span_begin(&span);
     for (;;) {
         enum channel_result res;
         size_t n = 0;
@@ -114,6 +121,7 @@ static void *flow_channel_reader(void *arg)
         }
     }
     f->reader_end_ns = bench_now_ns();
+    f->reader_share = bench_span_share(&span);
     f->received = got;
     f->lost = bad + channel_lost(&r) + (total > got ? total - got : 0);
     free(dst);
@@ -144,6 +152,7 @@ static void flow_finish(struct flow_shared *f, struct bench_flow_result *out)
     out->seconds = (double)(f->reader_end_ns - f->writer_start_ns) / 1e9;
     out->elements = f->received;
     out->lost = f->lost;
+    out->cpu_share = f->writer_share < f->reader_share ? f->writer_share : f->reader_share;
     pthread_barrier_destroy(&f->start);
     free(f);
 }
@@ -191,10 +200,12 @@ static inline __attribute__((always_inline)) void flow_ck_write_loop(struct flow
                                                                      bench_ck_op put)
 {
     unsigned char *src = bench_buffer(f->element_size);
+    struct bench_span span;
     uint64_t seq = 0;
     uint64_t start;
 
     start = bench_start(f->cfg->cpus[0], &f->start);
+    bench_span_begin(&span);
     f->writer_start_ns = start;
     do {
         unsigned i;
@@ -207,6 +218,7 @@ static inline __attribute__((always_inline)) void flow_ck_write_loop(struct flow
             seq++;
         }
     } while (bench_now_ns() - start < f->cfg->run_ns);
+    f->writer_share = bench_span_share(&span);
     atomic_store_explicit(&f->total, seq, memory_order_release);
     free(src);
 }
@@ -215,12 +227,14 @@ static inline __attribute__((always_inline)) void flow_ck_read_loop(struct flow_
                                                                     bench_ck_op get)
 {
     unsigned char *dst = bench_buffer(f->element_size);
+    struct bench_span span;
     uint64_t bad = 0;
     uint64_t got = 0;
     uint64_t total;
 
     bench_pin(bench_reader_cpu(f->cfg, 0));
     pthread_barrier_wait(&f->start);
+    bench_span_begin(&span);
     for (;;) {
         total = atomic_load_explicit(&f->total, memory_order_acquire);
         if (get(f->ring, f->ring_slots, dst)) {
@@ -233,6 +247,7 @@ static inline __attribute__((always_inline)) void flow_ck_read_loop(struct flow_
         }
     }
     f->reader_end_ns = bench_now_ns();
+    f->reader_share = bench_span_share(&span);
     f->received = got;
     f->lost = bad + (total > got ? total - got : 0);
     free(dst);

@@ -4,6 +4,7 @@
  * memcpy ceiling.
  */
 #include <errno.h>
+#include <stdatomic.h>
 #include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -29,6 +30,20 @@ uint64_t bench_thread_cpu_ns(void)
 
     clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
     return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+void bench_span_begin(struct bench_span *span)
+{
+    span->wall_ns = bench_now_ns();
+    span->cpu_ns = bench_thread_cpu_ns();
+}
+
+double bench_span_share(const struct bench_span *span)
+{
+    uint64_t cpu = bench_thread_cpu_ns() - span->cpu_ns;
+    uint64_t wall = bench_now_ns() - span->wall_ns;
+
+    return wall == 0 ? 1.0 : (double)cpu / (double)wall;
 }
 
 void bench_pin(int cpu)
@@ -179,6 +194,82 @@ void bench_run_threads(unsigned thread_count, void *(*fn[])(void *), void *args[
     }
 }
 
+/* Ping-pong state for bench_round_trip_ns: each side on a cache line of its own. */
+struct bench_ping {
+    _Alignas(64) _Atomic uint64_t ping;
+    _Alignas(64) _Atomic uint64_t pong;
+    _Alignas(64) pthread_barrier_t start;
+    const struct bench_config *cfg;
+    uint64_t rounds;
+    uint64_t ns;
+};
+
+static void *bench_ping_side(void *arg)
+{
+    struct bench_ping *p = arg;
+    uint64_t start = bench_start(p->cfg->cpus[0], &p->start);
+    uint64_t i;
+
+    for (i = 1; i <= p->rounds; i++) {
+        atomic_store_explicit(&p->ping, i, memory_order_release);
+        while (atomic_load_explicit(&p->pong, memory_order_acquire) != i) {
+        }
+    }
+    p->ns = bench_now_ns() - start;
+    return NULL;
+}
+
+static void *bench_pong_side(void *arg)
+{
+    struct bench_ping *p = arg;
+    uint64_t i;
+
+    bench_start(bench_reader_cpu(p->cfg, 0), &p->start);
+    for (i = 1; i <= p->rounds; i++) {
+        while (atomic_load_explicit(&p->ping, memory_order_acquire) != i) {
+        }
+        atomic_store_explicit(&p->pong, i, memory_order_release);
+    }
+    return NULL;
+}
+
+/*
+ * Median time for a cache line to go from the writer's CPU to the reader's and back:
+ * the machine's cost of one hand-over, which bounds every one-element-per-call figure
+ * and changes when a hypervisor moves virtual CPUs.
+ */
+double bench_round_trip_ns(const struct bench_config *cfg)
+{
+    void *(*fn[2])(void *) = { bench_ping_side, bench_pong_side };
+    struct bench_ping *p = (struct bench_ping *)(void *)bench_buffer(sizeof(*p));
+    double samples[9];
+    void *args[2] = { p, p };
+    unsigned i;
+    unsigned j;
+
+    p->cfg = cfg;
+    p->rounds = 20000;
+    for (i = 0; i < 9; i++) {
+        atomic_store(&p->ping, 0);
+        atomic_store(&p->pong, 0);
+        pthread_barrier_init(&p->start, NULL, 2);
+        bench_run_threads(2, fn, args);
+        pthread_barrier_destroy(&p->start);
+        samples[i] = (double)p->ns / (double)p->rounds;
+    }
+    /* Insertion sort; the median is the middle sample. */
+    for (i = 1; i < 9; i++) {
+        double v = samples[i];
+
+        for (j = i; j > 0 && samples[j - 1] > v; j--) {
+            samples[j] = samples[j - 1];
+        }
+        samples[j] = v;
+    }
+    free(p);
+    return samples[4];
+}
+
 /*
  * The ceiling: one thread copying elements into a ring of the same slot count with
  * plain memcpy of a run-time size (as the library copies), one element or one batch
@@ -191,6 +282,7 @@ void bench_memcpy_run(const struct bench_config *cfg, size_t element_size, bool 
     unsigned char *ring = bench_buffer(element_size * cfg->slots);
     unsigned char *src = bench_buffer(element_size * per_call);
     volatile size_t opaque_size = element_size;
+    struct bench_span span;
     uint64_t copied = 0;
     uint64_t start;
     uint64_t end;
@@ -198,6 +290,7 @@ void bench_memcpy_run(const struct bench_config *cfg, size_t element_size, bool 
 
     memset(src, 0x5a, element_size * per_call);
     bench_pin(cfg->cpus[0]);
+    bench_span_begin(&span);
     start = bench_now_ns();
     end = start;
     while (end - start < cfg->run_ns) {
@@ -219,6 +312,7 @@ void bench_memcpy_run(const struct bench_config *cfg, size_t element_size, bool 
         }
         end = bench_now_ns();
     }
+    out->cpu_share = bench_span_share(&span);
     out->seconds = (double)(end - start) / 1e9;
     out->elements = copied;
     out->lost = 0;
