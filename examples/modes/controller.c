@@ -4,7 +4,7 @@
  *   1. once the worker's heartbeat runs, switch to the maintenance plan;
  *   2. once diagnostics reports (it only runs in maintenance), restart the worker;
  *   3. once the heartbeat starts again from zero, switch back to the normal plan;
- *   4. once diagnostics has stopped reporting, power off.
+ *   4. once diagnostics has stopped reporting, have the log server flush and power off.
  */
 #include <moat/channel.h>
 #include <moat/log.h>
@@ -37,6 +37,18 @@ static unsigned poll_channels(void)
     return reports;
 }
 
+/*
+ * The kernel prints its own notices (a restart, say) on the serial port the log server
+ * also writes; a notice sent while the log server is mid-line splits that line. Giving
+ * the log server some frames first keeps the console readable in all but extreme load.
+ */
+static void let_log_server_catch_up(void)
+{
+    for (unsigned i = 0; i < 10; i++) {
+        moat_yield();
+    }
+}
+
 static void send(const char *event)
 {
     if (moat_event_send((unsigned)moat_event(event)) != 0) {
@@ -66,6 +78,7 @@ int main(void)
     uint64_t before = last_beat;
     moat_log("diagnostics reported; restarting the worker (heartbeat %llu)",
              (unsigned long long)before);
+    let_log_server_catch_up();
     send("restart_worker");
 
     /* A restarted worker counts from zero again: a value below the old one. */
@@ -84,9 +97,10 @@ int main(void)
     }
     moat_log("back in plan normal: diagnostics quiet after %llu frames; powering off",
              (unsigned long long)diag_frames);
-    for (unsigned i = 0; i < 4; i++) {
-        moat_yield();
+    /* The log server prints everything logged so far, then powers the system off. */
+    send("flush");
+    /* Nothing left to do: wait until the power goes. */
+    for (;;) {
+        (void)moat_event_wait();
     }
-    send("shutdown");
-    return 0;
 }

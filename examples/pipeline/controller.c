@@ -1,6 +1,7 @@
 /*
  * controller: watches the logger's counts and powers the system off once
- * PIPELINE_MESSAGES values went through the whole pipeline.
+ * PIPELINE_MESSAGES values went through the whole pipeline (through the log server,
+ * so that every line is printed first).
  */
 #include <moat/channel.h>
 #include <moat/log.h>
@@ -16,7 +17,7 @@ int main(void)
         moat_log("no stats channel");
         return 1;
     }
-    int shutdown = moat_event("shutdown");
+    int flush = moat_event("flush");
     moat_log("will stop the system after %u values", PIPELINE_MESSAGES);
     struct stats stats = {0};
     while (stats.received < PIPELINE_MESSAGES) {
@@ -28,10 +29,10 @@ int main(void)
     }
     moat_log("%llu values through the pipeline, %llu missing: powering off",
              (unsigned long long)stats.received, (unsigned long long)stats.missing);
-    /* Let the log server print the last lines before the power goes. */
-    for (unsigned i = 0; i < 4; i++) {
-        moat_yield();
+    /* The log server prints everything logged so far, then powers the system off. */
+    moat_event_send((unsigned)flush);
+    /* Nothing left to do: wait until the power goes. */
+    for (;;) {
+        (void)moat_event_wait();
     }
-    moat_event_send((unsigned)shutdown);
-    return 0;
 }

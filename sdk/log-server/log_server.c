@@ -3,6 +3,11 @@
  * channel it reads as `[label] line` (see <moat/log.h>). Give it the port range as an
  * ioport named "com1" and make it a reader of each subject's `<subject>.log` channel.
  * It never writes to a channel, so a subject can only ever fill its own log.
+ *
+ * Optional flush handshake: when the policy gives it an incoming event named "flush"
+ * and an outgoing one named "flushed", it answers "flush" by printing everything
+ * waiting and then sending "flushed". A subject that wants the system off after its
+ * last line logs it and sends flush; the policy makes "flushed" a poweroff.
  */
 #include <stdint.h>
 #include <string.h>
@@ -90,6 +95,16 @@ static bool serve(struct log_source *s)
     return busy;
 }
 
+/* One pass over every source; true if any had something. */
+static bool serve_all(void)
+{
+    bool busy = false;
+    for (unsigned i = 0; i < source_count; i++) {
+        busy = serve(&sources[i]) || busy;
+    }
+    return busy;
+}
+
 int main(void)
 {
     uint16_t count;
@@ -97,13 +112,20 @@ int main(void)
         return 1;
     }
     open_sources();
+    int flush = moat_event_incoming("flush");
+    int flushed = moat_event_outgoing("flushed");
     for (;;) {
-        bool busy = false;
-        for (unsigned i = 0; i < source_count; i++) {
-            busy = serve(&sources[i]) || busy;
+        if (serve_all()) {
+            continue;
         }
-        if (!busy) {
-            moat_yield();
+        /* Idle: everything logged before a flush request has been printed. */
+        if (flush >= 0 && moat_event_poll() == flush) {
+            while (serve_all()) {
+            }
+            if (flushed >= 0) {
+                moat_event_send((unsigned)flushed);
+            }
         }
+        moat_yield();
     }
 }

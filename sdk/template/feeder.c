@@ -1,6 +1,7 @@
 /*
  * The template system's test peer: sends numbered requests to the template subject,
- * checks every reply's running total, and powers the system off when all came back.
+ * checks every reply's running total, and has the system powered off when all came
+ * back (through the log server, so that every line is printed first).
  * Replace it with your own subjects once yours works.
  */
 #include <moat/channel.h>
@@ -22,7 +23,7 @@ int main(void)
         return 1;
     }
     int request_ready = moat_event_outgoing("request_ready");
-    int done = moat_event_outgoing("done");
+    int flush = moat_event_outgoing("flush");
     int64_t expected = 0;
     for (uint64_t seq = 0; seq < FEEDER_REQUESTS; seq++) {
         struct message request = {.sequence = seq, .value = (int64_t)(seq * seq)};
@@ -41,10 +42,10 @@ int main(void)
         }
     }
     moat_log("all %u replies correct, total %lld", FEEDER_REQUESTS, (long long)expected);
-    /* Give the log server frames to print the last lines before the power goes. */
-    for (unsigned i = 0; i < 4; i++) {
-        moat_yield();
+    /* The log server prints everything logged so far, then powers the system off. */
+    moat_event_send((unsigned)flush);
+    /* Nothing left to do: wait until the power goes. */
+    for (;;) {
+        (void)moat_event_wait();
     }
-    moat_event_send((unsigned)done);
-    return 0;
 }
