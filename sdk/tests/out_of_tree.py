@@ -3,13 +3,16 @@
 
 Installs Moat from SOURCE into a temporary prefix once, then for each project:
   template  copies sdk/template to a temporary folder outside the source tree;
+  subproject  makes a native parent project with SOURCE as subprojects/moat, building
+            the template's subjects and image through Moat's exported variables;
   tutorial  extracts every file docs/tutorial.md shows (<!-- file: NAME --> before a
             fenced block) into an empty folder, and checks that each one is identical
             to examples/pingpong/NAME where that exists (meson.build excepted);
-then configures it with the installed cross file, builds it, runs its host unit test,
-and boots the image it built with moat-run: a clean poweroff with the expected lines.
+then (except for subproject) configures it with the installed cross file, builds it,
+runs its host unit test, and boots the image it built with moat-run: a clean poweroff
+with the expected lines.
 
-Usage: out_of_tree.py --source SOURCE_DIR [--only template|tutorial] [--keep]
+Usage: out_of_tree.py --source SOURCE_DIR [--only template|subproject|tutorial] [--keep]
 """
 import argparse
 import glob
@@ -26,12 +29,40 @@ PROJECTS = {
         "expect": ["[app] app ready on CPU 0", "[app] answered 1, total 285",
                    "[feeder] all 10 replies correct, total 285"],
     },
+    "subproject": {
+        "image": "system.elf",
+        "expect": ["[app] app ready on CPU 0", "[app] answered 1, total 285",
+                   "[feeder] all 10 replies correct, total 285"],
+    },
     "tutorial": {
         "image": "pingpong.elf",
         "expect": ["[ping] round 1: sent 0, got 1", "[ping] round 10: sent 9, got 10",
                    "[ping] game over after 10 rounds", "poweroff: requested by log-server"],
     },
 }
+
+
+# A native parent project with Moat in subprojects/moat, building the template's
+# subjects and image through the variables sdk/meson.build exports (docs/sdk.md).
+SUBPROJECT_MESON = """project('uses-moat', 'c', default_options : ['c_std=c11'])
+moat = subproject('moat', default_options : ['tests=disabled', 'integration=disabled'])
+sdk_cc = moat.get_variable('moat_sdk_cc')
+elfs = []
+foreach s : [['app', ['main.c', 'handler.c']], ['feeder', ['feeder.c']]]
+  elfs += custom_target(s[0] + '.elf',
+    input : [sdk_cc.process(s[1])] + moat.get_variable('moat_sdk_link_libs'),
+    output : s[0] + '.elf',
+    command : moat.get_variable('moat_subject_link') + ['@INPUT@', '-o', '@OUTPUT@'])
+endforeach
+image_cmd = moat.get_variable('moat_image_base') + [
+  '--kernel-archive', moat.get_variable('moat_kernel_archive'),
+  '--kernel-ld', moat.get_variable('moat_kernel_ld')]
+custom_target('system.elf', input : 'system.xml', output : 'system.elf',
+  depends : elfs + [moat.get_variable('moat_log_server_elf')],
+  command : image_cmd + ['@INPUT@', '-I', meson.current_build_dir(),
+                         '-I', moat.get_variable('moat_log_server_dir'), '-o', '@OUTPUT@'],
+  build_by_default : true)
+"""
 
 
 class Failure(Exception):
@@ -70,17 +101,31 @@ def extract_tutorial(source, dest):
     print("extracted from the tutorial:", ", ".join(n for n, _ in files))
 
 
+def make_subproject_parent(source, project):
+    os.makedirs(os.path.join(project, "subprojects"))
+    os.symlink(source, os.path.join(project, "subprojects", "moat"))
+    for name in ("main.c", "handler.c", "handler.h", "feeder.c", "system.xml"):
+        shutil.copy(os.path.join(source, "sdk", "template", name), project)
+    with open(os.path.join(project, "meson.build"), "w") as f:
+        f.write(SUBPROJECT_MESON)
+
+
 def build_and_boot(name, project, prefix, env):
-    cross = os.path.join(prefix, "share", "moat-sdk", "moat-x86_64.ini")
-    pcs = glob.glob(os.path.join(prefix, "**", "moat-sdk.pc"), recursive=True)
-    if not os.path.isfile(cross) or len(pcs) != 1:
-        raise Failure("the install lacks the cross file or moat-sdk.pc")
-    check(run(["meson", "setup", "build", "--cross-file", cross,
-               f"-Dbuild.pkg_config_path={os.path.dirname(pcs[0])}"], env=env, cwd=project),
-          f"{name}: configure against the installed SDK")
-    check(run(["meson", "compile", "-C", "build"], env=env, cwd=project), f"{name}: build")
-    check(run(["meson", "test", "-C", "build"], env=env, cwd=project),
-          f"{name}: host unit test")
+    if name == "subproject":
+        check(run(["meson", "setup", "build"], env=env, cwd=project),
+              f"{name}: configure a parent project with Moat as a subproject")
+        check(run(["meson", "compile", "-C", "build"], env=env, cwd=project), f"{name}: build")
+    else:
+        cross = os.path.join(prefix, "share", "moat-sdk", "moat-x86_64.ini")
+        pcs = glob.glob(os.path.join(prefix, "**", "moat-sdk.pc"), recursive=True)
+        if not os.path.isfile(cross) or len(pcs) != 1:
+            raise Failure("the install lacks the cross file or moat-sdk.pc")
+        check(run(["meson", "setup", "build", "--cross-file", cross,
+                   f"-Dbuild.pkg_config_path={os.path.dirname(pcs[0])}"], env=env, cwd=project),
+              f"{name}: configure against the installed SDK")
+        check(run(["meson", "compile", "-C", "build"], env=env, cwd=project), f"{name}: build")
+        check(run(["meson", "test", "-C", "build"], env=env, cwd=project),
+              f"{name}: host unit test")
     image = os.path.join(project, "build", PROJECTS[name]["image"])
     if not os.path.isfile(image):
         raise Failure(f"{name}: no {image}")
@@ -123,6 +168,8 @@ def main():
             project = os.path.join(tmp, name)
             if name == "template":
                 shutil.copytree(os.path.join(source, "sdk", "template"), project)
+            elif name == "subproject":
+                make_subproject_parent(source, project)
             else:
                 extract_tutorial(source, project)
             build_and_boot(name, project, prefix, env)
