@@ -10,6 +10,8 @@
 #include <stdint.h>
 
 void sdk_attach_default_sinfo(void);
+/* The MOAT_SDK_EXIT_* status a subject stops with after moat_sinfo_attach() failed. */
+uint64_t sdk_start_exit_status(int attach_result);
 /* A time stamp for log records and a base for fresh channel epochs (the TSC in subjects). */
 uint64_t sdk_timestamp(void);
 

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include <moat/sinfo.h>
+#include <moat/version.h>
 
 #include "sdk_internal.h"
 
@@ -46,6 +47,18 @@ int moat_sinfo_attach(const void *page, size_t size)
     sinfo_copy_name(sinfo_state.system_name, info->system_name);
     sinfo_state.page = info;
     return MOAT_SINFO_OK;
+}
+
+uint64_t sdk_start_exit_status(int attach_result)
+{
+    switch (attach_result) {
+    case MOAT_SINFO_ERR_MAGIC:
+        return MOAT_SDK_EXIT_SINFO_MAGIC;
+    case MOAT_SINFO_ERR_VERSION:
+        return MOAT_SDK_EXIT_SINFO_VERSION;
+    default:
+        return MOAT_SDK_EXIT_SINFO_MISSING;
+    }
 }
 
 static const struct moat_sinfo *sinfo_page(void)

@@ -6,7 +6,6 @@
 #include <moat/abi/layout.h>
 #include <moat/sinfo.h>
 #include <moat/subject.h>
-#include <moat/version.h>
 
 #include "sdk_internal.h"
 
@@ -22,9 +21,7 @@ void moat_sdk_start(void)
     if (r == MOAT_SINFO_OK) {
         return;
     }
-    uint64_t status = r == MOAT_SINFO_ERR_MAGIC     ? MOAT_SDK_EXIT_SINFO_MAGIC
-                      : r == MOAT_SINFO_ERR_VERSION ? MOAT_SDK_EXIT_SINFO_VERSION
-                                                    : MOAT_SDK_EXIT_SINFO_MISSING;
+    uint64_t status = sdk_start_exit_status(r);
     /* The kernel audits the exit and applies the subject's fault action. */
     for (;;) {
         (void)moat_kcall(MOAT_KCALL_EXIT, status, 0);

@@ -15,6 +15,9 @@
 #include <cmocka.h>
 
 #include <moat/sinfo.h>
+#include <moat/version.h>
+
+#include "sdk_internal.h"
 
 #define PAGE 4096u
 
@@ -254,6 +257,24 @@ static void sets_up_channels_in_the_direction_the_policy_gives(void **state)
     assert_int_equal(channel_read(&r, element), CHANNEL_INACTIVE);
 }
 
+static void start_check_maps_each_refusal_to_its_exit_status(void **state)
+{
+    (void)state;
+    struct moat_sinfo *info = sample_page(4096);
+    info->version = MOAT_SINFO_VERSION + 1;
+    assert_int_equal(sdk_start_exit_status(moat_sinfo_attach(info, 4096)),
+                     MOAT_SDK_EXIT_SINFO_VERSION);
+    info->magic = 0;
+    assert_int_equal(sdk_start_exit_status(moat_sinfo_attach(info, 4096)),
+                     MOAT_SDK_EXIT_SINFO_MAGIC);
+    assert_int_equal(sdk_start_exit_status(moat_sinfo_attach(NULL, 0)),
+                     MOAT_SDK_EXIT_SINFO_MISSING);
+    /* Distinct, and far from statuses a main() would return. */
+    assert_true(MOAT_SDK_EXIT_SINFO_MISSING > 255 && MOAT_SDK_EXIT_SINFO_MAGIC > 255 &&
+                MOAT_SDK_EXIT_SINFO_VERSION > 255);
+    assert_int_not_equal(MOAT_SDK_EXIT_SINFO_MAGIC, MOAT_SDK_EXIT_SINFO_VERSION);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -265,6 +286,7 @@ int main(void)
         cmocka_unit_test(never_reads_past_names_without_nul),
         cmocka_unit_test(rejects_io_port_ranges_beyond_64k),
         cmocka_unit_test(sets_up_channels_in_the_direction_the_policy_gives),
+        cmocka_unit_test(start_check_maps_each_refusal_to_its_exit_status),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
