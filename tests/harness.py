@@ -14,18 +14,25 @@ The expect file, one rule per line ('#' starts a comment line):
                    (order-free; implies @allow-audit S)
   @bound PREFIX M  the last line starting with PREFIX carries an integer <= M
   @qemu ARGS...    extra QEMU arguments (e.g. -m 32)
-Lines with PANIC or "kernel exception" always fail the test.
+  @monitor S CMD   S seconds after start, send CMD to the QEMU monitor (e.g. nmi)
+  @expect-panic    the kernel is expected to panic (PANIC lines are allowed)
+Lines with PANIC or "kernel exception" fail the test unless @expect-panic.
 """
 import argparse
+import os
 import re
 import shlex
+import socket
 import subprocess
 import sys
+import tempfile
+import time
 
 
 def parse_expect(path):
     rules = {"appear": [], "forbid": ["PANIC", "kernel exception"], "exit": 1,
-             "audits": set(), "audit_fields": [], "bounds": [], "qemu": []}
+             "audits": set(), "audit_fields": [], "bounds": [], "qemu": [],
+             "monitor": []}
     with open(path) as f:
         for raw in f:
             line = raw.rstrip("\n")
@@ -45,6 +52,11 @@ def parse_expect(path):
                 _, rest = line.split(" ", 1)
                 prefix, limit = rest.rsplit(" ", 1)
                 rules["bounds"].append((prefix, int(limit)))
+            elif line == "@expect-panic":
+                rules["forbid"].remove("PANIC")
+            elif line.startswith("@monitor "):
+                _, delay, command = line.split(" ", 2)
+                rules["monitor"].append((float(delay), command))
             elif line.startswith("@qemu "):
                 rules["qemu"] += shlex.split(line[len("@qemu "):])
             else:
@@ -104,7 +116,10 @@ def main():
     ap.add_argument("--timeout", type=float, default=60)
     args = ap.parse_args()
     rules = parse_expect(args.expect)
-    cmd = [args.qemu, "-cpu", "max", "-m", "128", "-display", "none", "-monitor", "none",
+    tmp = tempfile.TemporaryDirectory()
+    monitor = os.path.join(tmp.name, "monitor.sock")
+    monitor_arg = f"unix:{monitor},server=on,wait=off" if rules["monitor"] else "none"
+    cmd = [args.qemu, "-cpu", "max", "-m", "128", "-display", "none", "-monitor", monitor_arg,
            "-serial", "stdio", "-no-reboot",
            "-device", "isa-debug-exit,iobase=0xf4,iosize=0x04"]
     if args.kernel:
@@ -113,13 +128,24 @@ def main():
         cmd += ["-cdrom", args.cdrom, "-boot", "d"]
     cmd += rules["qemu"]
     print("+ " + " ".join(shlex.quote(c) for c in cmd), flush=True)
+    proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT)
+    start = time.monotonic()
+    for delay, command in rules["monitor"]:
+        time.sleep(max(0.0, start + delay - time.monotonic()))
+        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
+            s.connect(monitor)
+            s.sendall(command.encode() + b"\n")
+            time.sleep(0.2)
     try:
-        proc = subprocess.run(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                              stderr=subprocess.STDOUT, timeout=args.timeout)
-        log, status = proc.stdout.decode(errors="replace"), proc.returncode
-    except subprocess.TimeoutExpired as e:
-        log = (e.stdout or b"").decode(errors="replace")
+        out, _ = proc.communicate(timeout=max(1.0, args.timeout - (time.monotonic() - start)))
+        status = proc.returncode
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        out, _ = proc.communicate()
         status = "timeout"
+    log = out.decode(errors="replace")
+    tmp.cleanup()
     print(log)
     errors = check(log, status, rules)
     for e in errors:

@@ -16,6 +16,7 @@
 #define LAPIC_TMR_DIV  0x3e0u
 #define LVT_MASKED     (1u << 16)
 #define LVT_TSC_DEADLINE (2u << 17)
+#define LVT_NMI        (4u << 8)
 
 #define IOAPIC_BASE 0xfec00000u
 
@@ -84,7 +85,7 @@ void apic_init(void)
     lapic = (volatile uint32_t *)(uintptr_t)(rdmsr(MSR_APIC_BASE) & ~0xfffull);
     lapic_write(LAPIC_SVR, 0x100u | VEC_SPURIOUS);
     lapic_write(LAPIC_LVT_LINT0, LVT_MASKED);
-    lapic_write(LAPIC_LVT_LINT1, LVT_MASKED);
+    lapic_write(LAPIC_LVT_LINT1, LVT_NMI); /* platform NMIs: the kernel panics */
     calibrate();
     if (cpu_features.tsc_deadline) {
         lapic_write(LAPIC_LVT_TMR, LVT_TSC_DEADLINE | VEC_TIMER);

@@ -82,7 +82,9 @@ static void idt_init(void)
         struct idt_gate *g = &TRAMP->idt[v];
         g->offset_low = (uint16_t)addr;
         g->selector = SEL_KERNEL_CS;
-        g->ist = v == 8u ? 1u : 0u; /* #DF on its own stack */
+        /* NMI, #DF and #MC can arrive in the syscall stub before its stack switch:
+         * give them a known-good stack. */
+        g->ist = (v == 2u || v == 8u || v == 18u) ? 1u : 0u;
         /* int3 and into from a subject raise #BP/#OF; any other int n is a #GP. */
         g->type = (v == 3u || v == 4u) ? 0xee : 0x8e;
         g->offset_mid = (uint16_t)(addr >> 16);

@@ -214,6 +214,9 @@ void arch_kernel_trap(struct trap_frame *f)
         core_on_irq(rdtsc(), irq_line(f->vector));
         return;
     }
+    if (f->vector == 2u || f->vector == 18u) {
+        core_panic("NMI or machine check, vector", f->vector);
+    }
     print_str("kernel exception ");
     print_str(arch_vector_name((uint32_t)f->vector));
     print_str(" rip ");

@@ -52,7 +52,12 @@ tramp_common:
     movabs $arch_trap_entry, %rax
     call *%rax
     ud2
-1:  /* From the kernel (the idle loop): already on kernel page tables and stack. */
+1:  /* From the kernel: the idle loop (kernel page tables already) or a fault in this
+     * trampoline while a subject's page tables are live. Load the kernel's (the same
+     * on every CPU, kept in CPU 0's block) so that the C handler is mapped. */
+    movabs $(MOAT_TRAMPOLINE_DATA_VIRT + TC_KERNEL_CR3), %rax
+    mov (%rax), %rax
+    mov %rax, %cr3
     movabs $arch_kernel_trap, %rax
     call *%rax
     jmp tramp_pop
