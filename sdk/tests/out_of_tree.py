@@ -62,6 +62,9 @@ custom_target('system.elf', input : 'system.xml', output : 'system.elf',
   command : image_cmd + ['@INPUT@', '-I', meson.current_build_dir(),
                          '-I', moat.get_variable('moat_log_server_dir'), '-o', '@OUTPUT@'],
   build_by_default : true)
+# The test kit through the dependency Moat overrides, no pkg-config involved.
+test('handler', executable('test-handler', 'test_handler.c', 'handler.c',
+  dependencies : [dependency('moat-sdk-testkit'), dependency('cmocka')]))
 """
 
 
@@ -104,7 +107,8 @@ def extract_tutorial(source, dest):
 def make_subproject_parent(source, project):
     os.makedirs(os.path.join(project, "subprojects"))
     os.symlink(source, os.path.join(project, "subprojects", "moat"))
-    for name in ("main.c", "handler.c", "handler.h", "feeder.c", "system.xml"):
+    for name in ("main.c", "handler.c", "handler.h", "feeder.c", "system.xml",
+                 "test_handler.c"):
         shutil.copy(os.path.join(source, "sdk", "template", name), project)
     with open(os.path.join(project, "meson.build"), "w") as f:
         f.write(SUBPROJECT_MESON)
@@ -115,6 +119,8 @@ def build_and_boot(name, project, prefix, env):
         check(run(["meson", "setup", "build"], env=env, cwd=project),
               f"{name}: configure a parent project with Moat as a subproject")
         check(run(["meson", "compile", "-C", "build"], env=env, cwd=project), f"{name}: build")
+        check(run(["meson", "test", "-C", "build", "handler"], env=env, cwd=project),
+              f"{name}: host unit test with the overridden moat-sdk-testkit")
     else:
         cross = os.path.join(prefix, "share", "moat-sdk", "moat-x86_64.ini")
         pcs = glob.glob(os.path.join(prefix, "**", "moat-sdk.pc"), recursive=True)
