@@ -167,6 +167,36 @@ static void renders_hostile_records_safely(void **state)
     assert_int_equal(small[5], 'Z');
 }
 
+/* Random records, as a hostile writer could publish them: output bounded and printable. */
+static void renders_random_records_within_bounds(void **state)
+{
+    (void)state;
+    uint32_t seed = 0x12345678u;
+    struct moat_log_printer p;
+    moat_log_printer_init(&p, "fuzz.log");
+    for (unsigned round = 0; round < 20000; round++) {
+        struct moat_log_record rec;
+        unsigned char *bytes = (unsigned char *)&rec;
+        for (size_t i = 0; i < sizeof(rec); i++) {
+            seed = seed * 1664525u + 1013904223u;
+            bytes[i] = (unsigned char)(seed >> 24);
+        }
+        char out[200];
+        size_t size = 1 + round % sizeof(out);
+        memset(out, 'Z', sizeof(out));
+        size_t len = moat_log_render(&p, &rec, out, size);
+        assert_true(len < size);
+        assert_int_equal(out[len], '\0');
+        for (size_t i = 0; i < len; i++) {
+            unsigned char c = (unsigned char)out[i];
+            assert_true((c >= 0x20 && c < 0x7f) || c == '\t' || c == '\n');
+        }
+        if (size < sizeof(out)) {
+            assert_int_equal(out[size], 'Z');
+        }
+    }
+}
+
 static void reports_lost_records_on_a_line_of_their_own(void **state)
 {
     (void)state;
@@ -194,6 +224,7 @@ int main(void)
         cmocka_unit_test(moat_log_finds_the_log_channel_in_sinfo),
         cmocka_unit_test(renders_lines_with_the_channel_label),
         cmocka_unit_test(renders_hostile_records_safely),
+        cmocka_unit_test(renders_random_records_within_bounds),
         cmocka_unit_test(reports_lost_records_on_a_line_of_their_own),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
