@@ -80,6 +80,7 @@ static void parse_mb2(uint64_t info)
 
 bool bootinfo_parse(uint32_t magic, uint64_t info)
 {
+    ram_count = 0;
     if (magic == MB2_BOOT_MAGIC) {
         parse_mb2(info);
         return true;
