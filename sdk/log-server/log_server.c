@@ -26,13 +26,7 @@
 #define UART_LSR  5u
 #define UART_LSR_THR_EMPTY 0x20u
 
-struct log_source {
-    struct channel_reader reader;
-    struct moat_log_printer printer;
-    uint64_t lost_reported;
-};
-
-static struct log_source sources[LOG_SERVER_CHANNELS_MAX];
+static struct moat_log_source sources[LOG_SERVER_CHANNELS_MAX];
 static unsigned source_count;
 static uint16_t uart_base;
 
@@ -58,40 +52,20 @@ static void open_sources(void)
             source_count == LOG_SERVER_CHANNELS_MAX) {
             continue;
         }
-        struct log_source *s = &sources[source_count];
-        if (moat_channel_reader(name, &s->reader) == 0) {
-            moat_log_printer_init(&s->printer, name);
+        if (moat_log_source_init(&sources[source_count], name,
+                                 (const void *)(uintptr_t)info.address, (size_t)info.size) == 0) {
             source_count++;
         }
     }
 }
 
 /* Print what one channel has, up to a batch; true if anything was there. */
-static bool serve(struct log_source *s)
+static bool serve(struct moat_log_source *s)
 {
-    char out[MOAT_LOG_TEXT_MAX + MOAT_NAME_MAX + 8];
-    bool busy = false;
-    for (unsigned n = 0; n < LOG_SERVER_BATCH; n++) {
-        struct moat_log_record rec;
-        enum channel_result r = channel_read(&s->reader, &rec);
-        if (r == CHANNEL_SUCCESS) {
-            uart_write(out, moat_log_render(&s->printer, &rec, out, sizeof(out)));
-            busy = true;
-        } else if (r == CHANNEL_OVERRUN) {
-            uint64_t lost = channel_lost(&s->reader);
-            uart_write(out, moat_log_render_lost(&s->printer, lost - s->lost_reported, out,
-                                                 sizeof(out)));
-            s->lost_reported = lost;
-            busy = true;
-        } else if (r != CHANNEL_EPOCH_CHANGED) {
-            break;
-        }
-    }
-    /* A line left open by a writer that stopped mid-line must not swallow the next one. */
-    if (!busy && !s->printer.at_line_start) {
-        uart_write("\n", 1);
-        s->printer.at_line_start = true;
-    }
+    static char out[LOG_SERVER_BATCH * MOAT_LOG_RENDER_MAX];
+    bool busy;
+    size_t len = moat_log_source_pump(s, LOG_SERVER_BATCH, out, sizeof(out), &busy);
+    uart_write(out, len);
     return busy;
 }
 

@@ -1,7 +1,8 @@
 /*
  * The log server's side of the log protocol: turn records from a (possibly hostile)
  * writer into safe terminal output. Lengths are clamped and control characters
- * replaced, so a subject cannot forge another's label or drive the terminal.
+ * replaced, so a subject cannot forge another's label or drive the terminal. The
+ * source functions read a channel and render batches; sdk/log-server only adds the UART.
  */
 #include <stdio.h>
 #include <string.h>
@@ -86,4 +87,60 @@ size_t moat_log_render_lost(struct moat_log_printer *p, uint64_t lost, char *out
     render_str(&b, count);
     p->at_line_start = true;
     return b.len;
+}
+
+int moat_log_source_init(struct moat_log_source *s, const char *channel_name, const void *mem,
+                         size_t size)
+{
+    memset(s, 0, sizeof(*s));
+    moat_log_printer_init(&s->printer, channel_name);
+    return channel_reader_init(&s->reader, mem, size, MOAT_LOG_PROTOCOL,
+                               sizeof(struct moat_log_record));
+}
+
+/* End a line the writer left open, so the next one starts with its label. */
+static size_t source_end_line(struct moat_log_source *s, char *out)
+{
+    if (s->printer.at_line_start) {
+        return 0;
+    }
+    s->printer.at_line_start = true;
+    out[0] = '\n';
+    out[1] = '\0';
+    return 1;
+}
+
+size_t moat_log_source_pump(struct moat_log_source *s, unsigned max_records, char *out,
+                            size_t out_size, bool *busy)
+{
+    size_t len = 0;
+    *busy = false;
+    if (out_size < MOAT_LOG_RENDER_MAX) {
+        return 0;
+    }
+    out[0] = '\0';
+    for (unsigned n = 0; n < max_records && out_size - len >= MOAT_LOG_RENDER_MAX; n++) {
+        struct moat_log_record rec;
+        enum channel_result r = channel_read(&s->reader, &rec);
+        if (r == CHANNEL_SUCCESS) {
+            len += moat_log_render(&s->printer, &rec, out + len, out_size - len);
+            *busy = true;
+        } else if (r == CHANNEL_OVERRUN) {
+            uint64_t lost = channel_lost(&s->reader);
+            len += moat_log_render_lost(&s->printer, lost - s->lost_reported, out + len,
+                                        out_size - len);
+            s->lost_reported = lost;
+            *busy = true;
+        } else if (r == CHANNEL_EPOCH_CHANGED) {
+            /* The writer restarted: what it left unfinished stays unfinished. */
+            len += source_end_line(s, out + len);
+        } else {
+            break;
+        }
+    }
+    /* Nothing more for now, but a line is open: the writer stopped mid-line. */
+    if (!*busy) {
+        len += source_end_line(s, out + len);
+    }
+    return len;
 }

@@ -215,6 +215,121 @@ static void reports_lost_records_on_a_line_of_their_own(void **state)
     assert_true(p.at_line_start);
 }
 
+/* A log channel and the log server's source reading it. */
+struct pump_fixture {
+    struct moat_test_channel channel;
+    struct moat_log_source source;
+};
+
+static void pump_setup(struct pump_fixture *f, size_t elements)
+{
+    assert_int_equal(moat_test_channel_create(&f->channel, elements,
+                                              sizeof(struct moat_log_record), MOAT_LOG_PROTOCOL), 0);
+    assert_int_equal(moat_log_source_init(&f->source, "app.log", f->channel.mem, f->channel.size),
+                     0);
+}
+
+static void write_record(struct pump_fixture *f, const char *text, uint16_t flags)
+{
+    struct moat_log_record rec;
+    memset(&rec, 0, sizeof(rec));
+    rec.length = (uint16_t)strlen(text);
+    rec.flags = flags;
+    memcpy(rec.text, text, rec.length);
+    channel_write(&f->channel.writer, &rec);
+}
+
+static void pump_prints_waiting_lines_with_their_label(void **state)
+{
+    (void)state;
+    struct pump_fixture f;
+    pump_setup(&f, 16);
+    moat_log_use(&f.channel.writer);
+    moat_log("first");
+    moat_log("second %d", 2);
+    char out[4 * MOAT_LOG_RENDER_MAX];
+    bool busy;
+    size_t len = moat_log_source_pump(&f.source, 16, out, sizeof(out), &busy);
+    assert_true(busy);
+    assert_string_equal(out, "[app] first\n[app] second 2\n");
+    assert_int_equal(len, strlen(out));
+    len = moat_log_source_pump(&f.source, 16, out, sizeof(out), &busy);
+    assert_false(busy);
+    assert_int_equal(len, 0);
+    moat_test_channel_destroy(&f.channel);
+}
+
+static void pump_stops_at_the_batch_and_at_the_buffer(void **state)
+{
+    (void)state;
+    struct pump_fixture f;
+    pump_setup(&f, 16);
+    for (int i = 0; i < 5; i++) {
+        write_record(&f, "x", 0);
+    }
+    char out[2 * MOAT_LOG_RENDER_MAX];
+    bool busy;
+    /* Another record is read only while a worst-case one still fits: after the first
+     * "[app] x\n" (8 bytes), this buffer has room for exactly one more. */
+    moat_log_source_pump(&f.source, 16, out, MOAT_LOG_RENDER_MAX + 8, &busy);
+    assert_string_equal(out, "[app] x\n[app] x\n");
+    moat_log_source_pump(&f.source, 1, out, sizeof(out), &busy);
+    assert_string_equal(out, "[app] x\n");
+    moat_log_source_pump(&f.source, 16, out, sizeof(out), &busy);
+    assert_string_equal(out, "[app] x\n[app] x\n");
+    /* Too small a buffer renders nothing rather than a cut record. */
+    write_record(&f, "y", 0);
+    assert_int_equal(moat_log_source_pump(&f.source, 16, out, MOAT_LOG_RENDER_MAX - 1, &busy), 0);
+    assert_false(busy);
+    moat_test_channel_destroy(&f.channel);
+}
+
+static void pump_ends_lines_a_writer_left_open(void **state)
+{
+    (void)state;
+    struct pump_fixture f;
+    pump_setup(&f, 16);
+    char out[4 * MOAT_LOG_RENDER_MAX];
+    bool busy;
+    /* A writer that stops mid-line: the line is ended once the channel is quiet. */
+    write_record(&f, "half", MOAT_LOG_CONTINUED);
+    moat_log_source_pump(&f.source, 16, out, sizeof(out), &busy);
+    assert_string_equal(out, "[app] half");
+    moat_log_source_pump(&f.source, 16, out, sizeof(out), &busy);
+    assert_string_equal(out, "\n");
+    assert_false(busy);
+
+    /* A writer that restarts mid-line: its new lines start on a line of their own. */
+    write_record(&f, "cut", MOAT_LOG_CONTINUED);
+    moat_log_source_pump(&f.source, 1, out, sizeof(out), &busy);
+    assert_string_equal(out, "[app] cut");
+    assert_int_equal(channel_writer_init(&f.channel.writer, f.channel.mem, f.channel.size,
+                                         MOAT_LOG_PROTOCOL, sizeof(struct moat_log_record), 2),
+                     0);
+    write_record(&f, "again", 0);
+    moat_log_source_pump(&f.source, 16, out, sizeof(out), &busy);
+    assert_string_equal(out, "\n[app] again\n");
+    moat_test_channel_destroy(&f.channel);
+}
+
+static void pump_reports_records_lost_to_a_lapping_writer(void **state)
+{
+    (void)state;
+    struct pump_fixture f;
+    pump_setup(&f, 4);
+    char out[8 * MOAT_LOG_RENDER_MAX];
+    bool busy;
+    moat_log_source_pump(&f.source, 16, out, sizeof(out), &busy);
+    for (int i = 0; i < 10; i++) {
+        write_record(&f, "spam", 0);
+    }
+    moat_log_source_pump(&f.source, 16, out, sizeof(out), &busy);
+    assert_true(busy);
+    assert_non_null(strstr(out, "log records lost)\n"));
+    assert_non_null(strstr(out, "[app] spam\n"));
+    moat_test_channel_destroy(&f.channel);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -226,6 +341,10 @@ int main(void)
         cmocka_unit_test(renders_hostile_records_safely),
         cmocka_unit_test(renders_random_records_within_bounds),
         cmocka_unit_test(reports_lost_records_on_a_line_of_their_own),
+        cmocka_unit_test(pump_prints_waiting_lines_with_their_label),
+        cmocka_unit_test(pump_stops_at_the_batch_and_at_the_buffer),
+        cmocka_unit_test(pump_ends_lines_a_writer_left_open),
+        cmocka_unit_test(pump_reports_records_lost_to_a_lapping_writer),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

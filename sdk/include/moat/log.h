@@ -77,6 +77,28 @@ size_t moat_log_render(struct moat_log_printer *p, const struct moat_log_record 
 size_t moat_log_render_lost(struct moat_log_printer *p, uint64_t lost, char *out,
                             size_t out_size);
 
+/* The most one record (or a lost notice) renders to, terminating NUL included. */
+#define MOAT_LOG_RENDER_MAX (MOAT_NAME_MAX + MOAT_LOG_TEXT_MAX + 48u)
+
+/* One log channel as the log server reads it. */
+struct moat_log_source {
+    struct channel_reader reader;
+    struct moat_log_printer printer;
+    uint64_t lost_reported; /* channel_lost() already reported */
+};
+
+/* Read the log channel called channel_name at mem (size bytes, read-only is fine). */
+int moat_log_source_init(struct moat_log_source *s, const char *channel_name, const void *mem,
+                         size_t size);
+/*
+ * Render what the channel holds, up to max_records records and as many whole records as
+ * fit in out (out_size >= MOAT_LOG_RENDER_MAX); returns the length (out NUL-terminated)
+ * and sets *busy when anything was read. A line a writer left open (it restarted, or
+ * stopped mid-line) is ended before anything else is printed for that channel.
+ */
+size_t moat_log_source_pump(struct moat_log_source *s, unsigned max_records, char *out,
+                            size_t out_size, bool *busy);
+
 #ifdef __cplusplus
 }
 #endif
