@@ -37,6 +37,9 @@ uint64_t arch_tsc_khz(void);
 /* The firmware memory map: true when [base, base + size) is all usable RAM. */
 bool arch_ram_covers(paddr_t base, uint64_t size);
 
+/* Can the kernel reach [base, base + size) through arch_phys_*? */
+bool arch_phys_reachable(paddr_t base, uint64_t size);
+
 /* Physical memory the policy gives the kernel (resets, sinfo, audit). */
 void arch_phys_copy(paddr_t dst, paddr_t src, uint64_t size);
 void arch_phys_zero(paddr_t dst, uint64_t size);

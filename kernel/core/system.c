@@ -20,8 +20,15 @@ static bool system_fail(const char *what, uint64_t value)
 
 static bool system_check_ram(paddr_t base, uint64_t size, const char *what)
 {
-    if (size == 0u || arch_ram_covers(base, size)) {
+    const char *problem = "is not usable RAM in the firmware memory map";
+    if (size == 0u) {
         return true;
+    }
+    if (arch_ram_covers(base, size)) {
+        if (arch_phys_reachable(base, size)) {
+            return true;
+        }
+        problem = "is beyond the physical memory this kernel maps";
     }
     print_str("memory: [");
     print_hex(base);
@@ -29,7 +36,8 @@ static bool system_check_ram(paddr_t base, uint64_t size, const char *what)
     print_hex(base + size);
     print_str(") (");
     print_str(what);
-    print_str(") is not usable RAM in the firmware memory map");
+    print_str(") ");
+    print_str(problem);
     print_nl();
     return false;
 }

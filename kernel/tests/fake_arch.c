@@ -13,6 +13,7 @@ void fake_reset(void)
     memset(&fake, 0, sizeof(fake));
     fake.ram_base = 0x100000u;
     fake.ram_size = 0x4000000u;
+    fake.reachable_end = 0x100000000u;
     fake.unmasked_irq = -1;
 }
 
@@ -43,6 +44,11 @@ uint64_t arch_tsc_khz(void)
 bool arch_ram_covers(paddr_t base, uint64_t size)
 {
     return base >= fake.ram_base && base + size <= fake.ram_base + fake.ram_size;
+}
+
+bool arch_phys_reachable(paddr_t base, uint64_t size)
+{
+    return base + size <= fake.reachable_end;
 }
 
 static uint8_t *fake_phys(paddr_t p, uint64_t size)

@@ -19,6 +19,7 @@ struct fake_arch {
     uint8_t mem[FAKE_MEM_SIZE];
     paddr_t ram_base;
     uint64_t ram_size;
+    paddr_t reachable_end;
     uint32_t init_count[MOAT_MAX_SUBJECTS];
     int64_t result[MOAT_MAX_SUBJECTS];
     bool result_set[MOAT_MAX_SUBJECTS];

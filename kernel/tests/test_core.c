@@ -332,6 +332,16 @@ static void missing_ram_refuses_to_start(void **state)
     assert_true(fake_console_has("memory: [0x1000000, 0x1010000) (policy region)"));
 }
 
+static void ram_the_kernel_cannot_reach_refuses_to_start(void **state)
+{
+    (void)state;
+    fake.reachable_end = FAKE_MEM_BASE + 0x1000u; /* the policy region reaches beyond */
+    assert_false(core_check_system());
+    assert_true(fake_console_has(
+        "memory: [0x1000000, 0x1010000) (policy region) is beyond the physical memory"));
+    assert_true(fake_console_has("refusing to start subjects"));
+}
+
 static void panic_writes_an_audit_record_and_powers_off_with_failure(void **state)
 {
     (void)state;
@@ -361,6 +371,7 @@ int main(void)
         cmocka_unit_test_setup(return_from_main_is_audited_as_exit, setup),
         cmocka_unit_test_setup(kernel_actions_do_what_the_policy_says, setup),
         cmocka_unit_test_setup(missing_ram_refuses_to_start, setup),
+        cmocka_unit_test_setup(ram_the_kernel_cannot_reach_refuses_to_start, setup),
         cmocka_unit_test_setup(panic_writes_an_audit_record_and_powers_off_with_failure, setup),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

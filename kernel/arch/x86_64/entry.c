@@ -44,9 +44,15 @@ tsc_t arch_now(void)
     return rdtsc();
 }
 
+bool arch_phys_reachable(paddr_t base, uint64_t size)
+{
+    /* paging.c identity-maps the first 4 GiB. */
+    return base + size >= base && base + size <= 0x100000000ull;
+}
+
 void arch_phys_copy(paddr_t dst, paddr_t src, uint64_t size)
 {
-    /* The kernel identity-maps physical memory; the policy regions are below 4 GiB. */
+    /* The kernel identity-maps the first 4 GiB (arch_phys_reachable). */
     __builtin_memmove((void *)(uintptr_t)dst, (const void *)(uintptr_t)src, size);
 }
 
