@@ -7,7 +7,7 @@
 #include <stdint.h>
 
 #define HEARTBEAT_PROTOCOL 0x4d01u
-#define DIAG_PROTOCOL      0x4d02u
+#define DIAG_PROTOCOL 0x4d02u
 
 /* The worker's count of frames it ran since it (re)started. */
 struct heartbeat {

@@ -12,7 +12,7 @@
 #include <libchannel.h>
 
 #define PINGPONG_PROTOCOL 0xb411u
-#define PINGPONG_ROUNDS   10u
+#define PINGPONG_ROUNDS 10u
 
 struct ball {
     uint64_t round;

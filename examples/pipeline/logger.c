@@ -33,9 +33,8 @@ int main(void)
             stats.received++;
             got = true;
             if (f.sequence % PIPELINE_LOG_EVERY == 0) {
-                moat_log("value %3llu: raw %3lld  average %3lld",
-                         (unsigned long long)f.sequence, (long long)f.raw,
-                         (long long)f.average);
+                moat_log("value %3llu: raw %3lld  average %3lld", (unsigned long long)f.sequence,
+                         (long long)f.raw, (long long)f.average);
             }
         }
         if (got) {

@@ -7,12 +7,12 @@
 
 #include <stdint.h>
 
-#define SAMPLE_PROTOCOL   0x5a01u
+#define SAMPLE_PROTOCOL 0x5a01u
 #define FILTERED_PROTOCOL 0x5a02u
-#define STATS_PROTOCOL    0x5a03u
+#define STATS_PROTOCOL 0x5a03u
 
 #define PIPELINE_PERIOD_US 10000u /* one sample every 10 ms */
-#define PIPELINE_MESSAGES  200u   /* the controller powers off after this many */
+#define PIPELINE_MESSAGES 200u    /* the controller powers off after this many */
 #define PIPELINE_LOG_EVERY 20u    /* the logger prints every 20th value */
 
 struct sample {

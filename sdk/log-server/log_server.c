@@ -23,7 +23,7 @@
 #define LOG_SERVER_BATCH 16u
 
 #define UART_DATA 0u
-#define UART_LSR  5u
+#define UART_LSR 5u
 #define UART_LSR_THR_EMPTY 0x20u
 
 static struct moat_log_source sources[LOG_SERVER_CHANNELS_MAX];

@@ -71,8 +71,7 @@ size_t moat_log_render(struct moat_log_printer *p, const struct moat_log_record 
     return b.len;
 }
 
-size_t moat_log_render_lost(struct moat_log_printer *p, uint64_t lost, char *out,
-                            size_t out_size)
+size_t moat_log_render_lost(struct moat_log_printer *p, uint64_t lost, char *out, size_t out_size)
 {
     struct render_buf b = {.out = out, .size = out_size, .len = 0};
     if (out_size > 0) {

@@ -215,8 +215,8 @@ int moat_channel_writer(const char *name, struct channel_writer *w, uint64_t epo
     if (moat_channel(name, &info) != 0 || !info.writer) {
         return -1;
     }
-    return channel_writer_init(w, (void *)(uintptr_t)info.address, (size_t)info.size,
-                               info.protocol, (size_t)info.element_size, epoch);
+    return channel_writer_init(w, (void *)(uintptr_t)info.address, (size_t)info.size, info.protocol,
+                               (size_t)info.element_size, epoch);
 }
 
 int moat_channel_reader(const char *name, struct channel_reader *r)

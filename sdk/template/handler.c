@@ -15,8 +15,7 @@ void handler_init(struct handler_state *s)
     s->total = 0;
 }
 
-bool handler_handle(struct handler_state *s, const struct message *request,
-                    struct message *reply)
+bool handler_handle(struct handler_state *s, const struct message *request, struct message *reply)
 {
     /* A sequence number from the past is a duplicate: ignore it. */
     if (request->sequence < s->next_sequence) {
@@ -31,8 +30,7 @@ bool handler_handle(struct handler_state *s, const struct message *request,
     return true;
 }
 
-size_t handler_pump(struct handler_state *s, struct channel_reader *in,
-                    struct channel_writer *out)
+size_t handler_pump(struct handler_state *s, struct channel_reader *in, struct channel_writer *out)
 {
     size_t answered = 0;
     struct message request;

@@ -30,10 +30,8 @@ struct handler_state {
 
 void handler_init(struct handler_state *s);
 /* Handle one request and fill the reply; false when the request is to be ignored. */
-bool handler_handle(struct handler_state *s, const struct message *request,
-                    struct message *reply);
+bool handler_handle(struct handler_state *s, const struct message *request, struct message *reply);
 /* Answer every request waiting in `in` on `out`; returns how many were answered. */
-size_t handler_pump(struct handler_state *s, struct channel_reader *in,
-                    struct channel_writer *out);
+size_t handler_pump(struct handler_state *s, struct channel_reader *in, struct channel_writer *out);
 
 #endif /* TEMPLATE_HANDLER_H */

@@ -49,10 +49,10 @@ static void pump_answers_everything_waiting_on_the_channel(void **state)
     (void)state;
     struct moat_test_channel requests;
     struct moat_test_channel replies;
-    assert_int_equal(moat_test_channel_create(&requests, 8, sizeof(struct message),
-                                              MESSAGE_PROTOCOL), 0);
-    assert_int_equal(moat_test_channel_create(&replies, 8, sizeof(struct message),
-                                              MESSAGE_PROTOCOL), 0);
+    assert_int_equal(
+        moat_test_channel_create(&requests, 8, sizeof(struct message), MESSAGE_PROTOCOL), 0);
+    assert_int_equal(
+        moat_test_channel_create(&replies, 8, sizeof(struct message), MESSAGE_PROTOCOL), 0);
     for (uint64_t i = 0; i < 4; i++) {
         struct message m = {.sequence = i, .value = (int64_t)i};
         channel_write(&requests.writer, &m);

@@ -92,8 +92,8 @@ int moat_test_sinfo_add_channel(struct moat_test_sinfo *s, const char *name,
     return 0;
 }
 
-int moat_test_sinfo_add_memory(struct moat_test_sinfo *s, const char *name, void *mem,
-                               size_t size, bool writable)
+int moat_test_sinfo_add_memory(struct moat_test_sinfo *s, const char *name, void *mem, size_t size,
+                               bool writable)
 {
     struct moat_sinfo_resource *r = test_add(s, name, MOAT_RES_MEMORY);
     if (r == NULL) {

@@ -81,8 +81,8 @@ static void moat_log_finds_the_log_channel_in_sinfo(void **state)
     (void)state;
     struct moat_test_channel log;
     struct moat_test_channel other;
-    assert_int_equal(moat_test_channel_create(&log, 16, sizeof(struct moat_log_record),
-                                              MOAT_LOG_PROTOCOL), 0);
+    assert_int_equal(
+        moat_test_channel_create(&log, 16, sizeof(struct moat_log_record), MOAT_LOG_PROTOCOL), 0);
     assert_int_equal(moat_test_channel_create(&other, 16, 8, 3), 0);
     static struct moat_test_sinfo sinfo;
     moat_test_sinfo_init(&sinfo, "sensor");
@@ -223,8 +223,9 @@ struct pump_fixture {
 
 static void pump_setup(struct pump_fixture *f, size_t elements)
 {
-    assert_int_equal(moat_test_channel_create(&f->channel, elements,
-                                              sizeof(struct moat_log_record), MOAT_LOG_PROTOCOL), 0);
+    assert_int_equal(moat_test_channel_create(&f->channel, elements, sizeof(struct moat_log_record),
+                                              MOAT_LOG_PROTOCOL),
+                     0);
     assert_int_equal(moat_log_source_init(&f->source, "app.log", f->channel.mem, f->channel.size),
                      0);
 }

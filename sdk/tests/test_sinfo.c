@@ -25,8 +25,8 @@
 static struct moat_sinfo *guarded_page(size_t size)
 {
     size_t span = (size + PAGE - 1) / PAGE * PAGE;
-    unsigned char *m = mmap(NULL, span + PAGE, PROT_READ | PROT_WRITE,
-                            MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    unsigned char *m =
+        mmap(NULL, span + PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     assert_true(m != MAP_FAILED);
     assert_int_equal(mprotect(m + span, PAGE, PROT_NONE), 0);
     return (struct moat_sinfo *)(void *)(m + span - size);

@@ -24,18 +24,18 @@
 extern "C" {
 #endif
 
-#define MOAT_LOG_PROTOCOL    0x6d6c6f67u /* "mlog" */
-#define MOAT_LOG_TEXT_MAX    112u        /* text bytes per record */
-#define MOAT_LOG_CONTINUED   0x1u        /* the line goes on in the next record */
-#define MOAT_LOG_LINE_MAX    448u        /* longer moat_log() output is cut */
-#define MOAT_LOG_RECORD_MAX  (MOAT_LOG_LINE_MAX / MOAT_LOG_TEXT_MAX + 1u)
+#define MOAT_LOG_PROTOCOL 0x6d6c6f67u /* "mlog" */
+#define MOAT_LOG_TEXT_MAX 112u        /* text bytes per record */
+#define MOAT_LOG_CONTINUED 0x1u       /* the line goes on in the next record */
+#define MOAT_LOG_LINE_MAX 448u        /* longer moat_log() output is cut */
+#define MOAT_LOG_RECORD_MAX (MOAT_LOG_LINE_MAX / MOAT_LOG_TEXT_MAX + 1u)
 
 /* One channel element (128 bytes, little-endian). */
 struct moat_log_record {
-    uint64_t tsc;      /* the writer's TSC when it logged the line */
-    uint32_t reserved; /* 0 */
-    uint16_t length;   /* bytes of text used, at most MOAT_LOG_TEXT_MAX */
-    uint16_t flags;    /* MOAT_LOG_CONTINUED */
+    uint64_t tsc;                 /* the writer's TSC when it logged the line */
+    uint32_t reserved;            /* 0 */
+    uint16_t length;              /* bytes of text used, at most MOAT_LOG_TEXT_MAX */
+    uint16_t flags;               /* MOAT_LOG_CONTINUED */
     char text[MOAT_LOG_TEXT_MAX]; /* not NUL-terminated */
 };
 
@@ -74,8 +74,7 @@ void moat_log_printer_init(struct moat_log_printer *p, const char *channel_name)
 size_t moat_log_render(struct moat_log_printer *p, const struct moat_log_record *rec, char *out,
                        size_t out_size);
 /* Render a notice that lost records were skipped (ends an open line first). */
-size_t moat_log_render_lost(struct moat_log_printer *p, uint64_t lost, char *out,
-                            size_t out_size);
+size_t moat_log_render_lost(struct moat_log_printer *p, uint64_t lost, char *out, size_t out_size);
 
 /* The most one record (or a lost notice) renders to, terminating NUL included. */
 #define MOAT_LOG_RENDER_MAX (MOAT_NAME_MAX + MOAT_LOG_TEXT_MAX + 48u)

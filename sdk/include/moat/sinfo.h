@@ -38,10 +38,10 @@ struct moat_channel_info {
 };
 
 /* Results of moat_sinfo_attach(). */
-#define MOAT_SINFO_OK           0
-#define MOAT_SINFO_ERR_MISSING  (-1) /* NULL, or smaller than the page header */
-#define MOAT_SINFO_ERR_MAGIC    (-2) /* no MOAT_SINFO_MAGIC */
-#define MOAT_SINFO_ERR_VERSION  (-3) /* a format version this SDK does not read */
+#define MOAT_SINFO_OK 0
+#define MOAT_SINFO_ERR_MISSING (-1) /* NULL, or smaller than the page header */
+#define MOAT_SINFO_ERR_MAGIC (-2)   /* no MOAT_SINFO_MAGIC */
+#define MOAT_SINFO_ERR_VERSION (-3) /* a format version this SDK does not read */
 
 /*
  * Use the sinfo page at page (size bytes mapped). A subject never needs this: the SDK

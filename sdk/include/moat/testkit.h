@@ -46,8 +46,8 @@ void moat_test_sinfo_init(struct moat_test_sinfo *s, const char *subject_name);
 /* Each returns 0, or -1 when the page is full. */
 int moat_test_sinfo_add_channel(struct moat_test_sinfo *s, const char *name,
                                 const struct moat_test_channel *c, bool writer);
-int moat_test_sinfo_add_memory(struct moat_test_sinfo *s, const char *name, void *mem,
-                               size_t size, bool writable);
+int moat_test_sinfo_add_memory(struct moat_test_sinfo *s, const char *name, void *mem, size_t size,
+                               bool writable);
 int moat_test_sinfo_add_event(struct moat_test_sinfo *s, const char *name, unsigned id,
                               bool outgoing);
 /* Make it the page every sinfo lookup uses (0, or a MOAT_SINFO_ERR_* value). */

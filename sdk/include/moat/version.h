@@ -13,7 +13,7 @@
 #define MOAT_SDK_VERSION_PATCH 0
 #define MOAT_SDK_VERSION_STRING "0.1.0"
 /* One number for comparisons: 0xMMmmpp. */
-#define MOAT_SDK_VERSION                                                                   \
+#define MOAT_SDK_VERSION                                                                           \
     ((MOAT_SDK_VERSION_MAJOR << 16) | (MOAT_SDK_VERSION_MINOR << 8) | MOAT_SDK_VERSION_PATCH)
 
 /* The sinfo page format this SDK reads (checked at start against the page's version). */
@@ -24,7 +24,7 @@
  * prints them as `status`. Chosen far from what a main() usually returns.
  */
 #define MOAT_SDK_EXIT_SINFO_MISSING 90001 /* no sinfo page, or too small for its header */
-#define MOAT_SDK_EXIT_SINFO_MAGIC   90002 /* the page lacks MOAT_SINFO_MAGIC */
+#define MOAT_SDK_EXIT_SINFO_MAGIC 90002   /* the page lacks MOAT_SINFO_MAGIC */
 #define MOAT_SDK_EXIT_SINFO_VERSION 90003 /* the page's format version differs from the SDK's */
 
 #endif /* MOAT_VERSION_H */

@@ -16,11 +16,11 @@ struct fmt_out {
 };
 
 struct fmt_spec {
-    bool left;     /* '-' */
-    bool zero;     /* '0' */
-    bool plus;     /* '+' */
-    bool space;    /* ' ' */
-    bool alt;      /* '#' */
+    bool left;  /* '-' */
+    bool zero;  /* '0' */
+    bool plus;  /* '+' */
+    bool space; /* ' ' */
+    bool alt;   /* '#' */
     size_t width;
     bool has_prec;
     size_t prec;
@@ -62,8 +62,8 @@ static void fmt_field(struct fmt_out *o, const struct fmt_spec *sp, const char *
 }
 
 /* Emit an integer: sign/prefix, precision zeros, digits, all padded to the width. */
-static void fmt_integer(struct fmt_out *o, const struct fmt_spec *sp, uint64_t value,
-                        bool negative, unsigned base, bool upper, bool pointer)
+static void fmt_integer(struct fmt_out *o, const struct fmt_spec *sp, uint64_t value, bool negative,
+                        unsigned base, bool upper, bool pointer)
 {
     const char *digit_set = upper ? "0123456789ABCDEF" : "0123456789abcdef";
     char digits[24];
@@ -117,7 +117,16 @@ static void fmt_integer(struct fmt_out *o, const struct fmt_spec *sp, uint64_t v
     }
 }
 
-enum fmt_length { LEN_INT, LEN_CHAR, LEN_SHORT, LEN_LONG, LEN_LLONG, LEN_SIZE, LEN_MAX, LEN_PTRDIFF };
+enum fmt_length {
+    LEN_INT,
+    LEN_CHAR,
+    LEN_SHORT,
+    LEN_LONG,
+    LEN_LLONG,
+    LEN_SIZE,
+    LEN_MAX,
+    LEN_PTRDIFF
+};
 
 static int64_t fmt_signed_arg(va_list *ap, enum fmt_length len)
 {

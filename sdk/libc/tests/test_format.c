@@ -18,21 +18,21 @@
 #define BUF_MAX 256
 
 /* Compare both implementations for buffer sizes 0..full+2; the canary must survive. */
-#define CHECK_FMT(...)                                                                      \
-    do {                                                                                    \
-        char expect[BUF_MAX];                                                               \
-        int expect_len = snprintf(expect, sizeof(expect), __VA_ARGS__);                     \
-        assert_true(expect_len >= 0 && expect_len < BUF_MAX - 4);                           \
-        for (size_t size = 0; size <= (size_t)expect_len + 2; size++) {                     \
-            char host[BUF_MAX];                                                             \
-            char ours[BUF_MAX];                                                             \
-            memset(host, 'Z', sizeof(host));                                                \
-            memset(ours, 'Z', sizeof(ours));                                                \
-            int host_len = snprintf(host, size, __VA_ARGS__);                               \
-            int our_len = moat_libc_snprintf(ours, size, __VA_ARGS__);                      \
-            assert_int_equal(our_len, host_len);                                            \
-            assert_memory_equal(ours, host, sizeof(host));                                  \
-        }                                                                                   \
+#define CHECK_FMT(...)                                                                             \
+    do {                                                                                           \
+        char expect[BUF_MAX];                                                                      \
+        int expect_len = snprintf(expect, sizeof(expect), __VA_ARGS__);                            \
+        assert_true(expect_len >= 0 && expect_len < BUF_MAX - 4);                                  \
+        for (size_t size = 0; size <= (size_t)expect_len + 2; size++) {                            \
+            char host[BUF_MAX];                                                                    \
+            char ours[BUF_MAX];                                                                    \
+            memset(host, 'Z', sizeof(host));                                                       \
+            memset(ours, 'Z', sizeof(ours));                                                       \
+            int host_len = snprintf(host, size, __VA_ARGS__);                                      \
+            int our_len = moat_libc_snprintf(ours, size, __VA_ARGS__);                             \
+            assert_int_equal(our_len, host_len);                                                   \
+            assert_memory_equal(ours, host, sizeof(host));                                         \
+        }                                                                                          \
     } while (0)
 
 static void formats_signed_decimal_like_glibc(void **state)
