@@ -4,7 +4,8 @@
 The tutorial shows each file after a `<!-- file: NAME -->` marker; sdk-out-of-tree fails
 when a shown file differs from examples/pingpong/NAME. After changing the example, run
 this from the top of the tree (or pass the tree): sync-tutorial.py [SOURCE_DIR]
-Files the example does not have (the tutorial's own meson.build) are left alone.
+meson.build is left alone: the tutorial's is an out-of-tree project, the example's is
+part of this tree's build.
 """
 import os
 import re
@@ -20,7 +21,7 @@ def main():
     def replace(m):
         name, head, body = m.group(1), m.group(2), m.group(3)
         example = os.path.join(source, "examples", "pingpong", name)
-        if not os.path.isfile(example):
+        if name == "meson.build" or not os.path.isfile(example):
             return m.group(0)
         new = open(example).read()
         if new != body:
