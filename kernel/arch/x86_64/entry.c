@@ -1,11 +1,10 @@
 /*
- * The x86-64 side of running subjects: boot sequence, saved register and XSAVE state per
- * subject, kernel entry from the trampoline (kernel calls, exceptions, timer, IRQs) and
- * the way back into a subject or the idle loop.
+ * The x86-64 side of running subjects: saved register and XSAVE state per subject,
+ * kernel entry from the trampoline (kernel calls, exceptions, timer, IRQs) and the way
+ * back into a subject or the idle loop.
  */
 #include "x86.h"
 
-#define XSAVE_AREA 4096u
 
 static struct trap_frame contexts[MOAT_MAX_SUBJECTS];
 static uint8_t xsave_areas[MOAT_MAX_SUBJECTS][XSAVE_AREA] __attribute__((aligned(64)));
@@ -233,89 +232,4 @@ void arch_kernel_trap(struct trap_frame *f)
     print_hex(read_cr2());
     print_nl();
     core_panic("exception in the kernel, vector", f->vector);
-}
-
-static void print_feature(const char *name, bool present)
-{
-    print_str(" ");
-    print_str(name);
-    print_str(present ? "+" : "-");
-}
-
-void arch_boot_main(uint32_t magic, uint32_t info);
-void arch_boot_main(uint32_t magic, uint32_t info)
-{
-    serial_init();
-    bool known = bootinfo_parse(magic, info);
-    print_nl();
-    print_str("boot: ");
-    print_str(bootinfo_protocol());
-    print_str(", ");
-    print_dec(bootinfo_ram_entries());
-    print_str(" RAM ranges in the firmware memory map");
-    print_nl();
-    if (!known) {
-        core_panic("unknown boot protocol, magic", magic);
-    }
-    cpu_detect();
-    if (cpu_features.nx) {
-        wrmsr(MSR_EFER, rdmsr(MSR_EFER) | EFER_NXE);
-    }
-    uint64_t cr3 = paging_init();
-    write_cr3(cr3);
-    cpu_init(cr3, (uint64_t)(uintptr_t)boot_stack_top);
-    print_str("cpu:");
-    print_feature("nx", cpu_features.nx);
-    print_feature("smep", cpu_features.smep);
-    print_feature("smap", cpu_features.smap);
-    print_feature("umip", cpu_features.umip);
-    print_feature("xsave", cpu_features.xsave);
-    print_feature("pcid", cpu_features.pcid);
-    print_feature("tsc-deadline", cpu_features.tsc_deadline);
-    print_str(" xsave-size ");
-    print_dec(cpu_features.xsave_size);
-    print_nl();
-    if (cpu_features.xsave_size > XSAVE_AREA) {
-        core_panic("XSAVE area larger than reserved", cpu_features.xsave_size);
-    }
-    apic_init();
-    if (!core_check_system()) {
-        arch_poweroff(true);
-    }
-    ioapic_init();
-    core_prepare_subjects();
-    if (moat_system.subject_count == 0u) {
-        print_str("no subjects to run; powering off");
-        print_nl();
-        arch_poweroff(false);
-    }
-    print_str("starting plan ");
-    print_str(moat_system.plans[moat_system.initial_plan].name);
-    print_nl();
-    arch_run(core_start(rdtsc()));
-}
-
-_Noreturn void arch_poweroff(bool failure)
-{
-    /* QEMU isa-debug-exit (iobase 0xf4): exit status (value << 1) | 1, so 1 or 3. */
-    outl(0xf4, failure ? 1u : 0u);
-    /* ACPI S5 through the PM1a control block of QEMU's chipsets, then stop. */
-    outw(0x604, 0x2000);
-    outw(0xb004, 0x2000);
-    for (;;) {
-        __asm__ volatile("cli\n\thlt");
-    }
-}
-
-_Noreturn void arch_reboot(void)
-{
-    outb(0x64, 0xfe); /* keyboard controller reset */
-    struct __attribute__((packed)) {
-        uint16_t limit;
-        uint64_t base;
-    } empty = {0, 0};
-    __asm__ volatile("lidt %0\n\tint3" : : "m"(empty)); /* triple fault */
-    for (;;) {
-        __asm__ volatile("cli\n\thlt");
-    }
 }

@@ -138,6 +138,8 @@ uint64_t apic_tsc_khz(void);
 void ioapic_init(void);
 void ioapic_mask(uint8_t line);
 
+/* entry.c: per-subject extended state areas of this size (XSAVE or FXSAVE). */
+#define XSAVE_AREA 4096u
 /* entry.c */
 _Noreturn void arch_run(struct core_next next);
 void arch_kernel_trap(struct trap_frame *f);
