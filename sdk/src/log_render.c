@@ -137,9 +137,11 @@ size_t moat_log_source_pump(struct moat_log_source *s, unsigned max_records, cha
             break;
         }
     }
-    /* Nothing more for now, but a line is open: the writer stopped mid-line. */
-    if (!*busy) {
-        len += source_end_line(s, out + len);
-    }
+    /*
+     * Never leave a line open when moving on to another channel: a writer that keeps
+     * its line going (or a batch that ends inside a long line) would otherwise glue the
+     * next channel's output onto it. The rest of the line comes with its label again.
+     */
+    len += source_end_line(s, out + len);
     return len;
 }

@@ -7,6 +7,8 @@ Installs Moat from SOURCE into a temporary prefix once, then for each project:
             the template's subjects and image through Moat's exported variables;
   mismatch  a subject that sees a sinfo page of another format version: it must stop
             with exit status 90003 (MOAT_SDK_EXIT_SINFO_VERSION), audited, not crash;
+  hostile-log  a subject writing garbage into its log channel next to an honest one:
+            every honest line whole, no escape character reaches the console;
   tutorial  extracts every file docs/tutorial.md shows (<!-- file: NAME --> before a
             fenced block) into an empty folder, and checks that each one is identical
             to examples/pingpong/NAME where that exists (meson.build excepted);
@@ -14,7 +16,7 @@ then (except for subproject) configures it with the installed cross file, builds
 runs its host unit test, and boots the image it built with moat-run: a clean poweroff
 with the expected lines.
 
-Usage: out_of_tree.py --source SOURCE_DIR [--only template|subproject|mismatch|tutorial] [--keep]
+Usage: out_of_tree.py --source SOURCE_DIR [--only NAME] [--keep]
 """
 import argparse
 import glob
@@ -41,6 +43,12 @@ PROJECTS = {
         "expect": ["audit 1 subject stale", "audit 1 status 90003", "subject stale stopped",
                    "poweroff: requested by witness"],
         "audits": True,
+    },
+    "hostile-log": {
+        "image": "system.elf",
+        "expect": [f"[good] good line {i}\n" for i in range(30)] +
+                  ["poweroff: requested by log-server"],
+        "forbid": ["\x1b"],
     },
     "tutorial": {
         "image": "pingpong.elf",
@@ -143,6 +151,109 @@ custom_target('image', input : 'system.xml', output : 'system.elf',
 }
 
 
+# A hostile log writer next to an honest one: "evil" fills its log channel with random
+# records (escape sequences, bogus lengths, lines it never ends), reinitialises it all
+# the time and corrupts its header; "good" logs 30 numbered lines and has the system
+# powered off through the log server's flush. Every good line must come out whole.
+HOSTILE_FILES = {
+    "evil.c": """#include <moat/log.h>
+#include <moat/sinfo.h>
+#include <moat/subject.h>
+
+int main(void)
+{
+    struct moat_channel_info info;
+    if (moat_channel("evil.log", &info) != 0) {
+        return 1;
+    }
+    volatile uint64_t *header = (volatile uint64_t *)(uintptr_t)info.address;
+    uint32_t seed = 1;
+    for (uint64_t epoch = 1;; epoch++) {
+        struct channel_writer w;
+        channel_writer_init(&w, (void *)(uintptr_t)info.address, info.size, MOAT_LOG_PROTOCOL,
+                            sizeof(struct moat_log_record), epoch);
+        for (unsigned i = 0; i < 300; i++) {
+            struct moat_log_record rec;
+            unsigned char *bytes = (unsigned char *)&rec;
+            for (unsigned k = 0; k < sizeof(rec); k++) {
+                seed = seed * 1664525u + 1013904223u;
+                bytes[k] = (unsigned char)(seed >> 24);
+            }
+            rec.text[0] = 0x1b;
+            if (i % 2 == 0) {
+                rec.flags = MOAT_LOG_CONTINUED;
+            }
+            channel_write(&w, &rec);
+        }
+        moat_yield();
+        header[3] = 7; /* an element size no reader accepts */
+        header[1] = epoch * 1000;
+        moat_yield();
+    }
+}
+""",
+    "good.c": """#include <moat/log.h>
+#include <moat/sinfo.h>
+#include <moat/subject.h>
+
+int main(void)
+{
+    for (unsigned i = 0; i < 30; i++) {
+        moat_log("good line %u", i);
+        moat_yield();
+    }
+    moat_event_send((unsigned)moat_event("flush"));
+    for (;;) {
+        (void)moat_event_wait();
+    }
+}
+""",
+    "system.xml": """<?xml version="1.0"?>
+<system name="hostile-log">
+  <platform cpus="1" memory="64M"/>
+  <subjects>
+    <subject name="evil" cpu="0" image="evil.elf"/>
+    <subject name="good" cpu="0" image="good.elf"/>
+    <subject name="log-server" cpu="0" image="log-server.elf">
+      <ioport name="com1" base="0x3f8" count="8"/>
+    </subject>
+  </subjects>
+  <channels>
+    <channel name="evil.log" size="8K" element-size="128" protocol="0x6d6c6f67">
+      <writer subject="evil"/>
+      <reader subject="log-server"/>
+    </channel>
+    <channel name="good.log" size="8K" element-size="128" protocol="0x6d6c6f67">
+      <writer subject="good"/>
+      <reader subject="log-server"/>
+    </channel>
+  </channels>
+  <events>
+    <event name="flush" from="good" to="log-server"/>
+    <event name="flushed" from="log-server" action="poweroff"/>
+  </events>
+  <scheduling tick="1ms">
+    <plan name="main">
+      <cpu id="0">
+        <frame subject="evil" ticks="1"/>
+        <frame subject="good" ticks="1"/>
+        <frame subject="log-server" ticks="1"/>
+      </cpu>
+    </plan>
+  </scheduling>
+</system>
+""",
+    "meson.build": """project('hostile-log', 'c', default_options : ['c_std=c11'])
+moat = dependency('moat-sdk')
+elfs = [executable('evil.elf', 'evil.c', dependencies : moat),
+        executable('good.elf', 'good.c', dependencies : moat)]
+custom_target('image', input : 'system.xml', output : 'system.elf', depends : elfs,
+  command : [find_program('moat-image'), '@INPUT@', '-I', meson.current_build_dir(),
+             '-I', moat.get_variable(pkgconfig : 'subjectsdir'), '-o', '@OUTPUT@'],
+  build_by_default : true)
+""",
+}
+
 class Failure(Exception):
     pass
 
@@ -205,7 +316,7 @@ def build_and_boot(name, project, prefix, env):
                    f"-Dbuild.pkg_config_path={os.path.dirname(pcs[0])}"], env=env, cwd=project),
               f"{name}: configure against the installed SDK")
         check(run(["meson", "compile", "-C", "build"], env=env, cwd=project), f"{name}: build")
-        if name != "mismatch":
+        if name not in ("mismatch", "hostile-log"):
             check(run(["meson", "test", "-C", "build"], env=env, cwd=project),
                   f"{name}: host unit test")
     image = os.path.join(project, "build", PROJECTS[name]["image"])
@@ -222,9 +333,10 @@ def build_and_boot(name, project, prefix, env):
         if found < 0:
             raise Failure(f"{name}: missing (in order for {label or 'the kernel'}): {line}")
         positions[label] = found + len(line)
-    for bad in ("PANIC",) if PROJECTS[name].get("audits") else ("PANIC", "audit"):
+    forbidden = ["PANIC"] + ([] if PROJECTS[name].get("audits") else ["audit"])
+    for bad in forbidden + PROJECTS[name].get("forbid", []):
         if bad in proc.stdout:
-            raise Failure(f"{name}: the log contains {bad}")
+            raise Failure(f"{name}: the log contains {bad!r}")
     print(f"{name}: PASS", flush=True)
 
 
@@ -252,9 +364,10 @@ def main():
                 shutil.copytree(os.path.join(source, "sdk", "template"), project)
             elif name == "subproject":
                 make_subproject_parent(source, project)
-            elif name == "mismatch":
+            elif name in ("mismatch", "hostile-log"):
                 os.makedirs(project)
-                for file_name, body in MISMATCH_FILES.items():
+                files = MISMATCH_FILES if name == "mismatch" else HOSTILE_FILES
+                for file_name, body in files.items():
                     with open(os.path.join(project, file_name), "w") as f:
                         f.write(body)
             else:

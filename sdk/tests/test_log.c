@@ -292,24 +292,36 @@ static void pump_ends_lines_a_writer_left_open(void **state)
     pump_setup(&f, 16);
     char out[4 * MOAT_LOG_RENDER_MAX];
     bool busy;
-    /* A writer that stops mid-line: the line is ended once the channel is quiet. */
+    /* A line still open when the pump moves on is ended; its rest gets the label again,
+     * so another channel's output is never glued onto it. */
     write_record(&f, "half", MOAT_LOG_CONTINUED);
     moat_log_source_pump(&f.source, 16, out, sizeof(out), &busy);
-    assert_string_equal(out, "[app] half");
+    assert_string_equal(out, "[app] half\n");
+    write_record(&f, "rest", 0);
     moat_log_source_pump(&f.source, 16, out, sizeof(out), &busy);
-    assert_string_equal(out, "\n");
-    assert_false(busy);
+    assert_string_equal(out, "[app] rest\n");
+
+    /* A long line split by the batch limit: both parts labelled, neither left open. */
+    moat_log_use(&f.channel.writer);
+    char longline[300];
+    memset(longline, 'q', sizeof(longline) - 1);
+    longline[sizeof(longline) - 1] = '\0';
+    moat_log("%s", longline);
+    moat_log_source_pump(&f.source, 2, out, sizeof(out), &busy);
+    assert_memory_equal(out, "[app] qqq", 9);
+    assert_int_equal(out[strlen(out) - 1], '\n');
+    moat_log_source_pump(&f.source, 2, out, sizeof(out), &busy);
+    assert_memory_equal(out, "[app] qqq", 9);
+    assert_int_equal(strlen(out), 6 + (299 - 2 * MOAT_LOG_TEXT_MAX) + 1);
 
     /* A writer that restarts mid-line: its new lines start on a line of their own. */
     write_record(&f, "cut", MOAT_LOG_CONTINUED);
-    moat_log_source_pump(&f.source, 1, out, sizeof(out), &busy);
-    assert_string_equal(out, "[app] cut");
     assert_int_equal(channel_writer_init(&f.channel.writer, f.channel.mem, f.channel.size,
-                                         MOAT_LOG_PROTOCOL, sizeof(struct moat_log_record), 2),
+                                         MOAT_LOG_PROTOCOL, sizeof(struct moat_log_record), 7),
                      0);
     write_record(&f, "again", 0);
     moat_log_source_pump(&f.source, 16, out, sizeof(out), &busy);
-    assert_string_equal(out, "\n[app] again\n");
+    assert_string_equal(out, "[app] again\n");
     moat_test_channel_destroy(&f.channel);
 }
 

@@ -92,8 +92,9 @@ int moat_log_source_init(struct moat_log_source *s, const char *channel_name, co
 /*
  * Render what the channel holds, up to max_records records and as many whole records as
  * fit in out (out_size >= MOAT_LOG_RENDER_MAX); returns the length (out NUL-terminated)
- * and sets *busy when anything was read. A line a writer left open (it restarted, or
- * stopped mid-line) is ended before anything else is printed for that channel.
+ * and sets *busy when anything was read. The output always ends at a line end: a line
+ * still open (a writer that restarted, stopped or keeps going mid-line, or a batch
+ * ending inside a long line) is ended, and its rest is printed with the label again.
  */
 size_t moat_log_source_pump(struct moat_log_source *s, unsigned max_records, char *out,
                             size_t out_size, bool *busy);
