@@ -114,7 +114,7 @@ void audit_record(uint16_t kind, subject_id_t subject, const struct arch_fault *
     audit_line_begin(seq, "tsc");
     print_dec(r.tsc);
     print_nl();
-    if (kind == MOAT_AUDIT_FAULT) {
+    if (kind == MOAT_AUDIT_FAULT || (kind == MOAT_AUDIT_PANIC && f->ip != 0u)) {
         audit_line_begin(seq, "vector");
         print_dec(f->vector);
         print_str(" ");

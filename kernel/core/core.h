@@ -53,6 +53,8 @@ struct core_next core_on_irq(tsc_t now, uint8_t line);
 
 /* Kernel invariant failure: audit record, message, power off with failure. */
 _Noreturn void core_panic(const char *why, uint64_t value);
+/* An exception in the kernel: the same, with the CPU state in the audit record. */
+_Noreturn void core_panic_fault(const char *why, const struct arch_fault *f);
 #define CHECK(cond)                                                                        \
     do {                                                                                   \
         if (!(cond)) {                                                                     \
@@ -63,6 +65,7 @@ _Noreturn void core_panic(const char *why, uint64_t value);
 /* Subject and CPU state (read by tests; owned by the core). */
 extern struct core_subject core_subjects[MOAT_MAX_SUBJECTS];
 extern struct core_cpu core_cpus[MOAT_MAX_CPUS];
+extern bool core_panicking;
 
 /* Internal modules. */
 uint64_t sched_ticks_to_tsc(uint64_t ticks);

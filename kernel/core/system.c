@@ -145,20 +145,26 @@ bool core_check_system(void)
     return true;
 }
 
-_Noreturn void core_panic(const char *why, uint64_t value)
+bool core_panicking;
+
+_Noreturn void core_panic_fault(const char *why, const struct arch_fault *f)
 {
-    static bool panicking;
-    if (!panicking) {
-        panicking = true;
+    /* A panic while panicking (e.g. in the audit path) only powers off. */
+    if (!core_panicking) {
+        core_panicking = true;
         print_str("PANIC: ");
         print_str(why);
         print_str(" ");
-        print_hex(value);
+        print_hex(f->error);
         print_nl();
-        struct arch_fault f = {0};
-        f.vector = 0;
-        f.error = value;
-        audit_record(MOAT_AUDIT_PANIC, MOAT_SUBJECT_IDLE, &f, MOAT_FAULT_STOP);
+        audit_record(MOAT_AUDIT_PANIC, MOAT_SUBJECT_IDLE, f, MOAT_FAULT_STOP);
     }
     arch_poweroff(true);
+}
+
+_Noreturn void core_panic(const char *why, uint64_t value)
+{
+    struct arch_fault f = {0};
+    f.error = value;
+    core_panic_fault(why, &f);
 }

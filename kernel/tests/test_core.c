@@ -88,6 +88,7 @@ static int setup(void **state)
     fake.power_jump = &power_jump;
     memset(core_subjects, 0, sizeof(core_subjects));
     memset(core_cpus, 0, sizeof(core_cpus));
+    core_panicking = false;
     return 0;
 }
 
@@ -332,6 +333,26 @@ static void missing_ram_refuses_to_start(void **state)
     assert_true(fake_console_has("memory: [0x1000000, 0x1010000) (policy region)"));
 }
 
+static void kernel_fault_panic_records_the_cpu_state(void **state)
+{
+    (void)state;
+    boot();
+    struct arch_fault f = {.vector = 6, .error = 0, .ip = 0x101234, .regs = {0x55}};
+    if (setjmp(power_jump) == 0) {
+        core_panic_fault("exception in the kernel, error code", &f);
+    }
+    assert_int_equal(fake.power, 2);
+    assert_true(fake_console_has("PANIC: exception in the kernel, error code 0x0\n"));
+    assert_true(fake_console_has("audit 1 kind panic\naudit 1 subject kernel\n"));
+    assert_true(fake_console_has("audit 1 vector 6 #UD\n"));
+    assert_true(fake_console_has("audit 1 ip 0x101234\n"));
+    assert_true(fake_console_has("audit 1 r0 0x55\n"));
+    struct moat_audit_record r;
+    memcpy(&r, &fake.mem[0x8000 + sizeof(struct moat_audit_header)], sizeof(r));
+    assert_int_equal(r.kind, MOAT_AUDIT_PANIC);
+    assert_int_equal(r.ip, 0x101234);
+}
+
 static void ram_the_kernel_cannot_reach_refuses_to_start(void **state)
 {
     (void)state;
@@ -372,6 +393,7 @@ int main(void)
         cmocka_unit_test_setup(kernel_actions_do_what_the_policy_says, setup),
         cmocka_unit_test_setup(missing_ram_refuses_to_start, setup),
         cmocka_unit_test_setup(ram_the_kernel_cannot_reach_refuses_to_start, setup),
+        cmocka_unit_test_setup(kernel_fault_panic_records_the_cpu_state, setup),
         cmocka_unit_test_setup(panic_writes_an_audit_record_and_powers_off_with_failure, setup),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -222,14 +222,10 @@ void arch_kernel_trap(struct trap_frame *f)
     if (f->vector == 2u || f->vector == 18u) {
         core_panic("NMI or machine check, vector", f->vector);
     }
+    struct arch_fault fault = {0};
+    fault_from_frame(f, &fault);
     print_str("kernel exception ");
     print_str(arch_vector_name((uint32_t)f->vector));
-    print_str(" rip ");
-    print_hex(f->rip);
-    print_str(" error ");
-    print_hex(f->error);
-    print_str(" cr2 ");
-    print_hex(read_cr2());
     print_nl();
-    core_panic("exception in the kernel, vector", f->vector);
+    core_panic_fault("exception in the kernel, error code", &fault);
 }
