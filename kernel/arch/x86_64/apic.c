@@ -18,6 +18,9 @@
 #define LVT_TSC_DEADLINE (2u << 17)
 #define LVT_NMI        (4u << 8)
 
+#define APIC_BASE_X2APIC (1u << 10)
+#define APIC_BASE_ENABLE (1u << 11)
+
 #define IOAPIC_BASE 0xfec00000u
 
 #define PIT_HZ 1193182u
@@ -82,13 +85,21 @@ static void calibrate(void)
 void apic_init(void)
 {
     pic_disable();
-    lapic = (volatile uint32_t *)(uintptr_t)(rdmsr(MSR_APIC_BASE) & ~0xfffull);
+    uint64_t base = rdmsr(MSR_APIC_BASE);
+    if ((base & APIC_BASE_X2APIC) != 0u) {
+        core_panic("the firmware left the LAPIC in x2APIC mode (not supported yet), base",
+                   base);
+    }
+    wrmsr(MSR_APIC_BASE, base | APIC_BASE_ENABLE);
+    lapic = (volatile uint32_t *)(uintptr_t)(base & ~0xfffull);
     lapic_write(LAPIC_SVR, 0x100u | VEC_SPURIOUS);
     lapic_write(LAPIC_LVT_LINT0, LVT_MASKED);
     lapic_write(LAPIC_LVT_LINT1, LVT_NMI); /* platform NMIs: the kernel panics */
     calibrate();
     if (cpu_features.tsc_deadline) {
         lapic_write(LAPIC_LVT_TMR, LVT_TSC_DEADLINE | VEC_TIMER);
+        /* The mode switch must be visible before the first deadline MSR write. */
+        __asm__ volatile("mfence" ::: "memory");
     } else {
         lapic_write(LAPIC_LVT_TMR, VEC_TIMER); /* one-shot */
     }
