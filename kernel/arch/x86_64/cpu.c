@@ -23,6 +23,11 @@ void cpu_detect(void)
     }
     cpuid(0x80000001u, 0, r);
     cpu_features.nx = (r[3] & (1u << 20)) != 0u;
+    cpuid(0x80000000u, 0, r);
+    if (r[0] >= 0x80000007u) {
+        cpuid(0x80000007u, 0, r);
+        cpu_features.invariant_tsc = (r[3] & (1u << 8)) != 0u;
+    }
 }
 
 static uint64_t gdt_segment(uint32_t access, uint32_t flags)

@@ -42,6 +42,7 @@ void arch_boot_main(uint32_t magic, uint32_t info)
     print_feature("xsave", cpu_features.xsave);
     print_feature("pcid", cpu_features.pcid);
     print_feature("tsc-deadline", cpu_features.tsc_deadline);
+    print_feature("invariant-tsc", cpu_features.invariant_tsc);
     print_str(" xsave-size ");
     print_dec(cpu_features.xsave_size);
     print_nl();

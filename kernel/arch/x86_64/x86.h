@@ -107,7 +107,7 @@ DEFINE_CR(4)
 
 /* CPU features found at boot (cpu.c). */
 struct cpu_features {
-    bool nx, smep, smap, umip, xsave, tsc_deadline, pcid;
+    bool nx, smep, smap, umip, xsave, tsc_deadline, pcid, invariant_tsc;
     uint32_t xsave_size;
     uint64_t xcr0;
 };
