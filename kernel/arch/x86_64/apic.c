@@ -130,11 +130,6 @@ void apic_timer_arm(tsc_t deadline)
     lapic_write(LAPIC_TMR_INIT, count > 0xffffffffu ? 0xffffffffu : (uint32_t)count);
 }
 
-uint64_t apic_tsc_khz(void)
-{
-    return tsc_khz;
-}
-
 uint64_t arch_tsc_khz(void)
 {
     return tsc_khz;

@@ -134,7 +134,6 @@ void cpu_xrstor(const uint8_t *area);
 void apic_init(void);
 void apic_eoi(void);
 void apic_timer_arm(tsc_t deadline);
-uint64_t apic_tsc_khz(void);
 void ioapic_init(void);
 void ioapic_mask(uint8_t line);
 
