@@ -59,7 +59,7 @@ static const struct moat_plan plans[] = {
 static const struct moat_irq_route irqs[] = {
     {.line = 5, .event = 9, .subject = GAMMA},
 };
-static const struct moat_region regions[] = {
+static const struct moat_ram_range regions[] = {
     {.base = FAKE_MEM_BASE, .size = FAKE_MEM_SIZE},
 };
 

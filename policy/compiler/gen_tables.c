@@ -189,12 +189,12 @@ void polc_gen_tables(const struct polc_ctx *ctx, struct polc_buf *o)
 
     /* Physical ranges in use, sorted and merged where adjacent. */
     size_t region_count = polc_merged_regions(sys, NULL);
-    struct moat_region *ranges = calloc(region_count + 1, sizeof(*ranges));
+    struct moat_ram_range *ranges = calloc(region_count + 1, sizeof(*ranges));
     if (ranges == NULL) {
         abort();
     }
     polc_merged_regions(sys, ranges);
-    polc_buf_printf(o, "static const struct moat_region regions[%zu] = {\n", region_count);
+    polc_buf_printf(o, "static const struct moat_ram_range regions[%zu] = {\n", region_count);
     for (size_t i = 0; i < region_count; i++) {
         polc_buf_printf(o, "    { 0x%llxULL, 0x%llxULL },\n", (unsigned long long)ranges[i].base,
                         (unsigned long long)ranges[i].size);

@@ -270,7 +270,7 @@ static const char *polc_region_label(struct polc_ctx *ctx, const struct polc_reg
     return polc_sprintf(&ctx->arena, "memory '%s' of subject '%s'", r->name, r->owner);
 }
 
-size_t polc_merged_regions(const struct polc_system *sys, struct moat_region *out)
+size_t polc_merged_regions(const struct polc_system *sys, struct moat_ram_range *out)
 {
     struct polc_region **sorted = polc_regions_by_phys(sys);
     size_t count = 0;
@@ -285,7 +285,7 @@ size_t polc_merged_regions(const struct polc_system *sys, struct moat_region *ou
             end += r->size;
         } else {
             if (count != 0 && out != NULL) {
-                out[count - 1] = (struct moat_region){start, end - start};
+                out[count - 1] = (struct moat_ram_range){start, end - start};
             }
             count++;
             start = r->phys;
@@ -293,7 +293,7 @@ size_t polc_merged_regions(const struct polc_system *sys, struct moat_region *ou
         }
     }
     if (count != 0 && out != NULL) {
-        out[count - 1] = (struct moat_region){start, end - start};
+        out[count - 1] = (struct moat_ram_range){start, end - start};
     }
     free(sorted);
     return count;

@@ -334,7 +334,7 @@ const char *polc_plan_hint(struct polc_ctx *ctx, const char *name);
 bool polc_read_file(const char *path, uint8_t **data, size_t *size);
 /* The physical ranges in use, adjacent regions merged (what tables.c lists for the
  * kernel's memory-map check); fills out when not NULL, returns the count. */
-size_t polc_merged_regions(const struct polc_system *sys, struct moat_region *out);
+size_t polc_merged_regions(const struct polc_system *sys, struct moat_ram_range *out);
 /* Every region sorted by physical address; the caller frees the array. */
 struct polc_region **polc_regions_by_phys(const struct polc_system *sys);
 

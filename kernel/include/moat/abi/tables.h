@@ -111,7 +111,7 @@ struct moat_irq_route {
 };
 
 /* A physical range the firmware memory map must cover as usable RAM. */
-struct moat_region {
+struct moat_ram_range {
     paddr_t base;
     uint64_t size;
 };
@@ -130,7 +130,7 @@ struct moat_system {
     const struct moat_subject *subjects;
     const struct moat_plan *plans;
     const struct moat_irq_route *irqs;
-    const struct moat_region *regions;
+    const struct moat_ram_range *regions;
     paddr_t audit_phys; /* crash-audit region, written by the kernel */
     uint64_t audit_size;
 };
