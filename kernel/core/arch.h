@@ -54,7 +54,19 @@ void arch_subject_set_result(subject_id_t id, int64_t value);
 const char *arch_register_name(uint32_t index);
 const char *arch_vector_name(uint32_t vector);
 
+/* CPUs: this CPU's index (0 = the boot CPU), and how many the machine has. */
 uint32_t arch_cpu_id(void);
+uint32_t arch_cpu_count(void);
+/* Make CPU `cpu` enter the kernel soon (an IPI); nothing if it is this CPU. */
+void arch_wake_cpu(uint32_t cpu);
+/* Wait with interrupts enabled until an interrupt or `deadline`, whichever is first. */
+void arch_idle_until(tsc_t deadline);
+/* A pause inside a spin loop. */
+void arch_cpu_relax(void);
+/* Panic: stop every other running CPU (NMI); and stop this one for good. */
+void arch_stop_other_cpus(void);
+_Noreturn void arch_halt(void);
+
 void arch_irq_unmask(uint8_t line);
 
 /* Power: failure selects a nonzero exit status where the platform has one. */

@@ -78,6 +78,8 @@ void audit_record(uint16_t kind, subject_id_t subject, const struct arch_fault *
                   uint64_t action)
 {
     struct moat_audit_record r = {0};
+    /* One record at a time, on the console and in the region, whichever CPU writes it. */
+    bool locked = smp_console_lock();
     audit_count++;
     r.seq = audit_count;
     r.tsc = arch_now();
@@ -140,4 +142,5 @@ void audit_record(uint16_t kind, subject_id_t subject, const struct arch_fault *
         print_nl();
     }
     audit_mark(seq, "end");
+    smp_console_unlock(locked);
 }

@@ -7,6 +7,7 @@
 #define MOAT_CORE_CORE_H
 
 #include "arch.h"
+#include "atomic.h"
 
 /* Returned by every core entry: run `subject` (or idle) until `deadline`. */
 struct core_next {
@@ -20,24 +21,51 @@ enum subject_state {
     SUBJECT_STOPPED = 2,
 };
 
+/* Requests another CPU leaves for a subject's own CPU to carry out (bits, atomic). */
+#define SUBJECT_REQUEST_RESTART 1u
+#define SUBJECT_REQUEST_STOP    2u
+
+/*
+ * Owned by the subject's CPU, except: `pending` (any CPU sets bits, atomically; only the
+ * owner clears them), `state` (read by notifiers on other CPUs) and `request` (set by
+ * other CPUs, taken by the owner). Those three are accessed only through atomic.h.
+ */
 struct core_subject {
     uint8_t state; /* enum subject_state */
+    uint8_t request; /* SUBJECT_REQUEST_* */
     uint64_t pending;
     tsc_t timer_deadline; /* 0: not armed */
     uint8_t timer_event;
     uint32_t restarts;
 };
 
+/* Owned by its CPU; `frame_subject` is also read by other CPUs (atomically). */
 struct core_cpu {
     plan_id_t plan;
-    plan_id_t next_plan;
     uint16_t frame;
+    subject_id_t frame_subject; /* the current frame's subject, or MOAT_SUBJECT_IDLE */
     bool yielded;          /* the current frame's subject gave up the rest of it */
     tsc_t major_start;     /* planned TSC of the current major frame's start */
     uint64_t frame_ticks;  /* ticks from the major start to the current frame's start */
     tsc_t frame_end;       /* planned TSC of the current frame's end */
     uint64_t major_count;
 };
+
+/*
+ * The words all CPUs share (atomic.h only). The major-frame barrier is a counter and a
+ * generation: the last CPU to arrive for major frame n latches the requested plan,
+ * resets the counter and publishes n; the others wait for n. No CPU can arrive for n+1
+ * before every CPU has left n, so the counter and the latched plan are never reused early.
+ */
+struct core_shared {
+    uint32_t arrived;        /* CPUs at the current barrier */
+    uint64_t generation;     /* the last major frame every CPU reached */
+    plan_id_t plan_requested; /* set by switch-plan on any CPU */
+    plan_id_t plan_latched;  /* the plan of major frame `generation` */
+    uint32_t panicking;      /* 0, or 1 + the CPU that panics first */
+    uint32_t console;        /* console lock: 0 free, 1 held */
+};
+extern struct core_shared core_shared;
 
 /* Boot: checks the system against the machine, prints the banner, prepares subjects. */
 bool core_check_system(void);
@@ -50,6 +78,10 @@ struct core_next core_on_kcall(tsc_t now, subject_id_t current, uint64_t number,
                                uint64_t arg0, uint64_t arg1);
 struct core_next core_on_fault(tsc_t now, subject_id_t current, const struct arch_fault *f);
 struct core_next core_on_irq(tsc_t now, uint8_t line);
+/* An IRQ taken while the kernel waits (idle, barrier): raise its events, step nothing. */
+void core_raise_irq(uint8_t line);
+/* True once some CPU has begun a panic: an NMI then means "stop here". */
+bool core_panicking(void);
 
 /* Kernel invariant failure: audit record, message, power off with failure. */
 _Noreturn void core_panic(const char *why, uint64_t value);
@@ -65,7 +97,6 @@ _Noreturn void core_panic_fault(const char *why, const struct arch_fault *f);
 /* Subject and CPU state (read by tests; owned by the core). */
 extern struct core_subject core_subjects[MOAT_MAX_SUBJECTS];
 extern struct core_cpu core_cpus[MOAT_MAX_CPUS];
-extern bool core_panicking;
 
 /* Internal modules. */
 uint64_t sched_ticks_to_tsc(uint64_t ticks);
@@ -73,7 +104,15 @@ void sched_init(tsc_t now);
 void sched_step(void);
 struct core_next sched_pick(tsc_t now);
 
+void smp_reset(void);
+plan_id_t smp_barrier(uint64_t major);
+void smp_kick(subject_id_t id, bool always);
+bool smp_console_lock(void);
+void smp_console_unlock(bool locked);
+bool sched_on_this_cpu(subject_id_t id);
+
 void subject_reset(subject_id_t id);
+void subject_take_requests(void);
 void subject_stop(subject_id_t id);
 void subject_restart(subject_id_t id);
 

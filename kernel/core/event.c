@@ -3,6 +3,8 @@
  * notify sets a pending bit of the target, which the target sees in its own frames;
  * kernel actions (poweroff, restart, plan switch, ...) are what the policy granted.
  * Kernel calls take integers only; every id is checked against the tables here.
+ * A notify to a subject of another CPU that waits in its frame right now interrupts that
+ * CPU (smp_kick); restart and stop of another CPU's subject are carried out there.
  */
 #include <moat/abi/audit.h>
 #include <moat/abi/kcall.h>
@@ -12,17 +14,18 @@
 void event_raise(subject_id_t id, uint8_t event)
 {
     if (id < moat_system.subject_count && event < MOAT_MAX_EVENTS) {
-        core_subjects[id].pending |= 1ull << event;
+        ATOMIC_FETCH_OR(&core_subjects[id].pending, 1ull << event);
+        smp_kick(id, false);
     }
 }
 
-/* Lowest pending event id, cleared; or MOAT_ERR_NONE_PENDING. */
+/* Lowest pending event id, cleared; or MOAT_ERR_NONE_PENDING. Only the owner clears. */
 int64_t event_take(subject_id_t id)
 {
-    uint64_t pending = core_subjects[id].pending;
+    uint64_t pending = ATOMIC_LOAD(&core_subjects[id].pending);
     for (uint8_t bit = 0; bit < MOAT_MAX_EVENTS; bit++) {
         if ((pending & (1ull << bit)) != 0u) {
-            core_subjects[id].pending = pending & ~(1ull << bit);
+            ATOMIC_FETCH_AND(&core_subjects[id].pending, ~(1ull << bit));
             return (int64_t)bit;
         }
     }
@@ -33,7 +36,7 @@ void event_fire_timers(tsc_t now)
 {
     for (subject_id_t i = 0; i < moat_system.subject_count && i < MOAT_MAX_SUBJECTS; i++) {
         struct core_subject *s = &core_subjects[i];
-        if (s->timer_deadline != 0u && s->timer_deadline <= now) {
+        if (sched_on_this_cpu(i) && s->timer_deadline != 0u && s->timer_deadline <= now) {
             s->timer_deadline = 0;
             event_raise(i, s->timer_event);
         }
@@ -55,21 +58,29 @@ int64_t event_send(subject_id_t from, uint64_t id)
         event_raise(r->target, r->target_event);
         return MOAT_OK;
     case MOAT_ACTION_POWEROFF:
-        print_str("poweroff: requested by ");
+    case MOAT_ACTION_REBOOT: {
+        bool locked = smp_console_lock();
+        print_str(r->action == MOAT_ACTION_POWEROFF ? "poweroff" : "reboot");
+        print_str(": requested by ");
         print_str(subj->name);
         print_nl();
-        arch_poweroff(false);
-    case MOAT_ACTION_REBOOT:
-        print_str("reboot: requested by ");
-        print_str(subj->name);
-        print_nl();
+        smp_console_unlock(locked);
+        if (r->action == MOAT_ACTION_POWEROFF) {
+            arch_poweroff(false);
+        }
         arch_reboot();
+    }
     case MOAT_ACTION_RESTART:
     case MOAT_ACTION_STOP:
         if (r->target >= moat_system.subject_count) {
             return MOAT_ERR_BAD_ID;
         }
-        if (r->action == MOAT_ACTION_RESTART) {
+        if (!sched_on_this_cpu(r->target)) {
+            ATOMIC_FETCH_OR(&core_subjects[r->target].request,
+                            (uint8_t)(r->action == MOAT_ACTION_RESTART ? SUBJECT_REQUEST_RESTART
+                                                                       : SUBJECT_REQUEST_STOP));
+            smp_kick(r->target, true);
+        } else if (r->action == MOAT_ACTION_RESTART) {
             subject_restart(r->target);
         } else {
             subject_stop(r->target);
@@ -79,7 +90,7 @@ int64_t event_send(subject_id_t from, uint64_t id)
         if (r->plan >= moat_system.plan_count) {
             return MOAT_ERR_BAD_ID;
         }
-        core_cpus[arch_cpu_id()].next_plan = r->plan;
+        ATOMIC_STORE(&core_shared.plan_requested, r->plan);
         return MOAT_OK;
     case MOAT_ACTION_UNMASK_IRQ:
         arch_irq_unmask(r->irq);
@@ -109,7 +120,8 @@ struct core_next core_on_kcall(tsc_t now, subject_id_t current, uint64_t number,
     case MOAT_KCALL_EVENT_WAIT:
         result = event_take(current);
         if (result == MOAT_ERR_NONE_PENDING) {
-            s->state = SUBJECT_WAITING;
+            /* Stored before sched_pick reads pending again (see smp_kick). */
+            ATOMIC_STORE(&s->state, (uint8_t)SUBJECT_WAITING);
             deliver = false;
         }
         break;
@@ -142,7 +154,7 @@ struct core_next core_on_kcall(tsc_t now, subject_id_t current, uint64_t number,
         break;
     }
     /* A subject that restarted itself starts fresh: no result to deliver. */
-    if (deliver && s->restarts == restarts && s->state == SUBJECT_RUNNABLE) {
+    if (deliver && s->restarts == restarts && ATOMIC_LOAD(&s->state) == SUBJECT_RUNNABLE) {
         arch_subject_set_result(current, result);
     }
     return core_on_timer(now);

@@ -2,7 +2,9 @@
  * Fixed cyclic scheduling: per CPU, the current plan's major frame is a sequence of
  * minor frames. Every frame boundary is computed from the planned start of the major
  * frame plus the cumulative ticks before it, never from the time a switch happened,
- * so a late interrupt or a misbehaving subject cannot shift later frames.
+ * so a late interrupt or a misbehaving subject cannot shift later frames. Every CPU
+ * computes the same instants from the same start; at each major frame start the CPUs
+ * meet at the barrier (smp.c), which also hands them the plan of the new major frame.
  */
 #include "core.h"
 
@@ -20,17 +22,23 @@ static const struct moat_cpu_schedule *sched_schedule(const struct core_cpu *c)
     return &moat_system.plans[c->plan].cpus[arch_cpu_id()];
 }
 
+bool sched_on_this_cpu(subject_id_t id)
+{
+    return moat_system.subjects[id].cpu == arch_cpu_id();
+}
+
 static void sched_set_frame_end(struct core_cpu *c)
 {
     const struct moat_cpu_schedule *s = sched_schedule(c);
     c->frame_end = c->major_start + sched_ticks_to_tsc(c->frame_ticks + s->frames[c->frame].ticks);
+    /* Published before sched_pick reads pending bits (see smp_kick). */
+    ATOMIC_STORE(&c->frame_subject, s->frames[c->frame].subject);
 }
 
 void sched_init(tsc_t now)
 {
     struct core_cpu *c = &core_cpus[arch_cpu_id()];
     c->plan = moat_system.initial_plan;
-    c->next_plan = c->plan;
     c->frame = 0;
     c->yielded = false;
     c->major_start = now;
@@ -51,8 +59,8 @@ void sched_step(void)
         c->frame = 0;
         c->frame_ticks = 0;
         c->major_count++;
-        /* Plan switches take effect at a major frame start only. */
-        c->plan = c->next_plan;
+        /* Plan switches take effect at a major frame start only, on every CPU. */
+        c->plan = smp_barrier(c->major_count);
     }
     sched_set_frame_end(c);
 }
@@ -64,8 +72,11 @@ struct core_next sched_pick(tsc_t now)
     struct core_next next = {MOAT_SUBJECT_IDLE, c->frame_end};
     subject_id_t id = s->frames[c->frame].subject;
 
-    /* Wake early for a subject timer, without moving the frame's end. */
+    /* Wake early for a timer of a subject of this CPU, without moving the frame's end. */
     for (subject_id_t i = 0; i < moat_system.subject_count && i < MOAT_MAX_SUBJECTS; i++) {
+        if (!sched_on_this_cpu(i)) {
+            continue;
+        }
         tsc_t t = core_subjects[i].timer_deadline;
         if (t != 0u && t > now && t < next.deadline) {
             next.deadline = t;
@@ -75,11 +86,11 @@ struct core_next sched_pick(tsc_t now)
         return next;
     }
     struct core_subject *subj = &core_subjects[id];
-    if (subj->state == SUBJECT_WAITING && subj->pending != 0u) {
+    if (ATOMIC_LOAD(&subj->state) == SUBJECT_WAITING && ATOMIC_LOAD(&subj->pending) != 0u) {
         arch_subject_set_result(id, event_take(id));
-        subj->state = SUBJECT_RUNNABLE;
+        ATOMIC_STORE(&subj->state, (uint8_t)SUBJECT_RUNNABLE);
     }
-    if (subj->state == SUBJECT_RUNNABLE) {
+    if (ATOMIC_LOAD(&subj->state) == SUBJECT_RUNNABLE) {
         next.subject = id;
     }
     return next;
@@ -94,6 +105,7 @@ struct core_next core_start(tsc_t now)
 struct core_next core_on_timer(tsc_t now)
 {
     struct core_cpu *c = &core_cpus[arch_cpu_id()];
+    subject_take_requests();
     event_fire_timers(now);
     /* Skip every frame that ended while the CPU could not switch (bounded). */
     for (uint32_t i = 0; i < MOAT_MAX_FRAMES_PER_CPU && now >= c->frame_end; i++) {

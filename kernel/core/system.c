@@ -52,7 +52,9 @@ static void system_banner(void)
     print_dec(moat_system.subject_count);
     print_str(" subjects, ");
     print_dec(moat_system.plan_count);
-    print_str(" plans, tick ");
+    print_str(" plans, ");
+    print_dec(moat_system.cpu_count);
+    print_str(" CPUs, tick ");
     print_dec(moat_system.tick_ns);
     print_str(" ns");
     print_nl();
@@ -73,22 +75,58 @@ static void system_banner(void)
         print_str(plan->name);
         print_str(": major ");
         print_dec(plan->major_ticks);
-        print_str(" ticks, cpu0");
-        for (uint32_t f = 0; f < plan->cpus[0].frame_count && f < MOAT_MAX_FRAMES_PER_CPU; f++) {
-            subject_id_t id = plan->cpus[0].frames[f].subject;
-            print_str(" ");
-            print_str(id < moat_system.subject_count ? moat_system.subjects[id].name : "idle");
-            print_str(":");
-            print_dec(plan->cpus[0].frames[f].ticks);
+        print_str(" ticks");
+        for (uint32_t c = 0; c < moat_system.cpu_count && c < MOAT_MAX_CPUS; c++) {
+            const struct moat_cpu_schedule *cs = &plan->cpus[c];
+            print_str(c == 0u ? ", cpu" : "; cpu");
+            print_dec(c);
+            for (uint32_t f = 0; f < cs->frame_count && f < MOAT_MAX_FRAMES_PER_CPU; f++) {
+                subject_id_t id = cs->frames[f].subject;
+                print_str(" ");
+                print_str(id < moat_system.subject_count ? moat_system.subjects[id].name : "idle");
+                print_str(":");
+                print_dec(cs->frames[f].ticks);
+            }
         }
         print_nl();
     }
 }
 
+/* CPU c's frames: 1..64 of them, real subjects pinned to c or idle, adding up to the
+ * major frame every CPU shares. */
+static bool system_check_schedule(const struct moat_plan *plan, uint32_t c)
+{
+    const struct moat_cpu_schedule *s = &plan->cpus[c];
+    uint64_t total = 0;
+    if (s->frame_count == 0u || s->frame_count > MOAT_MAX_FRAMES_PER_CPU) {
+        return false;
+    }
+    for (uint32_t f = 0; f < s->frame_count; f++) {
+        subject_id_t id = s->frames[f].subject;
+        if (id != MOAT_SUBJECT_IDLE &&
+            (id >= moat_system.subject_count || moat_system.subjects[id].cpu != c)) {
+            return false;
+        }
+        if (s->frames[f].ticks == 0u) {
+            return false;
+        }
+        total += s->frames[f].ticks;
+    }
+    return total == plan->major_ticks;
+}
+
 static bool system_check_tables(void)
 {
-    if (moat_system.cpu_count != 1u) {
-        return system_fail("this kernel runs one CPU; cpu_count is", moat_system.cpu_count);
+    if (moat_system.cpu_count == 0u || moat_system.cpu_count > MOAT_MAX_CPUS) {
+        return system_fail("bad cpu count:", moat_system.cpu_count);
+    }
+    if (moat_system.cpu_count > arch_cpu_count()) {
+        print_str("cpus: the policy needs ");
+        print_dec(moat_system.cpu_count);
+        print_str(" CPUs, this machine has ");
+        print_dec(arch_cpu_count());
+        print_nl();
+        return system_fail("too few CPUs:", arch_cpu_count());
     }
     if (moat_system.subject_count > MOAT_MAX_SUBJECTS) {
         return system_fail("too many subjects:", moat_system.subject_count);
@@ -102,20 +140,14 @@ static bool system_check_tables(void)
         return system_fail("bad tick, region or irq count:", moat_system.tick_ns);
     }
     for (plan_id_t p = 0; p < moat_system.plan_count; p++) {
-        const struct moat_cpu_schedule *s = &moat_system.plans[p].cpus[0];
-        if (s->frame_count == 0u || s->frame_count > MOAT_MAX_FRAMES_PER_CPU) {
-            return system_fail("plan without frames on cpu 0:", p);
-        }
-        for (uint32_t f = 0; f < s->frame_count; f++) {
-            subject_id_t id = s->frames[f].subject;
-            if ((id != MOAT_SUBJECT_IDLE && id >= moat_system.subject_count) ||
-                s->frames[f].ticks == 0u) {
-                return system_fail("bad frame in plan", p);
+        for (uint32_t c = 0; c < moat_system.cpu_count; c++) {
+            if (!system_check_schedule(&moat_system.plans[p], c)) {
+                return system_fail("bad frames in plan", p);
             }
         }
     }
     for (subject_id_t i = 0; i < moat_system.subject_count; i++) {
-        if (moat_system.subjects[i].cpu != 0u ||
+        if (moat_system.subjects[i].cpu >= moat_system.cpu_count ||
             moat_system.subjects[i].reset_count > MOAT_MAX_RESETS) {
             return system_fail("bad subject", i);
         }
@@ -145,13 +177,21 @@ bool core_check_system(void)
     return true;
 }
 
-bool core_panicking;
-
+/*
+ * The first CPU to panic stops the others (they halt where they are), writes the record
+ * and powers off. Another CPU panicking at the same time halts; the same CPU panicking
+ * again while it writes the record (e.g. in the audit path) powers off at once.
+ */
 _Noreturn void core_panic_fault(const char *why, const struct arch_fault *f)
 {
-    /* A panic while panicking (e.g. in the audit path) only powers off. */
-    if (!core_panicking) {
-        core_panicking = true;
+    uint32_t self = arch_cpu_id() + 1u;
+    uint32_t first = 0;
+    if (!ATOMIC_CAS(&core_shared.panicking, &first, self)) {
+        if (first != self) {
+            arch_halt();
+        }
+    } else {
+        arch_stop_other_cpus();
         print_str("PANIC: ");
         print_str(why);
         print_str(" ");

@@ -11,6 +11,9 @@ struct fake_arch fake;
 void fake_reset(void)
 {
     memset(&fake, 0, sizeof(fake));
+    memset(core_subjects, 0, sizeof(core_subjects));
+    memset(core_cpus, 0, sizeof(core_cpus));
+    memset(&core_shared, 0, sizeof(core_shared));
     fake.ram_base = 0x100000u;
     fake.ram_size = 0x4000000u;
     fake.reachable_end = 0x100000000u;
@@ -99,8 +102,40 @@ const char *arch_vector_name(uint32_t vector)
 
 uint32_t arch_cpu_id(void)
 {
-    return 0;
+    return fake.cpu;
 }
+
+uint32_t arch_cpu_count(void)
+{
+    return fake.machine_cpus == 0u ? 1u : fake.machine_cpus;
+}
+
+void arch_wake_cpu(uint32_t cpu)
+{
+    if (cpu < MOAT_MAX_CPUS && cpu != fake.cpu) {
+        fake.wakes[cpu]++;
+    }
+}
+
+void arch_idle_until(tsc_t deadline)
+{
+    fake.idles++;
+    if (fake.on_idle != NULL) {
+        fake.on_idle();
+    } else {
+        fake.now = deadline; /* nobody else runs: the wait times out */
+    }
+}
+
+void arch_cpu_relax(void)
+{
+}
+
+void arch_stop_other_cpus(void)
+{
+    fake.others_stopped = true;
+}
+
 
 void arch_irq_unmask(uint8_t line)
 {
@@ -124,4 +159,9 @@ _Noreturn void arch_poweroff(bool failure)
 _Noreturn void arch_reboot(void)
 {
     fake_power(3);
+}
+
+_Noreturn void arch_halt(void)
+{
+    fake_power(4);
 }

@@ -24,12 +24,20 @@ struct fake_arch {
     int64_t result[MOAT_MAX_SUBJECTS];
     bool result_set[MOAT_MAX_SUBJECTS];
     int unmasked_irq;
-    int power; /* 0 none, 1 poweroff ok, 2 poweroff failure, 3 reboot */
+    int power; /* 0 none, 1 poweroff ok, 2 poweroff failure, 3 reboot, 4 halted */
     jmp_buf *power_jump;
+    uint32_t cpu;           /* the CPU the core runs on now */
+    uint32_t machine_cpus;  /* what arch_cpu_count reports (0 means 1) */
+    uint32_t wakes[MOAT_MAX_CPUS]; /* arch_wake_cpu calls per target CPU */
+    uint32_t idles;         /* arch_idle_until calls */
+    bool others_stopped;    /* arch_stop_other_cpus was called */
+    /* Called from arch_idle_until: a test plays the other CPUs here (may be NULL). */
+    void (*on_idle)(void);
 };
 
 extern struct fake_arch fake;
 
+/* A fresh fake machine and fresh core state (subjects, CPUs, shared words). */
 void fake_reset(void);
 /* Does the console hold `text`? */
 bool fake_console_has(const char *text);

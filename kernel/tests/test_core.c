@@ -86,9 +86,6 @@ static int setup(void **state)
     (void)state;
     fake_reset();
     fake.power_jump = &power_jump;
-    memset(core_subjects, 0, sizeof(core_subjects));
-    memset(core_cpus, 0, sizeof(core_cpus));
-    core_panicking = false;
     return 0;
 }
 

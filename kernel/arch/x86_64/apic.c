@@ -1,12 +1,17 @@
 /*
  * Interrupt hardware: the legacy PICs (remapped and masked), the local APIC and its
  * timer (TSC-deadline mode when the CPU has it, else one-shot calibrated at boot against
- * PIT channel 2, together with the TSC frequency), and the I/O APIC for policy IRQs.
+ * PIT channel 2, together with the TSC frequency), inter-processor interrupts, and the
+ * I/O APIC for policy IRQs (delivered to the boot CPU). Every CPU has its own local APIC
+ * at the same address; the boot CPU's calibration holds for all of them.
  */
 #include "x86.h"
 
 #define LAPIC_ID       0x020u
 #define LAPIC_EOI      0x0b0u
+#define LAPIC_ICR_LOW  0x300u
+#define LAPIC_ICR_HIGH 0x310u
+#define ICR_PENDING    (1u << 12)
 #define LAPIC_SVR      0x0f0u
 #define LAPIC_LVT_TMR  0x320u
 #define LAPIC_LVT_LINT0 0x350u
@@ -29,6 +34,7 @@
 static volatile uint32_t *lapic;
 static uint64_t tsc_khz;
 static uint64_t lapic_khz;
+static uint32_t ioapic_lock; /* the I/O APIC's index/data pair, shared by all CPUs */
 
 static uint32_t lapic_read(uint32_t reg)
 {
@@ -82,6 +88,23 @@ static void calibrate(void)
     }
 }
 
+/* This CPU's local APIC: enabled (globally too), LINT0 masked, LINT1 = NMI, timer mode. */
+static void apic_local_init(void)
+{
+    wrmsr(MSR_APIC_BASE, rdmsr(MSR_APIC_BASE) | APIC_BASE_ENABLE);
+    lapic_write(LAPIC_SVR, 0x100u | VEC_SPURIOUS);
+    lapic_write(LAPIC_LVT_LINT0, LVT_MASKED);
+    lapic_write(LAPIC_LVT_LINT1, LVT_NMI); /* platform NMIs: the kernel panics */
+    lapic_write(LAPIC_TMR_DIV, 0xb);       /* divide by 1 */
+    if (cpu_features.tsc_deadline) {
+        lapic_write(LAPIC_LVT_TMR, LVT_TSC_DEADLINE | VEC_TIMER);
+        /* The mode switch must be visible before the first deadline MSR write. */
+        __asm__ volatile("mfence" ::: "memory");
+    } else {
+        lapic_write(LAPIC_LVT_TMR, VEC_TIMER); /* one-shot */
+    }
+}
+
 void apic_init(void)
 {
     pic_disable();
@@ -93,22 +116,33 @@ void apic_init(void)
     wrmsr(MSR_APIC_BASE, base | APIC_BASE_ENABLE);
     lapic = (volatile uint32_t *)(uintptr_t)(base & ~0xfffull);
     lapic_write(LAPIC_SVR, 0x100u | VEC_SPURIOUS);
-    lapic_write(LAPIC_LVT_LINT0, LVT_MASKED);
-    lapic_write(LAPIC_LVT_LINT1, LVT_NMI); /* platform NMIs: the kernel panics */
     calibrate();
-    if (cpu_features.tsc_deadline) {
-        lapic_write(LAPIC_LVT_TMR, LVT_TSC_DEADLINE | VEC_TIMER);
-        /* The mode switch must be visible before the first deadline MSR write. */
-        __asm__ volatile("mfence" ::: "memory");
-    } else {
-        lapic_write(LAPIC_LVT_TMR, VEC_TIMER); /* one-shot */
-    }
+    apic_local_init();
     print_str("timer: TSC ");
     print_dec(tsc_khz);
     print_str(" kHz, LAPIC ");
     print_dec(lapic_khz);
     print_str(cpu_features.tsc_deadline ? " kHz, TSC-deadline" : " kHz, one-shot");
     print_nl();
+}
+
+void apic_init_ap(void)
+{
+    apic_local_init();
+}
+
+uint32_t apic_id(void)
+{
+    return lapic == 0 ? 0u : lapic_read(LAPIC_ID) >> 24;
+}
+
+void apic_send_ipi(uint32_t apic, uint32_t command)
+{
+    for (uint32_t i = 0; i < 1000000u && (lapic_read(LAPIC_ICR_LOW) & ICR_PENDING) != 0u; i++) {
+        __asm__ volatile("pause");
+    }
+    lapic_write(LAPIC_ICR_HIGH, apic << 24);
+    lapic_write(LAPIC_ICR_LOW, command);
 }
 
 void apic_eoi(void)
@@ -138,8 +172,13 @@ uint64_t arch_tsc_khz(void)
 static void ioapic_write(uint32_t reg, uint32_t v)
 {
     volatile uint32_t *io = (volatile uint32_t *)(uintptr_t)IOAPIC_BASE;
+    /* Held for two stores; bounded: the holder never waits for anything. */
+    for (uint32_t i = 0; i < 10000000u && __atomic_exchange_n(&ioapic_lock, 1u, __ATOMIC_ACQUIRE) != 0u; i++) {
+        __asm__ volatile("pause");
+    }
     io[0] = reg;
     io[4] = v;
+    __atomic_store_n(&ioapic_lock, 0u, __ATOMIC_RELEASE);
 }
 
 void ioapic_init(void)
@@ -149,7 +188,7 @@ void ioapic_init(void)
     for (uint32_t i = 0; i < moat_system.irq_count && i < MOAT_MAX_IRQS; i++) {
         uint32_t line = moat_system.irqs[i].line;
         ioapic_write(0x10u + 2u * line, LVT_MASKED | (VEC_IRQ_BASE + line));
-        ioapic_write(0x11u + 2u * line, 0);
+        ioapic_write(0x11u + 2u * line, apic_id() << 24); /* this (the boot) CPU */
     }
 }
 

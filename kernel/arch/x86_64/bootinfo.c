@@ -1,7 +1,8 @@
 /*
  * The firmware memory map, from the PVH start_info or the Multiboot2 boot information,
  * copied into the kernel before anything else can overwrite it. arch_ram_covers answers
- * the core's question: is a policy region entirely usable RAM?
+ * the core's question: is a policy region entirely usable RAM? Also where the ACPI RSDP
+ * is, when the loader says (PVH rsdp_paddr, Multiboot2 ACPI tags).
  */
 #include "x86.h"
 
@@ -9,6 +10,8 @@
 #define MB2_BOOT_MAGIC 0x36d76289u
 #define MB2_TAG_END    0u
 #define MB2_TAG_MMAP   6u
+#define MB2_TAG_ACPI1  14u
+#define MB2_TAG_ACPI2  15u
 #define E820_RAM       1u
 #define RAM_MAX        64u
 
@@ -20,6 +23,7 @@ struct ram_range {
 static struct ram_range ram[RAM_MAX];
 static uint32_t ram_count;
 static const char *protocol = "unknown";
+static paddr_t rsdp;
 
 struct pvh_start_info {
     uint32_t magic, version, flags, nr_modules;
@@ -44,6 +48,7 @@ static void ram_add(uint64_t base, uint64_t size, uint32_t type)
 static void parse_pvh(const struct pvh_start_info *si)
 {
     protocol = "PVH";
+    rsdp = si->rsdp_paddr;
     if (si->version < 1u) {
         return;
     }
@@ -65,6 +70,9 @@ static void parse_mb2(uint64_t info)
         if (type == MB2_TAG_END || size < 8u) {
             return;
         }
+        if ((type == MB2_TAG_ACPI1 || type == MB2_TAG_ACPI2) && size >= 28u && rsdp == 0u) {
+            rsdp = info + off + 8u; /* the tag holds a copy of the RSDP */
+        }
         if (type == MB2_TAG_MMAP && size >= 16u) {
             uint32_t entry_size = tag[2];
             uint64_t count = entry_size >= 24u ? (size - 16u) / entry_size : 0u;
@@ -81,6 +89,7 @@ static void parse_mb2(uint64_t info)
 bool bootinfo_parse(uint32_t magic, uint64_t info)
 {
     ram_count = 0;
+    rsdp = 0;
     if (magic == MB2_BOOT_MAGIC) {
         parse_mb2(info);
         return true;
@@ -95,6 +104,11 @@ bool bootinfo_parse(uint32_t magic, uint64_t info)
 const char *bootinfo_protocol(void)
 {
     return protocol;
+}
+
+paddr_t bootinfo_rsdp(void)
+{
+    return rsdp;
 }
 
 uint32_t bootinfo_ram_entries(void)

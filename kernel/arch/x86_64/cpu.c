@@ -38,11 +38,13 @@ static uint64_t gdt_segment(uint32_t access, uint32_t flags)
 static void gdt_init(uint32_t cpu)
 {
     uint64_t *gdt = TRAMP->gdt;
-    gdt[0] = 0;
-    gdt[1] = gdt_segment(0x9a, 0xa); /* kernel code, 64-bit */
-    gdt[2] = gdt_segment(0x92, 0xc); /* kernel data */
-    gdt[3] = gdt_segment(0xf2, 0xc); /* user data, DPL 3 */
-    gdt[4] = gdt_segment(0xfa, 0xa); /* user code, 64-bit, DPL 3 */
+    if (cpu == 0u) {
+        gdt[0] = 0;
+        gdt[1] = gdt_segment(0x9a, 0xa); /* kernel code, 64-bit */
+        gdt[2] = gdt_segment(0x92, 0xc); /* kernel data */
+        gdt[3] = gdt_segment(0xf2, 0xc); /* user data, DPL 3 */
+        gdt[4] = gdt_segment(0xfa, 0xa); /* user code, 64-bit, DPL 3 */
+    }
 
     struct tss *tss = &TRAMP->tss[cpu];
     struct tramp_cpu *tc = &TRAMP->cpus[cpu];
@@ -79,10 +81,10 @@ static void gdt_init(uint32_t cpu)
                      : "rax", "memory");
 }
 
-static void idt_init(void)
+static void idt_init(uint32_t cpu)
 {
     uint64_t stubs = tramp_addresses[0];
-    for (uint32_t v = 0; v < 256u; v++) {
+    for (uint32_t v = 0; v < 256u && cpu == 0u; v++) {
         uint64_t addr = stubs + 16u * v;
         struct idt_gate *g = &TRAMP->idt[v];
         g->offset_low = (uint16_t)addr;
@@ -137,21 +139,22 @@ void cpu_xrstor(const uint8_t *area)
     }
 }
 
-void cpu_init(uint64_t kernel_cr3, uint64_t kernel_rsp)
+/* The boot CPU (cpu 0) also clears the trampoline data and builds the shared GDT and
+ * IDT; the others only load them and set up their own TSS and per-CPU block. */
+void cpu_init(uint32_t cpu, uint64_t cr3, uint64_t kernel_rsp)
 {
-    uint32_t cpu = 0;
     uint8_t *data = (uint8_t *)TRAMP;
-    for (uint64_t i = 0; i < sizeof(struct tramp_data); i++) {
+    for (uint64_t i = 0; i < sizeof(struct tramp_data) && cpu == 0u; i++) {
         data[i] = 0;
     }
     struct tramp_cpu *tc = &TRAMP->cpus[cpu];
     tc->stack_top = (uint64_t)(uintptr_t)tc + TRAMP_CPU_SIZE;
     /* The kernel is PCID 0 (CR3 is loaded with PCID 0 when PCIDE is turned on below);
      * page tables never change after boot, so no switch needs to flush the TLB. */
-    tc->kernel_cr3 = kernel_cr3 | (cpu_features.pcid ? CR3_NOFLUSH : 0u);
+    tc->kernel_cr3 = cr3 | (cpu_features.pcid ? CR3_NOFLUSH : 0u);
     tc->kernel_rsp = kernel_rsp;
     gdt_init(cpu);
-    idt_init();
+    idt_init(cpu);
 
     uint64_t cr0 = read_cr0();
     cr0 = (cr0 | CR0_MP | CR0_NE | CR0_WP | CR0_AM) & ~(uint64_t)(CR0_EM | CR0_TS);

@@ -1,16 +1,19 @@
 /*
  * The x86-64 side of running subjects: saved register and XSAVE state per subject,
  * kernel entry from the trampoline (kernel calls, exceptions, timer, IRQs) and the way
- * back into a subject or the idle loop.
+ * back into a subject or the idle loop. Subjects are pinned to one CPU, so a subject's
+ * saved state is only ever touched by that CPU; what a CPU has loaded is per CPU.
  */
 #include "x86.h"
 
 
 static struct trap_frame contexts[MOAT_MAX_SUBJECTS];
 static uint8_t xsave_areas[MOAT_MAX_SUBJECTS][XSAVE_AREA] __attribute__((aligned(64)));
-static subject_id_t running = MOAT_SUBJECT_IDLE;   /* whose registers the entry frame holds */
-static subject_id_t fpu_owner = MOAT_SUBJECT_IDLE; /* whose extended state is in the CPU */
-static subject_id_t io_owner = MOAT_SUBJECT_IDLE;  /* whose I/O bitmap the TSS holds */
+/* Per CPU: whose registers the entry frame holds, whose extended state is in the CPU,
+ * whose I/O bitmap the TSS holds. */
+static subject_id_t running[MOAT_MAX_CPUS] = {[0 ... MOAT_MAX_CPUS - 1] = MOAT_SUBJECT_IDLE};
+static subject_id_t fpu_owner[MOAT_MAX_CPUS] = {[0 ... MOAT_MAX_CPUS - 1] = MOAT_SUBJECT_IDLE};
+static subject_id_t io_owner[MOAT_MAX_CPUS] = {[0 ... MOAT_MAX_CPUS - 1] = MOAT_SUBJECT_IDLE};
 
 static const char *const vector_names[32] = {
     "#DE", "#DB", "NMI", "#BP", "#OF", "#BR", "#UD", "#NM", "#DF", "#CSO", "#TS",
@@ -31,11 +34,6 @@ const char *arch_vector_name(uint32_t vector)
 const char *arch_register_name(uint32_t index)
 {
     return index < ARCH_FAULT_REGS ? register_names[index] : "";
-}
-
-uint32_t arch_cpu_id(void)
-{
-    return 0;
 }
 
 tsc_t arch_now(void)
@@ -81,8 +79,9 @@ void arch_subject_init(subject_id_t id, const struct moat_subject *subject)
     area[1] = 0x03;
     area[24] = 0x80; /* MXCSR 0x1f80: all SIMD exceptions masked */
     area[25] = 0x1f;
-    if (fpu_owner == id) {
-        fpu_owner = MOAT_SUBJECT_IDLE; /* its live state is discarded, never saved */
+    uint32_t cpu = arch_cpu_id();
+    if (fpu_owner[cpu] == id) {
+        fpu_owner[cpu] = MOAT_SUBJECT_IDLE; /* its live state is discarded, never saved */
     }
 }
 
@@ -91,29 +90,29 @@ void arch_subject_set_result(subject_id_t id, int64_t value)
     contexts[id].rax = (uint64_t)value;
 }
 
-static void io_bitmap_load(subject_id_t id)
+static void io_bitmap_load(uint32_t cpu, subject_id_t id)
 {
     const uint8_t *bitmap = moat_system.subjects[id].io_bitmap;
-    uint8_t *iomap = TRAMP->tss[0].iomap;
+    uint8_t *iomap = TRAMP->tss[cpu].iomap;
     for (uint32_t i = 0; i < MOAT_IO_BITMAP_SIZE; i++) {
         iomap[i] = bitmap != 0 ? bitmap[i] : 0xff;
     }
-    io_owner = id;
+    io_owner[cpu] = id;
 }
 
-static _Noreturn void subject_enter(subject_id_t id)
+static _Noreturn void subject_enter(uint32_t cpu, subject_id_t id)
 {
-    if (fpu_owner != id) {
-        if (fpu_owner != MOAT_SUBJECT_IDLE) {
-            cpu_xsave(xsave_areas[fpu_owner]);
+    if (fpu_owner[cpu] != id) {
+        if (fpu_owner[cpu] != MOAT_SUBJECT_IDLE) {
+            cpu_xsave(xsave_areas[fpu_owner[cpu]]);
         }
         cpu_xrstor(xsave_areas[id]);
-        fpu_owner = id;
+        fpu_owner[cpu] = id;
     }
-    if (io_owner != id) {
-        io_bitmap_load(id);
+    if (io_owner[cpu] != id) {
+        io_bitmap_load(cpu, id);
     }
-    struct tramp_cpu *tc = &TRAMP->cpus[0];
+    struct tramp_cpu *tc = &TRAMP->cpus[cpu];
     struct trap_frame *frame =
         (struct trap_frame *)(uintptr_t)(tc->stack_top - sizeof(struct trap_frame));
     *frame = contexts[id];
@@ -125,19 +124,27 @@ static _Noreturn void subject_enter(subject_id_t id)
     if (cpu_features.pcid) {
         tc->subject_cr3 |= (uint64_t)(id + 1u) | CR3_NOFLUSH; /* PCID 1 + subject id */
     }
-    running = id;
+    running[cpu] = id;
     arch_enter_subject(frame);
+}
+
+/* Idle in the kernel: the barrier's wait and the idle loop. */
+void arch_idle_until(tsc_t deadline)
+{
+    apic_timer_arm(deadline);
+    __asm__ volatile("sti\n\thlt\n\tcli" ::: "memory");
 }
 
 _Noreturn void arch_run(struct core_next next)
 {
     /* The scheduler loop: each pass runs a subject (never returns here) or idles once. */
+    uint32_t cpu = arch_cpu_id();
     for (;;) {
         apic_timer_arm(next.deadline);
         if (next.subject != MOAT_SUBJECT_IDLE) {
-            subject_enter(next.subject);
+            subject_enter(cpu, next.subject);
         }
-        running = MOAT_SUBJECT_IDLE;
+        running[cpu] = MOAT_SUBJECT_IDLE;
         __asm__ volatile("sti\n\thlt\n\tcli" ::: "memory");
         next = core_on_timer(rdtsc());
     }
@@ -170,7 +177,10 @@ static bool is_irq(uint64_t vector)
 _Noreturn void arch_trap_entry(struct trap_frame *f)
 {
     tsc_t now = rdtsc();
-    subject_id_t cur = running;
+    if (f->vector == 2u && core_panicking()) {
+        arch_halt(); /* another CPU panics and stops this one */
+    }
+    subject_id_t cur = running[arch_cpu_id()];
     CHECK(cur < moat_system.subject_count);
     contexts[cur] = *f;
     if (f->vector == VEC_SYSCALL && f->rip >= MOAT_USER_VIRT_END) {
@@ -190,7 +200,7 @@ _Noreturn void arch_trap_entry(struct trap_frame *f)
         struct arch_fault fault = {0};
         fault_from_frame(f, &fault);
         next = core_on_fault(now, cur, &fault);
-    } else if (f->vector == VEC_TIMER) {
+    } else if (f->vector == VEC_TIMER || f->vector == VEC_WAKE) {
         apic_eoi();
         next = core_on_timer(now);
     } else if (is_irq(f->vector)) {
@@ -206,7 +216,10 @@ _Noreturn void arch_trap_entry(struct trap_frame *f)
 
 void arch_kernel_trap(struct trap_frame *f)
 {
-    if (f->vector == VEC_TIMER) {
+    if (f->vector == 2u && core_panicking()) {
+        arch_halt(); /* another CPU panics and stops this one */
+    }
+    if (f->vector == VEC_TIMER || f->vector == VEC_WAKE) {
         apic_eoi();
         return;
     }
@@ -214,9 +227,10 @@ void arch_kernel_trap(struct trap_frame *f)
         return;
     }
     if (is_irq(f->vector)) {
+        /* The kernel waits (idle loop or barrier): raise the event, step nothing. */
         ioapic_mask(irq_line(f->vector));
         apic_eoi();
-        core_on_irq(rdtsc(), irq_line(f->vector));
+        core_raise_irq(irq_line(f->vector));
         return;
     }
     if (f->vector == 2u || f->vector == 18u) {

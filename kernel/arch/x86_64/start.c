@@ -1,7 +1,7 @@
 /*
  * The x86-64 boot sequence once in long mode (arch_boot_main, called by boot.S): memory
- * map, page tables, CPU protections, timer, the core's checks, then the plan. Also the
- * platform's power controls.
+ * map, page tables, CPU protections, timer, CPUs in ACPI, the core's checks, the other
+ * CPUs, then the plan. Also the platform's power controls.
  */
 #include "x86.h"
 
@@ -31,9 +31,9 @@ void arch_boot_main(uint32_t magic, uint32_t info)
     if (cpu_features.nx) {
         wrmsr(MSR_EFER, rdmsr(MSR_EFER) | EFER_NXE);
     }
-    uint64_t cr3 = paging_init();
-    write_cr3(cr3);
-    cpu_init(cr3, (uint64_t)(uintptr_t)boot_stack_top);
+    kernel_cr3 = paging_init();
+    write_cr3(kernel_cr3);
+    cpu_init(0, kernel_cr3, (uint64_t)(uintptr_t)(kernel_stacks[0] + KERNEL_STACK_SIZE));
     print_str("cpu:");
     print_feature("nx", cpu_features.nx);
     print_feature("smep", cpu_features.smep);
@@ -50,10 +50,12 @@ void arch_boot_main(uint32_t magic, uint32_t info)
         core_panic("XSAVE area larger than reserved", cpu_features.xsave_size);
     }
     apic_init();
+    mp_detect();
     if (!core_check_system()) {
         arch_poweroff(true);
     }
     ioapic_init();
+    mp_start_cpus();
     core_prepare_subjects();
     if (moat_system.subject_count == 0u) {
         print_str("no subjects to run; powering off");
@@ -63,7 +65,7 @@ void arch_boot_main(uint32_t magic, uint32_t info)
     print_str("starting plan ");
     print_str(moat_system.plans[moat_system.initial_plan].name);
     print_nl();
-    arch_run(core_start(rdtsc()));
+    mp_run();
 }
 
 _Noreturn void arch_poweroff(bool failure)

@@ -18,6 +18,7 @@
 
 /* Vectors. */
 #define VEC_TIMER    0x30
+#define VEC_WAKE     0x31 /* IPI: another CPU wants this one to enter the kernel */
 #define VEC_IRQ_BASE 0x40 /* I/O APIC lines 0 .. 23 */
 #define VEC_SPURIOUS 0xff
 #define VEC_SYSCALL  0x100 /* pseudo-vector the syscall stub records */
@@ -32,6 +33,14 @@
 #define TC_KERNEL_RSP  24
 #define TC_SUBJECT_CR3 32
 #define TC_DF_STACK_TOP 0x2000
+
+/* Kernel stacks, one per CPU, KERNEL_STACK_SIZE-aligned (boot.S): the boot CPU starts
+ * on the first; a CPU finds its index from its stack pointer (arch_cpu_id). */
+#define KERNEL_STACK_SIZE 0x4000
+#define KERNEL_STACK_CPUS 8
+
+/* Real-mode start page of application processors (below 1 MiB; SIPI vector 0x08). */
+#define AP_TRAMP_PHYS 0x8000
 
 /* Register frame (struct trap_frame below), in 8-byte slots from the stack pointer. */
 #define FRAME_SIZE (22 * 8)
@@ -91,6 +100,7 @@ struct tramp_data {
 };
 _Static_assert(sizeof(struct tramp_data) <= MOAT_TRAMPOLINE_DATA_SIZE, "trampoline data");
 _Static_assert(sizeof(struct tramp_cpu) == TRAMP_CPU_SIZE, "per-CPU block");
+_Static_assert(KERNEL_STACK_CPUS == MOAT_MAX_CPUS, "one kernel stack per CPU");
 _Static_assert(__builtin_offsetof(struct tramp_cpu, subject_cr3) == TC_SUBJECT_CR3, "tc");
 
 #define TRAMP ((struct tramp_data *)MOAT_TRAMPOLINE_DATA_VIRT)

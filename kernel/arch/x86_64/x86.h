@@ -120,13 +120,14 @@ void serial_init(void);
 bool bootinfo_parse(uint32_t magic, uint64_t info);
 const char *bootinfo_protocol(void);
 uint32_t bootinfo_ram_entries(void);
+paddr_t bootinfo_rsdp(void); /* 0: the loader did not say */
 
 /* paging.c: the kernel's own page tables; returns the CR3 value. */
 uint64_t paging_init(void);
 
 /* cpu.c */
 void cpu_detect(void);
-void cpu_init(uint64_t kernel_cr3, uint64_t kernel_rsp);
+void cpu_init(uint32_t cpu, uint64_t cr3, uint64_t kernel_rsp);
 void cpu_xsave(uint8_t *area);
 void cpu_xrstor(const uint8_t *area);
 
@@ -134,6 +135,9 @@ void cpu_xrstor(const uint8_t *area);
 void apic_init(void);
 void apic_eoi(void);
 void apic_timer_arm(tsc_t deadline);
+void apic_init_ap(void);
+uint32_t apic_id(void);
+void apic_send_ipi(uint32_t apic, uint32_t command);
 void ioapic_init(void);
 void ioapic_mask(uint8_t line);
 
@@ -148,7 +152,16 @@ _Noreturn void arch_trap_entry(struct trap_frame *f);
 _Noreturn void arch_enter_subject(struct trap_frame *frame);
 extern const uint64_t tramp_addresses[2]; /* vectors, syscall entry */
 
+/* mp.c */
+extern uint64_t kernel_cr3;
+void mp_detect(void);
+void mp_start_cpus(void);
+_Noreturn void mp_run(void);
+void arch_ap_main(void);
+
 /* boot.S */
-extern uint8_t boot_stack_top[];
+extern uint8_t kernel_stacks[KERNEL_STACK_CPUS][KERNEL_STACK_SIZE];
+extern uint64_t ap_stack_top;
+extern const uint8_t ap_tramp_start[], ap_tramp_end[];
 
 #endif /* MOAT_X86_H */

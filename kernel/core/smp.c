@@ -1,0 +1,98 @@
+/*
+ * What CPUs share: the major-frame barrier (which also latches the plan every CPU runs
+ * next, so a switch-plan takes effect everywhere at the same major frame), wake-ups of a
+ * subject waiting on another CPU, and the console lock. Every shared word is in
+ * core_shared or named in core.h and is accessed through atomic.h; no lock is ever held
+ * across a subject switch (the console lock only around one message).
+ */
+#include "core.h"
+
+struct core_shared core_shared;
+
+/* How long a CPU waits at the barrier for the others before it panics, in ms. */
+#define BARRIER_TIMEOUT_MS 2000u
+/* Wake-ups one barrier wait may see (wake IPIs, IRQs, the timeout timer). */
+#define BARRIER_WAKEUPS 1000000u
+/* Spins on the console lock before printing anyway (a CPU stopped while holding it). */
+#define CONSOLE_SPINS 10000000u
+
+void smp_reset(void)
+{
+    ATOMIC_STORE(&core_shared.arrived, 0u);
+    ATOMIC_STORE(&core_shared.generation, 0u);
+    ATOMIC_STORE(&core_shared.plan_requested, moat_system.initial_plan);
+    ATOMIC_STORE(&core_shared.plan_latched, moat_system.initial_plan);
+}
+
+plan_id_t smp_barrier(uint64_t major)
+{
+    uint32_t cpus = moat_system.cpu_count;
+    uint32_t self = arch_cpu_id();
+    if (ATOMIC_FETCH_ADD(&core_shared.arrived, 1u) + 1u >= cpus) {
+        ATOMIC_STORE(&core_shared.arrived, 0u);
+        ATOMIC_STORE(&core_shared.plan_latched, ATOMIC_LOAD(&core_shared.plan_requested));
+        ATOMIC_STORE(&core_shared.generation, major);
+        for (uint32_t cpu = 0; cpu < cpus && cpu < MOAT_MAX_CPUS; cpu++) {
+            if (cpu != self) {
+                arch_wake_cpu(cpu);
+            }
+        }
+    } else {
+        tsc_t limit = arch_now() + (uint64_t)BARRIER_TIMEOUT_MS * arch_tsc_khz();
+        for (uint32_t i = 0; i < BARRIER_WAKEUPS && ATOMIC_LOAD(&core_shared.generation) < major;
+             i++) {
+            if (arch_now() >= limit) {
+                break;
+            }
+            arch_idle_until(limit);
+        }
+        if (ATOMIC_LOAD(&core_shared.generation) < major) {
+            core_panic("a CPU missed the major-frame barrier; waiting at major frame", major);
+        }
+    }
+    return ATOMIC_LOAD(&core_shared.plan_latched);
+}
+
+/*
+ * After setting a pending bit or a request of `id`: if its CPU is another one and is in
+ * id's frame now, interrupt it so it sees the event inside this frame. The check reads
+ * the target's frame and state after the caller's atomic write; the target writes its
+ * frame and state before it reads pending bits, so one of the two always sees the other.
+ * `always`: even when the subject is not waiting (a restart/stop request).
+ */
+void smp_kick(subject_id_t id, bool always)
+{
+    uint32_t cpu = moat_system.subjects[id].cpu;
+    if (cpu == arch_cpu_id() || cpu >= MOAT_MAX_CPUS) {
+        return;
+    }
+    if (ATOMIC_LOAD(&core_cpus[cpu].frame_subject) != id) {
+        return;
+    }
+    if (always || ATOMIC_LOAD(&core_subjects[id].state) == SUBJECT_WAITING) {
+        arch_wake_cpu(cpu);
+    }
+}
+
+bool smp_console_lock(void)
+{
+    for (uint32_t i = 0; i < CONSOLE_SPINS; i++) {
+        if (ATOMIC_EXCHANGE(&core_shared.console, 1u) == 0u) {
+            return true;
+        }
+        arch_cpu_relax();
+    }
+    return false;
+}
+
+void smp_console_unlock(bool locked)
+{
+    if (locked) {
+        ATOMIC_STORE(&core_shared.console, 0u);
+    }
+}
+
+bool core_panicking(void)
+{
+    return ATOMIC_LOAD(&core_shared.panicking) != 0u;
+}
