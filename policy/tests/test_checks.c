@@ -121,6 +121,7 @@ int main(int argc, char **argv)
     POLC_CASE(major_frame_overflow),
     POLC_CASE(too_many_frames),
     POLC_CASE(frame_wrong_cpu),
+    POLC_CASE(subject_on_two_cpus),
     POLC_CASE(subject_not_scheduled),
     POLC_CASE(ioport_count_zero),
     POLC_CASE(ioport_beyond_ffff),
