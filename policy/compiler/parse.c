@@ -397,8 +397,15 @@ bool polc_parse(struct polc_ctx *ctx, const uint8_t *xml, size_t xml_size)
         }
         goto out;
     }
+    /* The schema's global elements could each be a valid document on their own. */
+    xmlNodePtr root = xmlDocGetRootElement(doc);
+    if (root == NULL || !polc_is(root, "system")) {
+        polc_error(ctx, root != NULL ? polc_line(root) : 0, "the root element is <%s>, not <system>",
+                   root != NULL ? (const char *)root->name : "");
+        goto out;
+    }
     unsigned before = ctx->error_count;
-    polc_build_model(ctx, xmlDocGetRootElement(doc));
+    polc_build_model(ctx, root);
     ok = ctx->error_count == before;
 out:
     xmlFreeDoc(doc);

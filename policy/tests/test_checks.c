@@ -69,6 +69,7 @@ int main(int argc, char **argv)
     bad_dir = argv[1];
     elf_dir = argv[2];
     const struct CMUnitTest tests[] = {
+    POLC_CASE(root_not_system),
     POLC_CASE(subject_name_twice),
     POLC_CASE(channel_name_twice),
     POLC_CASE(event_name_twice),
