@@ -39,6 +39,8 @@ struct bench_row {
     double free_lost_pct[2];
     double cpu_3_over_1;
     uint64_t free_errors;
+    double round_trip_ns; /* cache-line round trip measured just before the row */
+    unsigned disturbed;   /* runs of this row kept although disturbed */
 };
 
 static int compare_doubles(const void *a, const void *b)
@@ -153,10 +155,13 @@ static void measure_row(const struct bench_config *cfg, size_t size, bool batch,
     double wr[2][MAX_RUNS], wr_cpu[2][MAX_RUNS], rd[2][MAX_RUNS], lost[2][MAX_RUNS];
     struct bench_flow_result flow;
     struct bench_free_result free_result;
+    unsigned kept_before;
     unsigned run;
     unsigned k;
 
     memset(row, 0, sizeof(*row));
+    row->round_trip_ns = bench_round_trip_ns(cfg);
+    kept_before = dist->kept;
     for (run = 0; run <= cfg->runs; run++) {
         /* Run 0 warms caches, page mappings and CPU clocks up and is not counted. */
         unsigned i = run == 0 ? 0 : run - 1;
@@ -195,6 +200,7 @@ static void measure_row(const struct bench_config *cfg, size_t size, bool batch,
         row->free_lost_pct[k] = median(lost[k], cfg->runs);
     }
     row->cpu_3_over_1 = median(cpu_ratios, cfg->runs);
+    row->disturbed = dist->kept - kept_before;
 }
 
 /* The CPU model and the load average, so a pasted table says where it was measured. */
@@ -234,26 +240,30 @@ static void print_header(const struct bench_config *cfg)
            CHANNEL_VERSION_MAJOR, CHANNEL_VERSION_MINOR, cfg->slots, cfg->batch, cfg->runs,
            cfg->run_ns / 1000000u);
     print_machine();
-    printf("writer on CPU %d, readers on CPU %d%s; cache-line round trip between them "
-           "%.0f ns\n",
-           cfg->cpus[0], bench_reader_cpu(cfg, 0), cfg->cpu_count > 2 ? " and up" : "",
-           bench_round_trip_ns(cfg));
-    printf("M = 10^6 elements, MB = 10^6 bytes\n\n");
+    printf("writer on CPU %d, readers on CPU %d%s; M = 10^6 elements, MB = 10^6 bytes\n",
+           cfg->cpus[0], bench_reader_cpu(cfg, 0), cfg->cpu_count > 2 ? " and up" : "");
+    printf("rt: cache-line round trip writer-reader before the row; dist: runs kept although "
+           "disturbed\n\n");
     /* Same field widths as print_row: 20 | 48 | 29 | 29 | 5. */
-    printf("%20s | %-48s | %-29s | %-29s | %s\n", "ceiling",
+    /* Same field widths as print_row: 20 | 48 | 29 | 29 | 7 | 9. */
+    printf("%20s | %-48s | %-29s | %-29s | %-7s | %s\n", "ceiling",
            "flow-controlled, nothing may be lost", "free-running, 1 reader",
-           "free-running, 3 readers", "writer");
-    printf("%5s %-6s %7s | %16s %17s %7s %5s | %7s %8s %7s %4s | %7s %8s %7s %4s | %s\n",
+           "free-running, 3 readers", "writer", "machine");
+    printf("%5s %-6s %7s | %16s %17s %7s %5s | %7s %8s %7s %4s | %7s %8s %7s %4s | %7s | "
+           "%4s %4s\n",
            "bytes", "call", "memcpy", "libchannel", "ck_ring", "chan/ck", "lost", "writer",
-           "writer", "reader", "lost", "writer", "writer", "reader", "lost", "M/CPU-s");
-    printf("%5s %-6s %7s | %7s %8s %8s %8s %7s %5s | %7s %8s %7s %4s | %7s %8s %7s %4s | %s\n",
+           "writer", "reader", "lost", "writer", "writer", "reader", "lost", "M/CPU-s", "rt",
+           "dist");
+    printf("%5s %-6s %7s | %7s %8s %8s %8s %7s %5s | %7s %8s %7s %4s | %7s %8s %7s %4s | %7s | "
+           "%4s %4s\n",
            "", "", "M/s", "M/s", "MB/s", "M/s", "MB/s", "", "", "M/s", "M/CPU-s", "M/s", "%",
-           "M/s", "M/CPU-s", "M/s", "%", "3r/1r");
+           "M/s", "M/CPU-s", "M/s", "%", "3r/1r", "ns", "runs");
     printf("%.5s %.6s %.7s + %.7s %.8s %.8s %.8s %.7s %.5s + %.7s %.8s %.7s %.4s + %.7s %.8s "
-           "%.7s %.4s + %.5s\n",
+           "%.7s %.4s + %.7s + %.4s %.4s\n",
            BENCH_DASHES, BENCH_DASHES, BENCH_DASHES, BENCH_DASHES, BENCH_DASHES, BENCH_DASHES,
            BENCH_DASHES, BENCH_DASHES, BENCH_DASHES, BENCH_DASHES, BENCH_DASHES, BENCH_DASHES,
-           BENCH_DASHES, BENCH_DASHES, BENCH_DASHES, BENCH_DASHES, BENCH_DASHES, BENCH_DASHES);
+           BENCH_DASHES, BENCH_DASHES, BENCH_DASHES, BENCH_DASHES, BENCH_DASHES, BENCH_DASHES,
+           BENCH_DASHES, BENCH_DASHES);
 }
 
 static void print_row(size_t size, bool batch, const struct bench_row *r)
@@ -262,11 +272,12 @@ static void print_row(size_t size, bool batch, const struct bench_row *r)
            batch ? "batch" : "single", r->memcpy_rate / 1e6, r->channel_rate / 1e6,
            r->channel_rate * (double)size / 1e6, r->ck_rate / 1e6,
            r->ck_rate * (double)size / 1e6, r->channel_over_ck, batch ? "*" : " ", r->flow_lost);
-    printf(" %7.2f %8.2f %7.2f %4.0f | %7.2f %8.2f %7.2f %4.0f | %5.2f%s\n",
+    printf(" %7.2f %8.2f %7.2f %4.0f | %7.2f %8.2f %7.2f %4.0f | %7.2f | %4.0f %4u%s\n",
            r->free_writer_rate[0] / 1e6, r->free_writer_cpu_rate[0] / 1e6,
            r->free_reader_rate[0] / 1e6, r->free_lost_pct[0], r->free_writer_rate[1] / 1e6,
            r->free_writer_cpu_rate[1] / 1e6, r->free_reader_rate[1] / 1e6, r->free_lost_pct[1],
-           r->cpu_3_over_1, r->free_errors != 0 ? "  ERRORS" : "");
+           r->cpu_3_over_1, r->round_trip_ns, r->disturbed,
+           r->free_errors != 0 ? "  ERRORS" : "");
     fflush(stdout);
 }
 
@@ -414,6 +425,5 @@ int main(int argc, char **argv)
     printf("runs redone because a measuring thread lost its CPU to another process: %u; "
            "kept disturbed after %u tries: %u\n",
            dist.redone, BENCH_RETRIES + 1, dist.kept);
-    printf("cache-line round trip at the end: %.0f ns\n", bench_round_trip_ns(&cfg));
     return 0;
 }
