@@ -192,11 +192,17 @@ _Noreturn void core_panic_fault(const char *why, const struct arch_fault *f)
         }
     } else {
         arch_stop_other_cpus();
+        /* A CPU stopped while printing holds the lock: end its line, print anyway. */
+        bool locked = smp_console_lock();
+        if (!locked) {
+            print_nl();
+        }
         print_str("PANIC: ");
         print_str(why);
         print_str(" ");
         print_hex(f->error);
         print_nl();
+        smp_console_unlock(locked);
         audit_record(MOAT_AUDIT_PANIC, MOAT_SUBJECT_IDLE, f, MOAT_FAULT_STOP);
     }
     arch_poweroff(true);
