@@ -8,6 +8,17 @@
 #ifndef MOAT_CORE_ATOMIC_H
 #define MOAT_CORE_ATOMIC_H
 
+#ifdef __FRAMAC__
+/* For the analyser: the same values, as plain sequential accesses. */
+#define ATOMIC_LOAD(p)          (*(p))
+#define ATOMIC_STORE(p, v)      ((void)(*(p) = (v)))
+#define ATOMIC_EXCHANGE(p, v)   ({ __typeof__(*(p)) old_ = *(p); *(p) = (v); old_; })
+#define ATOMIC_FETCH_ADD(p, v)  ({ __typeof__(*(p)) old_ = *(p); *(p) = old_ + (v); old_; })
+#define ATOMIC_FETCH_OR(p, v)   ({ __typeof__(*(p)) old_ = *(p); *(p) = old_ | (v); old_; })
+#define ATOMIC_FETCH_AND(p, v)  ({ __typeof__(*(p)) old_ = *(p); *(p) = old_ & (v); old_; })
+#define ATOMIC_CAS(p, expected, v)                                                         \
+    (*(p) == *(expected) ? (*(p) = (v), true) : (*(expected) = *(p), false))
+#else
 #define ATOMIC_LOAD(p)          __atomic_load_n((p), __ATOMIC_SEQ_CST)
 #define ATOMIC_STORE(p, v)      __atomic_store_n((p), (v), __ATOMIC_SEQ_CST)
 #define ATOMIC_EXCHANGE(p, v)   __atomic_exchange_n((p), (v), __ATOMIC_SEQ_CST)
@@ -17,5 +28,6 @@
 /* If *p == *expected, *p = v and true; else *expected = *p and false. */
 #define ATOMIC_CAS(p, expected, v)                                                         \
     __atomic_compare_exchange_n((p), (expected), (v), false, __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST)
+#endif
 
 #endif /* MOAT_CORE_ATOMIC_H */
