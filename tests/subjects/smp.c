@@ -322,19 +322,55 @@ static int pong(void)
 
 /* ---- smp-plans ---- */
 
-/* Own frame starts (yield returns at the next one); the first start of the plan whose
- * frames are more than `gap` apart, counted after the last closer pair. */
+/*
+ * Own frame starts (yield returns at the next one), and where the longer plan began.
+ * A start can be late (host load under emulation), so each start is first moved to its
+ * planned instant on the old plan's grid (period `old`, phase fitted to the first
+ * OLD_PLAN_FRAMES starts, which precede any switch): planned instants are whole
+ * multiples of `old` apart, 1 in the old plan and 2 in the new one. The switch is the
+ * first planned start after the last gap of one period.
+ */
+#define OLD_PLAN_FRAMES 16u
 static uint64_t starts[PLAN_FRAMES];
 
-static uint64_t switch_instant(uint64_t gap)
+static uint64_t late_on_grid(uint64_t t, uint64_t phase, uint64_t period)
 {
+    uint64_t o = t % period;
+    return o >= phase ? o - phase : o + period - phase;
+}
+
+/* The grid point t belongs to. The fitted phase can itself be a little late (the first
+ * frames run cold code under emulation), so a start up to a quarter period before it
+ * counts as early rather than as most of a period late. */
+static uint64_t planned_on_grid(uint64_t t, uint64_t phase, uint64_t period)
+{
+    uint64_t d = late_on_grid(t, phase, period);
+    return d > period - period / 4u ? t + (period - d) : t - d;
+}
+
+static uint64_t switch_instant(uint64_t old)
+{
+    uint64_t phase = 0, best = UINT64_MAX;
+    for (uint32_t j = 0; j < OLD_PLAN_FRAMES; j++) {
+        uint64_t sum = 0;
+        for (uint32_t k = 0; k < OLD_PLAN_FRAMES; k++) {
+            sum += late_on_grid(starts[k], starts[j] % old, old);
+        }
+        if (sum < best) {
+            best = sum;
+            phase = starts[j] % old;
+        }
+    }
     uint64_t at = 0;
+    uint64_t prev = planned_on_grid(starts[0], phase, old);
     for (uint32_t i = 1; i < PLAN_FRAMES; i++) {
-        if (starts[i] - starts[i - 1u] < gap) {
+        uint64_t planned = planned_on_grid(starts[i], phase, old);
+        if (planned - prev < old + old / 2u) {
             at = 0;
         } else if (at == 0u) {
-            at = starts[i];
+            at = planned;
         }
+        prev = planned;
     }
     return at;
 }
@@ -351,13 +387,13 @@ static void record_starts(int switch_event, uint32_t switch_at)
 }
 
 /* Plan "short": major 4 ticks of 2 ms; plan "long": 8 ticks. */
-#define PLAN_GAP_US 12000u
+#define PLAN_OLD_MAJOR_US 8000u
 
 static int boss(void)
 {
     uint64_t khz = moat_sinfo_page->tsc_khz;
     record_starts((int)t_event("to_long", MOAT_RES_EVENT_SEND), 20u);
-    uint64_t mine = switch_instant(PLAN_GAP_US * khz / 1000u);
+    uint64_t mine = switch_instant(PLAN_OLD_MAJOR_US * khz / 1000u);
     t_puts("plans: cpu0 switched");
     t_puts(mine != 0u ? "\n" : " NEVER\n");
     uint32_t same = 0, cpus = 1;
@@ -398,7 +434,7 @@ static int follower(uint32_t k)
         return 1;
     }
     record_starts(-1, 0);
-    uint64_t v[1] = {switch_instant(PLAN_GAP_US * moat_sinfo_page->tsc_khz / 1000u)};
+    uint64_t v[1] = {switch_instant(PLAN_OLD_MAJOR_US * moat_sinfo_page->tsc_khz / 1000u)};
     return report_and_idle(&w, v, 1);
 }
 
