@@ -98,13 +98,14 @@ static void boot(void)
     assert_int_equal(core_start(START).subject, ALPHA);
 }
 
-/* While CPU 0 waits at the barrier, CPU 1 reaches the same major frame start. */
-static struct core_next cpu1_result;
-static void cpu1_arrives(void)
+/* While one CPU waits at the barrier, `other_cpu` reaches the same major frame start. */
+static uint32_t other_cpu;
+static struct core_next other_result;
+static void other_cpu_arrives(void)
 {
     uint32_t was = fake.cpu;
     fake.on_idle = NULL;
-    cpu1_result = on_cpu_timer(1, fake.now);
+    other_result = on_cpu_timer(other_cpu, fake.now);
     fake.cpu = was;
 }
 
@@ -120,14 +121,15 @@ static void the_barrier_waits_for_every_cpu_and_hands_out_the_requested_plan(voi
     assert_int_equal(core_cpus[1].plan, 0);
 
     /* CPU 0 reaches the major frame first and waits until CPU 1 arrives. */
-    fake.on_idle = cpu1_arrives;
+    fake.on_idle = other_cpu_arrives;
+    other_cpu = 1;
     struct core_next n = on_cpu_timer(0, START + T(10));
     assert_int_equal(fake.idles, 1);
     assert_int_equal(fake.wakes[0], 1); /* the last to arrive woke the waiter */
     assert_int_equal(n.subject, ALPHA);
     assert_int_equal(n.deadline, START + T(30)); /* plan q: 20 ticks */
-    assert_int_equal(cpu1_result.subject, BETA);
-    assert_int_equal(cpu1_result.deadline, START + T(20)); /* plan q: 10 ticks */
+    assert_int_equal(other_result.subject, BETA);
+    assert_int_equal(other_result.deadline, START + T(20)); /* plan q: 10 ticks */
     assert_int_equal(core_cpus[0].plan, 1);
     assert_int_equal(core_cpus[1].plan, 1);
     assert_int_equal(core_cpus[0].major_count, 1);
@@ -148,6 +150,29 @@ static void a_cpu_arriving_last_does_not_wait(void **state)
     assert_int_equal(n.subject, ALPHA);
     assert_int_equal(core_shared.generation, 1);
     assert_int_equal(core_cpus[0].plan, 0); /* nothing requested: same plan */
+}
+
+static void a_cpu_late_by_whole_major_frames_meets_every_barrier_on_the_way(void **state)
+{
+    (void)state;
+    boot();
+    /* CPU 0 reached the first major frame start and waits there (counted). */
+    core_shared.arrived = 1;
+    fake.now = START + T(10);
+    core_cpus[0].major_count = 1;
+    core_cpus[0].major_start = START + T(10);
+    core_cpus[0].frame_end = START + T(20);
+    /* CPU 1 wakes 25 ticks in: it releases barrier 1, then waits at barrier 2 for CPU 0. */
+    fake.on_idle = other_cpu_arrives;
+    other_cpu = 0;
+    struct core_next n = on_cpu_timer(1, START + T(25));
+    assert_int_equal(core_shared.generation, 2);
+    assert_int_equal(core_cpus[1].major_count, 2);
+    assert_int_equal(n.subject, GAMMA); /* 5 ticks into major frame 2: gamma's frame */
+    assert_int_equal(n.deadline, START + T(30));
+    assert_int_equal(other_result.subject, ALPHA);
+    assert_int_equal(other_result.deadline, START + T(30));
+    assert_int_equal(core_cpus[0].major_count, 2);
 }
 
 static void a_cpu_that_never_arrives_makes_the_barrier_panic(void **state)
@@ -278,6 +303,8 @@ int main(void)
         cmocka_unit_test_setup(the_barrier_waits_for_every_cpu_and_hands_out_the_requested_plan,
                                setup),
         cmocka_unit_test_setup(a_cpu_arriving_last_does_not_wait, setup),
+        cmocka_unit_test_setup(a_cpu_late_by_whole_major_frames_meets_every_barrier_on_the_way,
+                               setup),
         cmocka_unit_test_setup(a_cpu_that_never_arrives_makes_the_barrier_panic, setup),
         cmocka_unit_test_setup(notify_wakes_a_subject_waiting_on_another_cpu_inside_its_frame,
                                setup),
