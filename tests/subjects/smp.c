@@ -340,12 +340,12 @@ static uint64_t late_on_grid(uint64_t t, uint64_t phase, uint64_t period)
 }
 
 /* The grid point t belongs to. The fitted phase can itself be a little late (the first
- * frames run cold code under emulation), so a start up to a quarter period before it
- * counts as early rather than as most of a period late. */
+ * frames run cold code under emulation), so a start up to 1/16 period before it counts
+ * as early; anything else as late (up to 15/16 of a period, 15 ms here). */
 static uint64_t planned_on_grid(uint64_t t, uint64_t phase, uint64_t period)
 {
     uint64_t d = late_on_grid(t, phase, period);
-    return d > period - period / 4u ? t + (period - d) : t - d;
+    return d > period - period / 16u ? t + (period - d) : t - d;
 }
 
 static uint64_t switch_instant(uint64_t old)
@@ -386,8 +386,9 @@ static void record_starts(int switch_event, uint32_t switch_at)
     }
 }
 
-/* Plan "short": major 4 ticks of 2 ms; plan "long": 8 ticks. */
-#define PLAN_OLD_MAJOR_US 8000u
+/* Plan "short": major 4 ticks of 4 ms; plan "long": 8 ticks. */
+#define PLAN_TICK_US      4000u
+#define PLAN_OLD_MAJOR_US 16000u
 
 static int boss(void)
 {
@@ -405,16 +406,16 @@ static int boss(void)
             t_puts(got < 0 ? "plans: a follower never reported\n" : "");
             continue;
         }
-        /* Follower k's frame is planned k ticks (2 ms each) after the boss's. */
+        /* Follower k's frame is planned k ticks after the boss's. */
         uint64_t theirs = rep.value[0];
-        uint64_t planned = mine + k * 2000u * khz / 1000u;
+        uint64_t planned = mine + k * PLAN_TICK_US * khz / 1000u;
         uint64_t diff = theirs > planned ? theirs - planned : planned - theirs;
         t_puts("plans: cpu");
         t_putu(k);
         t_puts(" switched us from its planned offset ");
         t_putu(diff * 1000u / khz);
-        /* Major frames are 8 and 16 ms: within half a short one means the same one. */
-        bool ok = theirs != 0u && mine != 0u && diff * 1000u / khz < 4000u;
+        /* Within half a short major frame means the same one. */
+        bool ok = theirs != 0u && mine != 0u && diff * 1000u / khz < PLAN_OLD_MAJOR_US / 2u;
         t_puts(ok ? " same major frame\n" : " DIFFERENT major frame\n");
         same += ok ? 1u : 0u;
     }
