@@ -12,7 +12,9 @@ The expect file, one rule per line ('#' starts a comment line):
                    audit record fails the test
   @audit S F V     some audit record of subject S has field F starting with V
                    (order-free; implies @allow-audit S)
-  @bound PREFIX M  the last line starting with PREFIX carries an integer <= M
+  @bound PREFIX M  the last line starting with PREFIX carries an integer <= M; when
+                   only bounds fail, the system is booted once more and must pass
+                   then (timing under TCG includes host scheduling noise)
   @qemu ARGS...    extra QEMU arguments (e.g. -m 32)
   @monitor S CMD   S seconds after start, send CMD to the QEMU monitor (e.g. nmi)
   @expect-panic    the kernel is expected to panic (PANIC lines are allowed)
@@ -101,21 +103,14 @@ def check(log, status, rules):
             continue
         m = re.search(r"-?\d+", values[-1][len(prefix):])
         if not m or int(m.group(0)) > limit:
-            errors.append(f"{values[-1]!r} exceeds {limit}")
+            errors.append(f"bound: {values[-1]!r} exceeds {limit}")
     if status != rules["exit"]:
         errors.append(f"QEMU exit status {status}, expected {rules['exit']}")
     return errors
 
 
-def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--qemu", required=True)
-    ap.add_argument("--kernel")
-    ap.add_argument("--cdrom")
-    ap.add_argument("--expect", required=True)
-    ap.add_argument("--timeout", type=float, default=60)
-    args = ap.parse_args()
-    rules = parse_expect(args.expect)
+def boot(args, rules):
+    """One QEMU boot; returns (serial log, exit status or 'timeout')."""
     tmp = tempfile.TemporaryDirectory()
     monitor = os.path.join(tmp.name, "monitor.sock")
     monitor_arg = f"unix:{monitor},server=on,wait=off" if rules["monitor"] else "none"
@@ -146,8 +141,29 @@ def main():
         status = "timeout"
     log = out.decode(errors="replace")
     tmp.cleanup()
+    return log, status
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--qemu", required=True)
+    ap.add_argument("--kernel")
+    ap.add_argument("--cdrom")
+    ap.add_argument("--expect", required=True)
+    ap.add_argument("--timeout", type=float, default=60)
+    args = ap.parse_args()
+    rules = parse_expect(args.expect)
+    log, status = boot(args, rules)
     print(log)
     errors = check(log, status, rules)
+    # Under TCG a timing bound also measures the host's scheduling: a bound alone must
+    # fail in two consecutive boots to fail the test (a broken kernel fails both).
+    if errors and all(e.startswith("bound: ") for e in errors):
+        for e in errors:
+            print("RETRY: " + e)
+        log, status = boot(args, rules)
+        print(log)
+        errors = check(log, status, rules)
     for e in errors:
         print("FAIL: " + e)
     if not errors:

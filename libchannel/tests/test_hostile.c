@@ -10,7 +10,8 @@
  * The readers also check what they can: results are valid, batch counts are within
  * bounds, lost never decreases, the validated element count fits the mapping, and every
  * reader keeps making calls (no unbounded loop). MOAT_HOSTILE_SECONDS sets the run time
- * (default 3).
+ * (default 3); the run goes on (up to ten times that) until every reader has seen both
+ * SUCCESS and OVERRUN.
  */
 #include <pthread.h>
 #include <stdatomic.h>
@@ -172,6 +173,8 @@ struct reader_args {
     int index;
     uint64_t calls;
     uint64_t results[CHANNEL_INCOMPATIBLE + 1];
+    atomic_bool seen_success; /* read by main while the reader runs */
+    atomic_bool seen_overrun;
 };
 
 /* Checks that hold whatever the writer did. */
@@ -193,6 +196,25 @@ static void count_result(int k, struct reader_args *a, enum channel_result resul
         return;
     }
     a->results[result]++;
+    if (result == CHANNEL_SUCCESS) {
+        atomic_store_explicit(&a->seen_success, true, memory_order_relaxed);
+    } else if (result == CHANNEL_OVERRUN) {
+        atomic_store_explicit(&a->seen_overrun, true, memory_order_relaxed);
+    }
+}
+
+/* True when every reader has been past validation (SUCCESS) and seen an OVERRUN. */
+static bool all_readers_exercised(struct reader_args *args)
+{
+    int i;
+
+    for (i = 0; i < HOSTILE_READERS; i++) {
+        if (!atomic_load_explicit(&args[i].seen_success, memory_order_relaxed) ||
+            !atomic_load_explicit(&args[i].seen_overrun, memory_order_relaxed)) {
+            return false;
+        }
+    }
+    return true;
 }
 
 static void *reader_main(void *arg)
@@ -269,11 +291,22 @@ int main(void)
     pthread_create(&scribbler, NULL, scribbler_main, NULL);
     for (i = 0; i < HOSTILE_READERS; i++) {
         memset(&args[i], 0, sizeof(args[i]));
+        atomic_init(&args[i].seen_success, false);
+        atomic_init(&args[i].seen_overrun, false);
         args[i].index = i;
         pthread_create(&readers[i], NULL, reader_main, &args[i]);
     }
     pause.tv_sec = (time_t)seconds;
     nanosleep(&pause, NULL);
+    /*
+     * On a loaded machine a reader of large elements can go seconds without an overrun;
+     * keep scribbling (up to 10 times the run time) until every reader saw both.
+     */
+    pause.tv_sec = 0;
+    pause.tv_nsec = 100 * 1000 * 1000;
+    for (i = 0; i < (int)(seconds * 100u) && !all_readers_exercised(args); i++) {
+        nanosleep(&pause, NULL);
+    }
     atomic_store(&stop, true);
     pthread_join(scribbler, NULL);
     for (i = 0; i < HOSTILE_READERS; i++) {
