@@ -13,7 +13,8 @@ static uint8_t xsave_areas[MOAT_MAX_SUBJECTS][XSAVE_AREA] __attribute__((aligned
  * whose I/O bitmap the TSS holds. */
 static subject_id_t running[MOAT_MAX_CPUS] = {[0 ... MOAT_MAX_CPUS - 1] = MOAT_SUBJECT_IDLE};
 static subject_id_t fpu_owner[MOAT_MAX_CPUS] = {[0 ... MOAT_MAX_CPUS - 1] = MOAT_SUBJECT_IDLE};
-static subject_id_t io_owner[MOAT_MAX_CPUS] = {[0 ... MOAT_MAX_CPUS - 1] = MOAT_SUBJECT_IDLE};
+/* The policy bitmap each CPU's TSS holds now; 0 = every port denied (cpu.c's initial state). */
+static const uint8_t *io_loaded[MOAT_MAX_CPUS];
 
 static const char *const vector_names[32] = {
     "#DE", "#DB", "NMI", "#BP", "#OF", "#BR", "#UD", "#NM", "#DF", "#CSO", "#TS",
@@ -90,14 +91,13 @@ void arch_subject_set_result(subject_id_t id, int64_t value)
     contexts[id].rax = (uint64_t)value;
 }
 
-static void io_bitmap_load(uint32_t cpu, subject_id_t id)
+static void io_bitmap_load(uint32_t cpu, const uint8_t *bitmap)
 {
-    const uint8_t *bitmap = moat_system.subjects[id].io_bitmap;
     uint8_t *iomap = TRAMP->tss[cpu].iomap;
     for (uint32_t i = 0; i < MOAT_IO_BITMAP_SIZE; i++) {
         iomap[i] = bitmap != 0 ? bitmap[i] : 0xff;
     }
-    io_owner[cpu] = id;
+    io_loaded[cpu] = bitmap;
 }
 
 static _Noreturn void subject_enter(uint32_t cpu, subject_id_t id)
@@ -109,8 +109,9 @@ static _Noreturn void subject_enter(uint32_t cpu, subject_id_t id)
         cpu_xrstor(xsave_areas[id]);
         fpu_owner[cpu] = id;
     }
-    if (io_owner[cpu] != id) {
-        io_bitmap_load(cpu, id);
+    /* Subjects without ports share the all-denied map: switching between them copies nothing. */
+    if (io_loaded[cpu] != moat_system.subjects[id].io_bitmap) {
+        io_bitmap_load(cpu, moat_system.subjects[id].io_bitmap);
     }
     struct tramp_cpu *tc = &TRAMP->cpus[cpu];
     struct trap_frame *frame =
