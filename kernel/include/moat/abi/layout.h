@@ -32,15 +32,30 @@
 #define MOAT_TRAMPOLINE_TEXT_PHYS MOAT_U64(0x00200000)
 #define MOAT_TRAMPOLINE_TEXT_SIZE MOAT_U64(0x00004000)
 #define MOAT_TRAMPOLINE_DATA_PHYS MOAT_U64(0x00204000)
-#define MOAT_TRAMPOLINE_DATA_SIZE MOAT_U64(0x00040000)
 #define MOAT_TRAMPOLINE_VIRT      MOAT_U64(0xffffff8000000000)
 #define MOAT_TRAMPOLINE_DATA_VIRT (MOAT_TRAMPOLINE_VIRT + MOAT_TRAMPOLINE_TEXT_SIZE)
+
+/*
+ * Trampoline data: one slice per CPU (its entry and IST stacks, its TSS and I/O bitmap),
+ * then one part every CPU shares (IDT, GDT, the kernel's CR3; nothing secret). A subject's
+ * page tables map only the slice of its own CPU and the shared part, so no subject can
+ * reach (even speculatively) another CPU's entry stack. Slice n starts at
+ * MOAT_TRAMPOLINE_DATA_* + n * MOAT_TRAMPOLINE_CPU_STRIDE, 16 KiB-aligned virtually.
+ */
+#define MOAT_TRAMPOLINE_CPUS          8
+#define MOAT_TRAMPOLINE_CPU_STRIDE    MOAT_U64(0x00008000)
+#define MOAT_TRAMPOLINE_SHARED_OFFSET (MOAT_TRAMPOLINE_CPUS * MOAT_TRAMPOLINE_CPU_STRIDE)
+#define MOAT_TRAMPOLINE_SHARED_SIZE   MOAT_U64(0x00002000)
+#define MOAT_TRAMPOLINE_DATA_SIZE     (MOAT_TRAMPOLINE_SHARED_OFFSET + MOAT_TRAMPOLINE_SHARED_SIZE)
 
 /* Where policy regions without a pinned physical address are placed (first fit, upward). */
 #define MOAT_ALLOC_PHYS_BASE MOAT_KERNEL_PHYS_END
 
 /* Subject virtual layout defaults (a policy may pin vaddr for memories and channels). */
 #define MOAT_USER_VIRT_END      MOAT_U64(0x0000800000000000) /* end of the canonical lower half */
+/* Nothing may be mapped on the last page below MOAT_USER_VIRT_END: an instruction that ends
+ * there leaves RIP non-canonical (0x800000000000), and iretq to it faults in ring 0. */
+#define MOAT_USER_MAP_END       (MOAT_USER_VIRT_END - MOAT_PAGE_SIZE)
 #define MOAT_SINFO_VIRT         MOAT_U64(0x00007fffffff0000) /* read-only subject info page(s) */
 #define MOAT_SINFO_SIZE         MOAT_U64(0x0000000000004000)
 #define MOAT_STACK_TOP          MOAT_U64(0x00007fffffe00000) /* stack grows down from here */

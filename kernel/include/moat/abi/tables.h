@@ -16,6 +16,7 @@
 #include <stdint.h>
 
 #include "kcall.h"
+#include "layout.h"
 
 typedef uint64_t paddr_t;
 typedef uint64_t vaddr_t;
@@ -30,6 +31,8 @@ typedef uint16_t plan_id_t;
 #define MOAT_MAX_REGIONS        1024
 #define MOAT_MAX_RESETS         32
 #define MOAT_IO_BITMAP_SIZE     8192 /* one bit per port 0..65535; a set bit denies */
+
+_Static_assert(MOAT_TRAMPOLINE_CPUS == MOAT_MAX_CPUS, "one trampoline slice per CPU");
 
 enum moat_fault_action {
     MOAT_FAULT_STOP = 0,
@@ -79,6 +82,7 @@ struct moat_subject {
     uint16_t send_count;   /* outgoing events: ids 0 .. send_count-1 */
     uint16_t reset_count;  /* <= MOAT_MAX_RESETS */
     uint32_t reserved2;
+    uint64_t timer_events; /* bit n: incoming id n is one of its <timer>s (timer_set may use it) */
     const struct moat_event_route *sends;
     const struct moat_reset *resets;
     const uint8_t *io_bitmap; /* MOAT_IO_BITMAP_SIZE bytes, or 0 when no ports are granted */
@@ -133,6 +137,11 @@ struct moat_system {
     const struct moat_ram_range *regions;
     paddr_t audit_phys; /* crash-audit region, written by the kernel */
     uint64_t audit_size;
+    /* Kernel log channels, one per CPU (SHMStream v2, <moat/log.h> records), written only
+     * by the kernel on that CPU after boot and read by the log server; 0 = none: that
+     * CPU's notices are counted and dropped. */
+    paddr_t klog_phys[MOAT_MAX_CPUS];
+    uint64_t klog_size;
 };
 
 /* Defined in the generated tables.c. */
