@@ -75,6 +75,17 @@ static void polc_io_bitmap(struct polc_buf *o, const struct polc_subject *s)
     polc_buf_printf(o, "};\n");
 }
 
+/* Bit n set when incoming id n is one of the subject's <timer>s: the only ids timer_set
+ * may arm for it. */
+static uint64_t polc_timer_events(const struct polc_subject *s)
+{
+    uint64_t mask = 0;
+    for (size_t i = 0; i < s->timer_count; i++) {
+        mask |= 1ULL << s->timers[i].event_id;
+    }
+    return mask;
+}
+
 static vaddr_t polc_stack_top(const struct polc_subject *s)
 {
     (void)s;
@@ -116,6 +127,8 @@ void polc_gen_tables(const struct polc_ctx *ctx, struct polc_buf *o)
         polc_buf_printf(o, "        .sinfo_phys = 0x%llxULL,\n", (unsigned long long)s->sinfo->phys);
         polc_buf_printf(o, "        .send_count = %u,\n", s->send_count);
         polc_buf_printf(o, "        .reset_count = %zu,\n", reset_counts[i]);
+        polc_buf_printf(o, "        .timer_events = 0x%llxULL,\n",
+                        (unsigned long long)polc_timer_events(s));
         if (s->send_count != 0) {
             polc_buf_printf(o, "        .sends = sends_%u,\n", s->id);
         } else {

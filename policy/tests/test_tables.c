@@ -115,6 +115,24 @@ static void io_bitmaps_open_exactly_the_granted_ports(void **state)
     assert_null(subject("producer", &id)->io_bitmap);
 }
 
+/* logger receives irq 'uart_rx' (id 0), timer 'poll' (id 1) and notify 'flush' (id 2):
+ * only the timer's bit is a timer grant. */
+static void timer_grants_mark_only_timer_ids(void **state)
+{
+    (void)state;
+    subject_id_t id;
+    const struct moat_subject *logger = subject("logger", &id);
+    const struct moat_subject *filter = subject("filter", &id);
+    assert_int_equal(moat_system.irqs[0].event, 0);
+    assert_int_equal(filter->send_count, 1);
+    assert_int_equal(filter->sends[0].target_event, 2);
+    assert_int_equal(logger->timer_events, 1ULL << 1);
+    assert_int_equal(subject("producer", &id)->timer_events, 1ULL << 0);
+    /* Receives notify 'samples_ready' as id 0 but has no timer. */
+    assert_int_equal(filter->timer_events, 0);
+    assert_int_equal(subject("control", &id)->timer_events, 0);
+}
+
 static void plans_hold_every_cpu_and_idle_frames(void **state)
 {
     (void)state;
@@ -169,6 +187,7 @@ int main(void)
         cmocka_unit_test(event_routes_follow_the_actions),
         cmocka_unit_test(resets_restore_segments_and_zero_the_rest),
         cmocka_unit_test(io_bitmaps_open_exactly_the_granted_ports),
+        cmocka_unit_test(timer_grants_mark_only_timer_ids),
         cmocka_unit_test(plans_hold_every_cpu_and_idle_frames),
         cmocka_unit_test(irqs_and_regions_are_listed),
     };
