@@ -1,9 +1,10 @@
 /*
  * Layout stage: builds each subject's virtual address space (image segments, stack,
  * sinfo, memories, channels, the supervisor-only entry trampoline), checks it (user
- * half, no page 0, no overlap, fits the sinfo page and the reset table), then places
- * every physical region: pinned ones where the policy says, the rest first fit upward
- * from MOAT_ALLOC_PHYS_BASE, regions with content first so the image stays compact.
+ * half below its top page, no page 0, no overlap, fits the sinfo page and the reset
+ * table), then places every physical region: pinned ones where the policy says, the
+ * rest first fit upward from MOAT_ALLOC_PHYS_BASE, regions with content first so the
+ * image stays compact.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -168,6 +169,13 @@ static void polc_subject_maps(struct polc_ctx *ctx, struct polc_subject *s)
                        "subject '%s': %s at 0x%llx is outside the user half (below 0x%llx)",
                        s->name, m->what, (unsigned long long)m->virt,
                        (unsigned long long)MOAT_USER_VIRT_END);
+            m->size = 0;
+        } else if (end > MOAT_USER_MAP_END) {
+            polc_error(ctx, m->line,
+                       "subject '%s': %s at 0x%llx reaches the top user page 0x%llx, which "
+                       "stays unmapped (an instruction ending there leaves RIP non-canonical)",
+                       s->name, m->what, (unsigned long long)m->virt,
+                       (unsigned long long)MOAT_USER_MAP_END);
             m->size = 0;
         } else if (m->virt == 0) {
             polc_error(ctx, m->line, "subject '%s': %s maps page 0 (the null pointer)", s->name,

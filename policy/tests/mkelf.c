@@ -135,6 +135,8 @@ static const struct elf_spec specs[] = {
     {GOOD("bad-kernelhalf.elf"), 2, {TEXT, {PT_LOAD, RW, 0xffff800000000000, 0, 0x10, 0x1000, 0x11}}, 0, false},
     {"bad-stack.elf", ET_EXEC, EM_X86_64, ELFCLASS64, ELFDATA2LSB, 0x7fffffdf8000, 1,
      {{PT_LOAD, RX, 0x7fffffdf8000, 0, 0x100, 0x1000, 0xcc}}, 0, false},
+    {"bad-toppage.elf", ET_EXEC, EM_X86_64, ELFCLASS64, ELFDATA2LSB, 0x7ffffffff000, 1,
+     {{PT_LOAD, RX, 0x7ffffffff000, 0, 0x100, 0x1000, 0xcc}}, 0, false},
     {"kernel.elf", ET_EXEC, EM_X86_64, ELFCLASS64, ELFDATA2LSB, 0x100000, 4,
      {{PT_LOAD, RX, 0x100000, 0x100000, 0x2000, 0x3000, 0x90},
       {PT_NOTE, PF_R, 0x100020, 0x100020, 20, 20, 0},

@@ -79,6 +79,23 @@ static void nothing_is_written_on_error(void **state)
     run_free(&r);
 }
 
+/* The last mappable page ends exactly where the unmapped top page begins. */
+static void the_page_below_the_top_page_may_be_mapped(void **state)
+{
+    (void)state;
+    const char *text =
+        "<system name=\"t\"><platform cpus=\"1\" memory=\"64M\"/><subjects>"
+        "<subject name=\"a\" cpu=\"0\" image=\"good.elf\">"
+        "<memory name=\"m\" size=\"4K\" vaddr=\"0x7fffffffe000\"/></subject></subjects>"
+        "<scheduling tick=\"1ms\"><plan name=\"p\"><cpu id=\"0\">"
+        "<frame subject=\"a\" ticks=\"1\"/></cpu></plan></scheduling></system>";
+    const char *path = write_temp("below-top-page.xml", text, strlen(text));
+    struct run r = polc("check", path, "-I", elf_dir, NULL, NULL, NULL, NULL);
+    assert_string_equal((const char *)r.err.data, "");
+    assert_int_equal(r.status, 0);
+    run_free(&r);
+}
+
 /* ---- hostile input ---- */
 
 static void expect_error(const char *name, const char *text, const char *message)
@@ -233,6 +250,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(layout_command_prints_the_report),
         cmocka_unit_test(build_is_deterministic),
         cmocka_unit_test(nothing_is_written_on_error),
+        cmocka_unit_test(the_page_below_the_top_page_may_be_mapped),
         cmocka_unit_test(malformed_xml_is_reported_with_its_line),
         cmocka_unit_test(empty_file_is_an_error),
         cmocka_unit_test(unknown_element_is_a_schema_error),

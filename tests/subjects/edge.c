@@ -1,8 +1,9 @@
 /*
  * "zoo_edge" (test subject with its own linker script, edge.ld): its last code page is
- * the top page of the lower canonical half and ends with `syscall`, so the return
- * address the CPU hands the kernel (rcx) is 0x800000000000, not canonical. The kernel
- * must contain this like any fault; returning there with iretq would fault in ring 0.
+ * the last page moat-polc lets a subject map, just below the top page of the lower
+ * canonical half, and ends with `syscall`, so the kernel returns to 0x7ffffffff000: the
+ * top page, which stays unmapped so that no instruction can end at the non-canonical
+ * 0x800000000000. The fetch there is an ordinary user page fault, contained like any.
  */
 #include "testlib.h"
 
