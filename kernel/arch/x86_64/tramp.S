@@ -25,6 +25,7 @@ tramp_vectors:
     .endr
 
 tramp_common:
+    cld /* C code needs DF 0; the interrupted DF is in the saved RFLAGS */
     push %rax
     push %rbx
     push %rcx
