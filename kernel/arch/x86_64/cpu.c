@@ -1,10 +1,97 @@
 /*
  * Per-CPU setup: feature detection, the GDT, TSS and IDT in the trampoline data,
- * control-register protections (NX, WP, SMEP, SMAP, UMIP), SYSCALL MSRs and XSAVE.
+ * control-register protections (NX, WP, SMEP, SMAP, UMIP), debug registers, SYSCALL
+ * MSRs and XSAVE; the speculation mitigations chosen from CPUID and what they run.
  */
 #include "x86.h"
 
 struct cpu_features cpu_features;
+struct spec_policy spec_policy;
+
+static void spec_detect(uint32_t max_leaf)
+{
+    uint32_t r[4];
+    struct spec_cpu in = {0};
+    cpuid(0, 0, r);
+    /* "GenuineIntel" in ebx, edx, ecx. */
+    in.intel = r[1] == 0x756e6547u && r[3] == 0x49656e69u && r[2] == 0x6c65746eu;
+    if (max_leaf >= 7u) {
+        cpuid(7, 0, r);
+        in.cpuid7_ebx = r[1];
+        in.cpuid7_edx = r[3];
+    }
+    cpuid(0x80000000u, 0, r);
+    if (r[0] >= 0x80000008u) {
+        cpuid(0x80000008u, 0, r);
+        in.ext8_ebx = r[1];
+    }
+    if ((in.cpuid7_edx & CPUID7_EDX_ARCH_CAPS) != 0u) {
+        in.arch_caps = rdmsr(MSR_ARCH_CAPS);
+    }
+    spec_policy = exit_spec_choose(&in);
+}
+
+static void spec_print_one(const char *name, bool on, const char *why)
+{
+    print_str(" ");
+    print_str(name);
+    print_str(on ? "+" : "-");
+    if (why != 0) {
+        print_str(" (");
+        print_str(why);
+        print_str(")");
+    }
+}
+
+void cpu_spec_print(void)
+{
+    print_str("spec:");
+    spec_print_one("verw", spec_policy.verw, spec_policy.verw_why);
+    spec_print_one("ibpb", spec_policy.ibpb, spec_policy.ibpb_why);
+    spec_print_one("rsb", spec_policy.rsb_fill, 0);
+    spec_print_one("l1d-flush", spec_policy.l1d_flush, spec_policy.l1d_why);
+    print_nl();
+}
+
+/* Overwrites all 32 return stack buffer entries with returns into a speculation trap,
+ * so the next subject's returns never predict a target the previous one trained. Each
+ * call pushes a return address that is dropped again (the stack pointer is restored). */
+static void rsb_fill(void)
+{
+    __asm__ volatile("mov $16, %%ecx\n"
+                     "1:\n\t"
+                     "call 3f\n"
+                     "2:\n\t"
+                     "pause\n\t"
+                     "lfence\n\t"
+                     "jmp 2b\n"
+                     "3:\n\t"
+                     "call 5f\n"
+                     "4:\n\t"
+                     "pause\n\t"
+                     "lfence\n\t"
+                     "jmp 4b\n"
+                     "5:\n\t"
+                     "dec %%ecx\n\t"
+                     "jnz 1b\n\t"
+                     "add $(32 * 8), %%rsp"
+                     :
+                     :
+                     : "rcx", "memory", "cc");
+}
+
+void cpu_spec_switch(void)
+{
+    if (spec_policy.ibpb) {
+        wrmsr(MSR_PRED_CMD, PRED_CMD_IBPB);
+    }
+    if (spec_policy.rsb_fill) {
+        rsb_fill();
+    }
+    if (spec_policy.l1d_flush) {
+        wrmsr(MSR_FLUSH_CMD, FLUSH_CMD_L1D);
+    }
+}
 
 void cpu_detect(void)
 {
@@ -21,6 +108,7 @@ void cpu_detect(void)
         cpu_features.smap = (r[1] & (1u << 20)) != 0u;
         cpu_features.umip = (r[2] & (1u << 2)) != 0u;
     }
+    spec_detect(max_leaf);
     cpuid(0x80000001u, 0, r);
     cpu_features.nx = (r[3] & (1u << 20)) != 0u;
     cpuid(0x80000000u, 0, r);
@@ -37,7 +125,7 @@ static uint64_t gdt_segment(uint32_t access, uint32_t flags)
 
 static void gdt_init(uint32_t cpu)
 {
-    uint64_t *gdt = TRAMP->gdt;
+    uint64_t *gdt = TRAMP->shared.gdt;
     if (cpu == 0u) {
         gdt[0] = 0;
         gdt[1] = gdt_segment(0x9a, 0xa); /* kernel code, 64-bit */
@@ -46,12 +134,15 @@ static void gdt_init(uint32_t cpu)
         gdt[4] = gdt_segment(0xfa, 0xa); /* user code, 64-bit, DPL 3 */
     }
 
-    struct tss *tss = &TRAMP->tss[cpu];
-    struct tramp_cpu *tc = &TRAMP->cpus[cpu];
+    struct tss *tss = TRAMP_TSS(cpu);
+    uint64_t tc = (uint64_t)(uintptr_t)TRAMP_CPU(cpu);
     uint64_t base = (uint64_t)(uintptr_t)tss;
     uint64_t limit = sizeof(struct tss) - 1u;
-    tss->rsp[0] = (uint64_t)(uintptr_t)tc + TRAMP_CPU_SIZE;
-    tss->ist[0] = (uint64_t)(uintptr_t)tc + TC_DF_STACK_TOP;
+    tss->rsp[0] = tc + TRAMP_CPU_SIZE;
+    tss->ist[IST_DF - 1] = tc + TC_IST_DF_TOP;
+    tss->ist[IST_NMI - 1] = tc + TC_IST_NMI_TOP;
+    tss->ist[IST_MC - 1] = tc + TC_IST_MC_TOP;
+    tss->ist[IST_DB - 1] = tc + TC_IST_DB_TOP;
     tss->iomap_base = (uint16_t)__builtin_offsetof(struct tss, iomap);
     for (uint32_t i = 0; i <= MOAT_IO_BITMAP_SIZE; i++) {
         tss->iomap[i] = 0xff; /* every port denied until a subject's bitmap is loaded */
@@ -64,7 +155,7 @@ static void gdt_init(uint32_t cpu)
     struct __attribute__((packed)) {
         uint16_t limit;
         uint64_t base;
-    } gdtr = {sizeof(TRAMP->gdt) - 1u, (uint64_t)(uintptr_t)gdt};
+    } gdtr = {sizeof(TRAMP->shared.gdt) - 1u, (uint64_t)(uintptr_t)gdt};
     __asm__ volatile("lgdt %0\n\t"
                      "pushq %1\n\t"
                      "leaq 1f(%%rip), %%rax\n\t"
@@ -81,19 +172,36 @@ static void gdt_init(uint32_t cpu)
                      : "rax", "memory");
 }
 
+/* Which IST stack (in the CPU's own slice) a vector runs on; 0: the current or RSP0 stack.
+ * NMI, #MC and #DB can arrive at any instruction, also in the syscall stub before its
+ * stack switch; #DF must not depend on the stack that failed. */
+static uint8_t idt_ist(uint32_t vector)
+{
+    switch (vector) {
+    case VEC_DF:
+        return IST_DF;
+    case VEC_NMI:
+        return IST_NMI;
+    case VEC_MC:
+        return IST_MC;
+    case VEC_DB:
+        return IST_DB;
+    default:
+        return 0;
+    }
+}
+
 static void idt_init(uint32_t cpu)
 {
     uint64_t stubs = tramp_addresses[0];
     for (uint32_t v = 0; v < 256u && cpu == 0u; v++) {
         uint64_t addr = stubs + 16u * v;
-        struct idt_gate *g = &TRAMP->idt[v];
+        struct idt_gate *g = &TRAMP->shared.idt[v];
         g->offset_low = (uint16_t)addr;
         g->selector = SEL_KERNEL_CS;
-        /* NMI, #DF and #MC can arrive in the syscall stub before its stack switch:
-         * give them a known-good stack. */
-        g->ist = (v == 2u || v == 8u || v == 18u) ? 1u : 0u;
+        g->ist = idt_ist(v);
         /* int3 and into from a subject raise #BP/#OF; any other int n is a #GP. */
-        g->type = (v == 3u || v == 4u) ? 0xee : 0x8e;
+        g->type = (v == VEC_BP || v == VEC_OF) ? 0xee : 0x8e;
         g->offset_mid = (uint16_t)(addr >> 16);
         g->offset_high = (uint32_t)(addr >> 32);
         g->reserved = 0;
@@ -101,7 +209,7 @@ static void idt_init(uint32_t cpu)
     struct __attribute__((packed)) {
         uint16_t limit;
         uint64_t base;
-    } idtr = {sizeof(TRAMP->idt) - 1u, (uint64_t)(uintptr_t)TRAMP->idt};
+    } idtr = {sizeof(TRAMP->shared.idt) - 1u, (uint64_t)(uintptr_t)TRAMP->shared.idt};
     __asm__ volatile("lidt %0" : : "m"(idtr));
 }
 
@@ -139,6 +247,25 @@ void cpu_xrstor(const uint8_t *area)
     }
 }
 
+/* AMD's FXSAVE/XSAVE store, and FXRSTOR/XRSTOR load, the x87 last-instruction and
+ * last-operand pointers (FIP, FDP) and opcode (FOP) only while an x87 exception is
+ * pending. Restoring the next subject's state would then leave the previous subject's
+ * pointers in the CPU, readable with fnstenv: where its last x87 instruction and operand
+ * were. Called after the previous state is saved and before the next is restored: fnclex
+ * drops pending exceptions, emms empties the register stack, and one integer load from a
+ * fixed kernel address (exact, so it raises nothing) leaves pointers that name only the
+ * kernel. Done on every CPU: it costs a few cycles per switch of extended state. */
+static const int32_t x87_zero;
+
+void cpu_x87_pointers_clear(void)
+{
+    __asm__ volatile("fnclex\n\t"
+                     "emms\n\t"
+                     "fildl %0"
+                     :
+                     : "m"(x87_zero));
+}
+
 /* The boot CPU (cpu 0) also clears the trampoline data and builds the shared GDT and
  * IDT; the others only load them and set up their own TSS and per-CPU block. */
 void cpu_init(uint32_t cpu, uint64_t cr3, uint64_t kernel_rsp)
@@ -147,12 +274,18 @@ void cpu_init(uint32_t cpu, uint64_t cr3, uint64_t kernel_rsp)
     for (uint64_t i = 0; i < sizeof(struct tramp_data) && cpu == 0u; i++) {
         data[i] = 0;
     }
-    struct tramp_cpu *tc = &TRAMP->cpus[cpu];
+    struct tramp_cpu *tc = TRAMP_CPU(cpu);
     tc->stack_top = (uint64_t)(uintptr_t)tc + TRAMP_CPU_SIZE;
-    /* The kernel is PCID 0 (CR3 is loaded with PCID 0 when PCIDE is turned on below);
-     * page tables never change after boot, so no switch needs to flush the TLB. */
-    tc->kernel_cr3 = cr3 | (cpu_features.pcid ? CR3_NOFLUSH : 0u);
+    if (cpu == 0u) {
+        /* The kernel is PCID 0 (CR3 is loaded with PCID 0 when PCIDE is turned on below);
+         * page tables never change after boot, so no switch needs to flush the TLB. The
+         * same value on every CPU, in the shared part: the from-kernel entry path needs it
+         * before it knows which CPU it is on. */
+        TRAMP->shared.kernel_cr3 = cr3 | (cpu_features.pcid ? CR3_NOFLUSH : 0u);
+        TRAMP->shared.spec = spec_policy.verw ? SPEC_VERW : 0u;
+    }
     tc->kernel_rsp = kernel_rsp;
+    debug_registers_clear();
     gdt_init(cpu);
     idt_init(cpu);
 

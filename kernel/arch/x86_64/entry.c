@@ -1,8 +1,11 @@
 /*
  * The x86-64 side of running subjects: saved register and XSAVE state per subject,
- * kernel entry from the trampoline (kernel calls, exceptions, timer, IRQs) and the way
- * back into a subject or the idle loop. Subjects are pinned to one CPU, so a subject's
- * saved state is only ever touched by that CPU; what a CPU has loaded is per CPU.
+ * kernel entry from the trampoline (kernel calls, exceptions, timer, IRQs), faults on
+ * the way back (iretq), and the way back into a subject or the idle loop. Subjects are
+ * pinned to one CPU, so a subject's saved state is only ever touched by that CPU; what a
+ * CPU has loaded is per CPU. A register frame stays in the trampoline (which every
+ * subject on the CPU maps) only while its own subject runs: entry copies it out to
+ * contexts[] and clears it.
  */
 #include "x86.h"
 
@@ -10,9 +13,10 @@
 static struct trap_frame contexts[MOAT_MAX_SUBJECTS];
 static uint8_t xsave_areas[MOAT_MAX_SUBJECTS][XSAVE_AREA] __attribute__((aligned(64)));
 /* Per CPU: whose registers the entry frame holds, whose extended state is in the CPU,
- * whose I/O bitmap the TSS holds. */
+ * whose branch predictions and caches it may hold (the last subject it ran). */
 static subject_id_t running[MOAT_MAX_CPUS] = {[0 ... MOAT_MAX_CPUS - 1] = MOAT_SUBJECT_IDLE};
 static subject_id_t fpu_owner[MOAT_MAX_CPUS] = {[0 ... MOAT_MAX_CPUS - 1] = MOAT_SUBJECT_IDLE};
+static subject_id_t last_run[MOAT_MAX_CPUS] = {[0 ... MOAT_MAX_CPUS - 1] = MOAT_SUBJECT_IDLE};
 /* The policy bitmap each CPU's TSS holds now; 0 = every port denied (cpu.c's initial state). */
 static const uint8_t *io_loaded[MOAT_MAX_CPUS];
 
@@ -29,7 +33,16 @@ static const char *const register_names[ARCH_FAULT_REGS] = {
 
 const char *arch_vector_name(uint32_t vector)
 {
-    return vector < 32u ? vector_names[vector] : "irq";
+    return vector < VEC_EXCEPTIONS ? vector_names[vector] : "irq";
+}
+
+/* Clears a register frame in the trampoline once it is copied out; volatile so that no
+ * store is dropped as dead. */
+static void frame_clear(volatile uint64_t *words, uint64_t count)
+{
+    for (uint64_t i = 0; i < count; i++) {
+        words[i] = 0;
+    }
 }
 
 const char *arch_register_name(uint32_t index)
@@ -91,21 +104,43 @@ void arch_subject_set_result(subject_id_t id, int64_t value)
     contexts[id].rax = (uint64_t)value;
 }
 
+static void fault_from_frame(const struct trap_frame *f, struct arch_fault *out)
+{
+    out->vector = (uint32_t)f->vector;
+    out->error = f->error;
+    out->ip = f->rip;
+    out->addr = f->vector == VEC_PF ? read_cr2() : 0u;
+    const uint64_t regs[] = {f->rax, f->rbx, f->rcx, f->rdx, f->rsi, f->rdi, f->rbp,
+                               f->rsp, f->r8,  f->r9,  f->r10, f->r11, f->r12, f->r13,
+                               f->r14, f->r15, f->rflags, f->cs, f->ss};
+    _Static_assert(sizeof(regs) / sizeof(regs[0]) <= ARCH_FAULT_REGS, "fault registers");
+    for (uint32_t i = 0; i < sizeof(regs) / sizeof(regs[0]); i++) {
+        out->regs[i] = regs[i];
+    }
+}
+
 static void io_bitmap_load(uint32_t cpu, const uint8_t *bitmap)
 {
-    uint8_t *iomap = TRAMP->tss[cpu].iomap;
+    uint8_t *iomap = TRAMP_TSS(cpu)->iomap;
     for (uint32_t i = 0; i < MOAT_IO_BITMAP_SIZE; i++) {
         iomap[i] = bitmap != 0 ? bitmap[i] : 0xff;
     }
     io_loaded[cpu] = bitmap;
 }
 
-static _Noreturn void subject_enter(uint32_t cpu, subject_id_t id)
+/* Enters subject id on this CPU; returns only if its saved frame may not be returned to
+ * (exit_frame_sanitise), with nothing of it loaded in the trampoline. */
+static void subject_enter(uint32_t cpu, subject_id_t id)
 {
+    struct trap_frame *ctx = &contexts[id];
+    if (!exit_frame_sanitise(ctx)) {
+        return;
+    }
     if (fpu_owner[cpu] != id) {
         if (fpu_owner[cpu] != MOAT_SUBJECT_IDLE) {
             cpu_xsave(xsave_areas[fpu_owner[cpu]]);
         }
+        cpu_x87_pointers_clear();
         cpu_xrstor(xsave_areas[id]);
         fpu_owner[cpu] = id;
     }
@@ -113,20 +148,35 @@ static _Noreturn void subject_enter(uint32_t cpu, subject_id_t id)
     if (io_loaded[cpu] != moat_system.subjects[id].io_bitmap) {
         io_bitmap_load(cpu, moat_system.subjects[id].io_bitmap);
     }
-    struct tramp_cpu *tc = &TRAMP->cpus[cpu];
+    if (last_run[cpu] != id) {
+        cpu_spec_switch();
+        last_run[cpu] = id;
+    }
+    struct tramp_cpu *tc = TRAMP_CPU(cpu);
     struct trap_frame *frame =
         (struct trap_frame *)(uintptr_t)(tc->stack_top - sizeof(struct trap_frame));
-    *frame = contexts[id];
-    frame->cs = SEL_USER_CS;
-    frame->ss = SEL_USER_DS;
-    /* Keep the flags a subject may hold; interrupts always on, IOPL 0, no NT/VM. */
-    frame->rflags = (frame->rflags & 0x40dd5u) | RFLAGS_IF;
+    *frame = *ctx;
     tc->subject_cr3 = moat_system.subjects[id].pml4;
     if (cpu_features.pcid) {
         tc->subject_cr3 |= (uint64_t)(id + 1u) | CR3_NOFLUSH; /* PCID 1 + subject id */
     }
     running[cpu] = id;
     arch_enter_subject(frame);
+}
+
+/* A return to ring 3 that failed: the subject's #GP at the address it would have
+ * returned to, as if the fault were its own (audit record, policy action). */
+static struct core_next exit_refused(uint32_t cpu, subject_id_t id, uint32_t vector,
+                                     uint64_t error)
+{
+    const struct trap_frame *c = &contexts[id];
+    struct arch_fault fault = {0};
+    fault_from_frame(c, &fault);
+    fault.vector = vector;
+    fault.error = error;
+    fault.addr = 0;
+    running[cpu] = MOAT_SUBJECT_IDLE;
+    return core_on_fault(rdtsc(), id, &fault);
 }
 
 /* Idle in the kernel: the barrier's wait and the idle loop. */
@@ -144,24 +194,12 @@ _Noreturn void arch_run(struct core_next next)
         apic_timer_arm(next.deadline);
         if (next.subject != MOAT_SUBJECT_IDLE) {
             subject_enter(cpu, next.subject);
+            next = exit_refused(cpu, next.subject, VEC_GP, 0);
+            continue;
         }
         running[cpu] = MOAT_SUBJECT_IDLE;
         __asm__ volatile("sti\n\thlt\n\tcli" ::: "memory");
         next = core_on_timer(rdtsc());
-    }
-}
-
-static void fault_from_frame(const struct trap_frame *f, struct arch_fault *out)
-{
-    out->vector = (uint32_t)f->vector;
-    out->error = f->error;
-    out->ip = f->rip;
-    out->addr = f->vector == 14u ? read_cr2() : 0u;
-    const uint64_t regs[19] = {f->rax, f->rbx, f->rcx, f->rdx, f->rsi, f->rdi, f->rbp,
-                               f->rsp, f->r8,  f->r9,  f->r10, f->r11, f->r12, f->r13,
-                               f->r14, f->r15, f->rflags, f->cs, f->ss};
-    for (uint32_t i = 0; i < 19u; i++) {
-        out->regs[i] = regs[i];
     }
 }
 
@@ -170,72 +208,89 @@ static uint8_t irq_line(uint64_t vector)
     return (uint8_t)(vector - VEC_IRQ_BASE);
 }
 
-static bool is_irq(uint64_t vector)
-{
-    return vector >= VEC_IRQ_BASE && vector < VEC_IRQ_BASE + MOAT_MAX_IRQS;
-}
-
-_Noreturn void arch_trap_entry(struct trap_frame *f)
+_Noreturn void arch_trap_entry(struct trap_frame *entry)
 {
     tsc_t now = rdtsc();
-    if (f->vector == 2u && core_panicking()) {
+    uint32_t cpu = arch_cpu_id();
+    if (entry->vector == VEC_NMI && core_panicking()) {
         arch_halt(); /* another CPU panics and stops this one */
     }
-    subject_id_t cur = running[arch_cpu_id()];
+    subject_id_t cur = running[cpu];
     CHECK(cur < moat_system.subject_count);
-    contexts[cur] = *f;
-    if (f->vector == VEC_SYSCALL && f->rip >= MOAT_USER_VIRT_END) {
-        /* A syscall ending at the top of the lower half returns to a non-canonical
-         * address: iretq would #GP in ring 0 on the subject's page tables, where no
-         * kernel handler is mapped. Contain it as the subject's #GP instead. */
-        f->vector = 13u;
-        f->error = 0;
-    }
+    struct trap_frame *f = &contexts[cur];
+    *f = *entry;
+    frame_clear((volatile uint64_t *)entry, sizeof(*entry) / 8u);
+    TRAMP_CPU(cpu)->subject_cr3 = 0;
+    running[cpu] = MOAT_SUBJECT_IDLE;
     struct core_next next;
-    if (f->vector == VEC_SYSCALL) {
+    switch (exit_trap_kind(f->vector)) {
+    case TRAP_KCALL:
         next = core_on_kcall(now, cur, f->rax, f->rdi, f->rsi);
-    } else if (f->vector == 2u || f->vector == 18u) {
+        break;
+    case TRAP_PLATFORM:
         /* NMI and machine check are the platform's, not the running subject's. */
         core_panic("NMI or machine check, vector", f->vector);
-    } else if (f->vector < 32u) {
+    case TRAP_FAULT: {
         struct arch_fault fault = {0};
         fault_from_frame(f, &fault);
         next = core_on_fault(now, cur, &fault);
-    } else if (f->vector == VEC_TIMER || f->vector == VEC_WAKE) {
+        break;
+    }
+    case TRAP_TIMER:
         apic_eoi();
         next = core_on_timer(now);
-    } else if (is_irq(f->vector)) {
+        break;
+    case TRAP_IRQ:
         /* Level lines stay masked until the owner unmasks them through its event. */
         ioapic_mask(irq_line(f->vector));
         apic_eoi();
         next = core_on_irq(now, irq_line(f->vector));
-    } else {
+        break;
+    default:
         next = core_on_timer(now); /* spurious */
+        break;
     }
     arch_run(next);
 }
 
+/* iretq to ring 3 raised #NP, #SS or #GP in ring 0 (tramp.S, on the kernel's page tables
+ * and stack): the return, not the kernel, failed. The frame is the fault's, on the entry
+ * stack below the iretq frame; the subject's registers are still in contexts[]. */
+_Noreturn void arch_exit_fault(struct trap_frame *f)
+{
+    uint32_t cpu = arch_cpu_id();
+    subject_id_t cur = running[cpu];
+    CHECK(cur < moat_system.subject_count);
+    uint32_t vector = (uint32_t)f->vector;
+    uint64_t error = f->error;
+    struct tramp_cpu *tc = TRAMP_CPU(cpu);
+    uint64_t base = (uint64_t)(uintptr_t)f;
+    frame_clear((volatile uint64_t *)f, (tc->stack_top - base) / 8u);
+    tc->subject_cr3 = 0;
+    arch_run(exit_refused(cpu, cur, vector, error));
+}
+
 void arch_kernel_trap(struct trap_frame *f)
 {
-    if (f->vector == 2u && core_panicking()) {
+    if (f->vector == VEC_NMI && core_panicking()) {
         arch_halt(); /* another CPU panics and stops this one */
     }
-    if (f->vector == VEC_TIMER || f->vector == VEC_WAKE) {
+    switch (exit_trap_kind(f->vector)) {
+    case TRAP_TIMER:
         apic_eoi();
         return;
-    }
-    if (f->vector == VEC_SPURIOUS || (f->vector >= 0x20u && f->vector < 0x30u)) {
+    case TRAP_SPURIOUS:
         return;
-    }
-    if (is_irq(f->vector)) {
+    case TRAP_IRQ:
         /* The kernel waits (idle loop or barrier): raise the event, step nothing. */
         ioapic_mask(irq_line(f->vector));
         apic_eoi();
         core_raise_irq(irq_line(f->vector));
         return;
-    }
-    if (f->vector == 2u || f->vector == 18u) {
+    case TRAP_PLATFORM:
         core_panic("NMI or machine check, vector", f->vector);
+    default:
+        break;
     }
     struct arch_fault fault = {0};
     fault_from_frame(f, &fault);

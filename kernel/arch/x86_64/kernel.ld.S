@@ -44,6 +44,8 @@ SECTIONS {
     .tramp.data MOAT_TRAMPOLINE_DATA_VIRT (NOLOAD) : AT(MOAT_TRAMPOLINE_DATA_PHYS) {
         . += MOAT_TRAMPOLINE_DATA_SIZE;
     } :tdata
+    /* The part of the trampoline data every CPU shares (tramp.h, struct tramp_shared). */
+    tramp_shared = MOAT_TRAMPOLINE_DATA_VIRT + MOAT_TRAMPOLINE_SHARED_OFFSET;
 
     . = MOAT_TRAMPOLINE_DATA_PHYS + MOAT_TRAMPOLINE_DATA_SIZE;
     .bss : AT(MOAT_TRAMPOLINE_DATA_PHYS + MOAT_TRAMPOLINE_DATA_SIZE) {

@@ -1,6 +1,7 @@
 /*
  * The x86-64 boot sequence once in long mode (arch_boot_main, called by boot.S): memory
- * map, page tables, CPU protections, timer, CPUs in ACPI, the core's checks, the other
+ * map, page tables, CPU protections (debug registers cleared, speculation mitigations
+ * chosen and printed), timer, CPUs in ACPI, the core's checks, the other
  * CPUs, then the plan. Also the platform's power controls.
  */
 #include "x86.h"
@@ -46,6 +47,7 @@ void arch_boot_main(uint32_t magic, uint32_t info)
     print_str(" xsave-size ");
     print_dec(cpu_features.xsave_size);
     print_nl();
+    cpu_spec_print();
     if (cpu_features.xsave_size > XSAVE_AREA) {
         core_panic("XSAVE area larger than reserved", cpu_features.xsave_size);
     }

@@ -1,8 +1,9 @@
 /*
  * The entry trampoline: the only kernel code mapped while a subject runs. Interrupt and
  * exception stubs and the syscall entry build a struct trap_frame on the per-CPU entry
- * stack, switch to the kernel's page tables and stack, and call arch_trap_entry.
- * tramp_exit does the reverse for the subject the kernel chose. See tramp.h.
+ * stack (or the vector's IST stack, in the same per-CPU block), switch to the kernel's
+ * page tables and stack, and call arch_trap_entry. tramp_exit does the reverse for the
+ * subject the kernel chose; a fault of its iretq goes to arch_exit_fault. See tramp.h.
  */
 #include "tramp.h"
 
@@ -45,21 +46,33 @@ tramp_common:
     testb $3, FRAME_CS(%rsp)
     jz 1f
     /* From a subject: kernel page tables, kernel stack, then C. */
+    mov tramp_shared + TS_KERNEL_CR3(%rip), %rcx
+    mov %rcx, %cr3
+    movabs $arch_trap_entry, %rcx
+tramp_to_kernel_stack:
+    /* rdi = the frame, rcx = a C handler that never returns. */
     mov %rsp, %rax
     and $~(TRAMP_CPU_SIZE - 1), %rax
-    mov TC_KERNEL_CR3(%rax), %rcx
-    mov %rcx, %cr3
     mov TC_KERNEL_RSP(%rax), %rsp
-    movabs $arch_trap_entry, %rax
-    call *%rax
+    call *%rcx
     ud2
 1:  /* From the kernel: the idle loop (kernel page tables already) or a fault in this
      * trampoline while a subject's page tables are live. Load the kernel's (the same
-     * on every CPU, kept in CPU 0's block) so that the C handler is mapped. */
-    movabs $(MOAT_TRAMPOLINE_DATA_VIRT + TC_KERNEL_CR3), %rax
-    mov (%rax), %rax
+     * on every CPU, in the shared part) so that the C handler is mapped. */
+    mov tramp_shared + TS_KERNEL_CR3(%rip), %rax
     mov %rax, %cr3
-    movabs $arch_kernel_trap, %rax
+    /* #NP, #SS or #GP of the iretq to ring 3: the subject's fault, handled on the
+     * kernel stack (it never comes back here). */
+    lea tramp_iret(%rip), %rax
+    cmp %rax, FRAME_RIP(%rsp)
+    jne 2f
+    mov FRAME_VECTOR(%rsp), %rax
+    sub $VEC_NP, %rax
+    cmp $(VEC_GP - VEC_NP), %rax
+    ja 2f
+    movabs $arch_exit_fault, %rcx
+    jmp tramp_to_kernel_stack
+2:  movabs $arch_kernel_trap, %rax
     call *%rax
     jmp tramp_pop
 
@@ -71,6 +84,7 @@ tramp_syscall:
     mov %gs:TC_STACK_TOP, %rsp
     pushq $SEL_USER_DS
     pushq %gs:TC_USER_RSP
+    movq $0, %gs:TC_USER_RSP
     swapgs
     push %r11 /* rflags */
     pushq $SEL_USER_CS
@@ -109,7 +123,18 @@ tramp_pop:
     pop %rbx
     pop %rax
     add $16, %rsp
+    /* Microarchitectural buffers (MDS, TAA) cleared where the CPU says VERW does it
+     * (cpu.c: spec_policy.verw); flags are the frame's again after iretq. */
+    testl $SPEC_VERW, tramp_shared + TS_SPEC(%rip)
+    jz tramp_iret
+    verw tramp_verw_selector(%rip)
+    .globl tramp_iret
+tramp_iret:
     iretq
+
+    /* VERW's operand: any valid writable data segment selector. */
+tramp_verw_selector:
+    .short SEL_KERNEL_DS
 
     /* Low kernel text: reach the trampoline's high addresses from -mcmodel=small C. */
     .section .text

@@ -9,9 +9,13 @@
 #include <stdint.h>
 
 #include "../../core/core.h"
+#include "exit.h"
 #include "tramp.h"
 
 #define MSR_APIC_BASE      0x1bu
+#define MSR_PRED_CMD       0x49u  /* bit 0: IBPB */
+#define MSR_ARCH_CAPS      0x10au /* IA32_ARCH_CAPABILITIES */
+#define MSR_FLUSH_CMD      0x10bu /* bit 0: L1D_FLUSH */
 #define MSR_TSC_DEADLINE   0x6e0u
 #define MSR_EFER           0xc0000080u
 #define MSR_STAR           0xc0000081u
@@ -38,7 +42,10 @@
 #define CR4_SMEP       (1u << 20)
 #define CR4_SMAP       (1u << 21)
 
-#define RFLAGS_IF 0x200u
+#define PRED_CMD_IBPB  1u
+#define FLUSH_CMD_L1D  1u
+#define DR6_INIT       0xffff0ff0u /* DR6 with no condition recorded */
+#define DR7_INIT       0x400u      /* every breakpoint disabled */
 
 /* With CR4.PCIDE: CR3 bits 11:0 name the address space, bit 63 keeps its TLB entries. */
 #define CR3_NOFLUSH (1ull << 63)
@@ -105,6 +112,22 @@ DEFINE_CR(2)
 DEFINE_CR(3)
 DEFINE_CR(4)
 
+/* Debug registers: cleared on every CPU at boot (cpu_init), never given to a subject
+ * (mov to or from DRn is privileged: #GP in ring 3, the subject's fault). */
+static inline void debug_registers_clear(void)
+{
+    uint64_t zero = 0, dr6 = DR6_INIT, dr7 = DR7_INIT;
+    __asm__ volatile("mov %0, %%dr7\n\t"
+                     "mov %0, %%dr0\n\t"
+                     "mov %0, %%dr1\n\t"
+                     "mov %0, %%dr2\n\t"
+                     "mov %0, %%dr3\n\t"
+                     "mov %1, %%dr6\n\t"
+                     "mov %2, %%dr7"
+                     :
+                     : "r"(zero), "r"(dr6), "r"(dr7));
+}
+
 /* CPU features found at boot (cpu.c). */
 struct cpu_features {
     bool nx, smep, smap, umip, xsave, tsc_deadline, pcid, invariant_tsc;
@@ -112,6 +135,8 @@ struct cpu_features {
     uint64_t xcr0;
 };
 extern struct cpu_features cpu_features;
+/* The speculation mitigations chosen at boot from CPUID and IA32_ARCH_CAPABILITIES. */
+extern struct spec_policy spec_policy;
 
 /* serial.c */
 void serial_init(void);
@@ -130,6 +155,10 @@ void cpu_detect(void);
 void cpu_init(uint32_t cpu, uint64_t cr3, uint64_t kernel_rsp);
 void cpu_xsave(uint8_t *area);
 void cpu_xrstor(const uint8_t *area);
+void cpu_x87_pointers_clear(void);
+void cpu_spec_print(void);
+/* On a change of the subject a CPU runs: IBPB, RSB fill, L1D flush as spec_policy says. */
+void cpu_spec_switch(void);
 
 /* apic.c */
 void apic_init(void);
@@ -147,6 +176,7 @@ void ioapic_mask(uint8_t line);
 _Noreturn void arch_run(struct core_next next);
 void arch_kernel_trap(struct trap_frame *f);
 _Noreturn void arch_trap_entry(struct trap_frame *f);
+_Noreturn void arch_exit_fault(struct trap_frame *f);
 
 /* tramp.S */
 _Noreturn void arch_enter_subject(struct trap_frame *frame);
