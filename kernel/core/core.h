@@ -19,16 +19,18 @@ enum subject_state {
     SUBJECT_RUNNABLE = 0,
     SUBJECT_WAITING = 1, /* in event_wait with nothing pending */
     SUBJECT_STOPPED = 2,
+    SUBJECT_RESETTING = 3, /* restarting: its reset steps run in its own frames, then it runs */
 };
 
-/* Requests another CPU leaves for a subject's own CPU to carry out (bits, atomic). */
+/* Restart/stop of a subject by another one: carried out at the target's next frame start
+ * (bits, atomic; requests made before that frame coalesce). */
 #define SUBJECT_REQUEST_RESTART 1u
 #define SUBJECT_REQUEST_STOP    2u
 
 /*
  * Owned by the subject's CPU, except: `pending` (any CPU sets bits, atomically; only the
  * owner clears them), `state` (read by notifiers on other CPUs) and `request` (set by
- * other CPUs, taken by the owner). Those three are accessed only through atomic.h.
+ * any CPU, taken by the owner). Those three are accessed only through atomic.h.
  */
 struct core_subject {
     uint8_t state; /* enum subject_state */
@@ -37,7 +39,14 @@ struct core_subject {
     tsc_t timer_deadline; /* 0: not armed */
     uint8_t timer_event;
     uint32_t restarts;
+    uint32_t reset_step;  /* RESETTING: the reset step under way ... */
+    uint64_t reset_done;  /* ... and how many of its bytes are done */
 };
+
+/* Reset work per kernel entry: chunks of this many bytes, at most this many chunks, and
+ * none once the frame has ended. */
+#define SUBJECT_RESET_CHUNK_BYTES 4096u
+#define SUBJECT_RESET_CHUNKS_PER_ENTRY 16u
 
 /* Owned by its CPU; `frame_subject` is also read by other CPUs (atomically). */
 struct core_cpu {
@@ -49,6 +58,12 @@ struct core_cpu {
     uint64_t frame_ticks;  /* ticks from the major start to the current frame's start */
     tsc_t frame_end;       /* planned TSC of the current frame's end */
     uint64_t major_count;
+    bool frame_begun;      /* the current frame's start work (requests, timer) is done */
+    /* Behind the plan: frames that started late or were skipped since the last notice. */
+    uint32_t late_frames;
+    uint32_t skipped_frames;
+    uint64_t worst_lateness; /* TSC ticks */
+    tsc_t last_notice;
 };
 
 /*
@@ -106,20 +121,20 @@ struct core_next sched_pick(tsc_t now);
 
 void smp_reset(void);
 plan_id_t smp_barrier(uint64_t major);
-void smp_kick(subject_id_t id, bool always);
+void smp_kick(subject_id_t id);
 bool smp_console_lock(void);
 void smp_console_unlock(bool locked);
 bool sched_on_this_cpu(subject_id_t id);
 
-void subject_reset(subject_id_t id);
-void subject_take_requests(void);
+void subject_take_requests(subject_id_t id);
+bool subject_reset_work(subject_id_t id, tsc_t until);
 void subject_stop(subject_id_t id);
 void subject_restart(subject_id_t id);
 
 int64_t event_send(subject_id_t from, uint64_t id);
 int64_t event_take(subject_id_t id);
 void event_raise(subject_id_t id, uint8_t event);
-void event_fire_timers(tsc_t now);
+void event_fire_timer(subject_id_t id, tsc_t now);
 
 void audit_init(void);
 void audit_record(uint16_t kind, subject_id_t subject, const struct arch_fault *f,

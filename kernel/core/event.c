@@ -4,7 +4,8 @@
  * kernel actions (poweroff, restart, plan switch, ...) are what the policy granted.
  * Kernel calls take integers only; every id is checked against the tables here.
  * A notify to a subject of another CPU that waits in its frame right now interrupts that
- * CPU (smp_kick); restart and stop of another CPU's subject are carried out there.
+ * CPU (smp_kick). Restart and stop of another subject, and a subject's timer, take effect
+ * only in the target's own frames (at its next frame start), whichever CPU sent them.
  */
 #include <moat/abi/audit.h>
 #include <moat/abi/kcall.h>
@@ -15,7 +16,7 @@ void event_raise(subject_id_t id, uint8_t event)
 {
     if (id < moat_system.subject_count && event < MOAT_MAX_EVENTS) {
         ATOMIC_FETCH_OR(&core_subjects[id].pending, 1ull << event);
-        smp_kick(id, false);
+        smp_kick(id);
     }
 }
 
@@ -32,14 +33,13 @@ int64_t event_take(subject_id_t id)
     return MOAT_ERR_NONE_PENDING;
 }
 
-void event_fire_timers(tsc_t now)
+/* In id's own frame: raise its timer's event once the deadline has come. */
+void event_fire_timer(subject_id_t id, tsc_t now)
 {
-    for (subject_id_t i = 0; i < moat_system.subject_count && i < MOAT_MAX_SUBJECTS; i++) {
-        struct core_subject *s = &core_subjects[i];
-        if (sched_on_this_cpu(i) && s->timer_deadline != 0u && s->timer_deadline <= now) {
-            s->timer_deadline = 0;
-            event_raise(i, s->timer_event);
-        }
+    struct core_subject *s = &core_subjects[id];
+    if (s->timer_deadline != 0u && s->timer_deadline <= now) {
+        s->timer_deadline = 0;
+        event_raise(id, s->timer_event);
     }
 }
 
@@ -75,15 +75,18 @@ int64_t event_send(subject_id_t from, uint64_t id)
         if (r->target >= moat_system.subject_count) {
             return MOAT_ERR_BAD_ID;
         }
-        if (!sched_on_this_cpu(r->target)) {
+        if (r->target == from) {
+            /* Its own frame: at once, at its own cost. */
+            if (r->action == MOAT_ACTION_RESTART) {
+                subject_restart(from);
+            } else {
+                subject_stop(from);
+            }
+        } else {
+            /* At the target's next frame start, however often it is asked before that. */
             ATOMIC_FETCH_OR(&core_subjects[r->target].request,
                             (uint8_t)(r->action == MOAT_ACTION_RESTART ? SUBJECT_REQUEST_RESTART
                                                                        : SUBJECT_REQUEST_STOP));
-            smp_kick(r->target, true);
-        } else if (r->action == MOAT_ACTION_RESTART) {
-            subject_restart(r->target);
-        } else {
-            subject_stop(r->target);
         }
         return MOAT_OK;
     case MOAT_ACTION_SWITCH_PLAN:
@@ -109,7 +112,6 @@ struct core_next core_on_kcall(tsc_t now, subject_id_t current, uint64_t number,
     int64_t result = MOAT_OK;
     bool deliver = true;
 
-    event_fire_timers(now);
     switch (number) {
     case MOAT_KCALL_YIELD:
         core_cpus[arch_cpu_id()].yielded = true;
@@ -129,7 +131,9 @@ struct core_next core_on_kcall(tsc_t now, subject_id_t current, uint64_t number,
         result = event_take(current);
         break;
     case MOAT_KCALL_TIMER_SET:
-        if (arg1 >= MOAT_MAX_EVENTS) {
+        /* Only the caller's own <timer> ids: no other subject's id, no notify's id. */
+        if (arg1 >= MOAT_MAX_EVENTS || (moat_system.subjects[current].timer_events &
+                                        (1ull << arg1)) == 0u) {
             result = MOAT_ERR_BAD_ID;
         } else {
             s->timer_deadline = arg0;

@@ -8,6 +8,9 @@
  */
 #include "core.h"
 
+/* A CPU behind its plan says so at most this often (ms). */
+#define SCHED_NOTICE_MS 100u
+
 struct core_cpu core_cpus[MOAT_MAX_CPUS];
 
 uint64_t sched_ticks_to_tsc(uint64_t ticks)
@@ -33,6 +36,7 @@ static void sched_set_frame_end(struct core_cpu *c)
     c->frame_end = c->major_start + sched_ticks_to_tsc(c->frame_ticks + s->frames[c->frame].ticks);
     /* Published before sched_pick reads pending bits (see smp_kick). */
     ATOMIC_STORE(&c->frame_subject, s->frames[c->frame].subject);
+    c->frame_begun = false;
 }
 
 void sched_init(tsc_t now)
@@ -47,10 +51,43 @@ void sched_init(tsc_t now)
     sched_set_frame_end(c);
 }
 
+/*
+ * The first time, then at most once per SCHED_NOTICE_MS, at a major frame start: how far behind its plan this
+ * CPU fell since the last notice (frames that got no time, frames started late).
+ */
+static void sched_report_late(struct core_cpu *c)
+{
+    tsc_t now = arch_now();
+    if ((c->late_frames == 0u && c->skipped_frames == 0u) ||
+        (c->last_notice != 0u && now - c->last_notice < (uint64_t)SCHED_NOTICE_MS * arch_tsc_khz())) {
+        return;
+    }
+    bool locked = smp_console_lock();
+    print_str("cpu ");
+    print_dec(arch_cpu_id());
+    print_str(" behind its plan: ");
+    print_dec(c->skipped_frames);
+    print_str(" frames skipped, ");
+    print_dec(c->late_frames);
+    print_str(" started late, worst ");
+    print_dec(c->worst_lateness);
+    print_str(" TSC ticks late, major frame ");
+    print_dec(c->major_count);
+    print_nl();
+    smp_console_unlock(locked);
+    c->last_notice = now;
+    c->skipped_frames = 0;
+    c->late_frames = 0;
+    c->worst_lateness = 0;
+}
+
 void sched_step(void)
 {
     struct core_cpu *c = &core_cpus[arch_cpu_id()];
     const struct moat_cpu_schedule *s = sched_schedule(c);
+    if (!c->frame_begun) {
+        c->skipped_frames++; /* ended before this CPU could start it */
+    }
     c->yielded = false;
     c->frame_ticks += s->frames[c->frame].ticks;
     c->frame++;
@@ -61,31 +98,64 @@ void sched_step(void)
         c->major_count++;
         /* Plan switches take effect at a major frame start only, on every CPU. */
         c->plan = smp_barrier(c->major_count);
+        sched_set_frame_end(c);
+        sched_report_late(c);
+        return;
     }
     sched_set_frame_end(c);
 }
 
+/* A frame's first pick: how late it starts, and the requests its subject has waiting. */
+static void sched_begin_frame(struct core_cpu *c, subject_id_t id, tsc_t now)
+{
+    tsc_t start = c->major_start + sched_ticks_to_tsc(c->frame_ticks);
+    c->frame_begun = true;
+    if (now > start) {
+        if (now - start > c->worst_lateness) {
+            c->worst_lateness = now - start;
+        }
+        /* Late by more than half its length: the frame is noticeably shortened. */
+        if (now - start > (c->frame_end - start) / 2u) {
+            c->late_frames++;
+        }
+    }
+    if (id < moat_system.subject_count) {
+        subject_take_requests(id);
+    }
+}
+
+/*
+ * What the CPU runs now: the current frame's subject, or idle. At the frame's first pick
+ * the subject's own deferred work runs, in its time: restarts/stops others asked for
+ * (coalesced), and a timer whose deadline fell in another frame. A restarting subject's
+ * reset steps run in chunks, in its frames only, before it runs again. Only this
+ * subject's timer and the frame's end arm the timer.
+ */
 struct core_next sched_pick(tsc_t now)
 {
     struct core_cpu *c = &core_cpus[arch_cpu_id()];
-    const struct moat_cpu_schedule *s = sched_schedule(c);
     struct core_next next = {MOAT_SUBJECT_IDLE, c->frame_end};
-    subject_id_t id = s->frames[c->frame].subject;
-
-    /* Wake early for a timer of a subject of this CPU, without moving the frame's end. */
-    for (subject_id_t i = 0; i < moat_system.subject_count && i < MOAT_MAX_SUBJECTS; i++) {
-        if (!sched_on_this_cpu(i)) {
-            continue;
-        }
-        tsc_t t = core_subjects[i].timer_deadline;
-        if (t != 0u && t > now && t < next.deadline) {
-            next.deadline = t;
-        }
+    subject_id_t id = sched_schedule(c)->frames[c->frame].subject;
+    if (!c->frame_begun) {
+        sched_begin_frame(c, id, now);
     }
-    if (id >= moat_system.subject_count || c->yielded) {
+    if (id >= moat_system.subject_count) {
         return next;
     }
     struct core_subject *subj = &core_subjects[id];
+    if (ATOMIC_LOAD(&subj->state) == SUBJECT_RESETTING && !subject_reset_work(id, c->frame_end)) {
+        /* The rest of the reset in another kernel entry at once, or in its next frame. */
+        next.deadline = now;
+        return next;
+    }
+    event_fire_timer(id, now);
+    if (c->yielded) {
+        return next;
+    }
+    tsc_t t = subj->timer_deadline;
+    if (t != 0u && t < next.deadline) {
+        next.deadline = t;
+    }
     if (ATOMIC_LOAD(&subj->state) == SUBJECT_WAITING && ATOMIC_LOAD(&subj->pending) != 0u) {
         arch_subject_set_result(id, event_take(id));
         ATOMIC_STORE(&subj->state, (uint8_t)SUBJECT_RUNNABLE);
@@ -105,8 +175,6 @@ struct core_next core_start(tsc_t now)
 struct core_next core_on_timer(tsc_t now)
 {
     struct core_cpu *c = &core_cpus[arch_cpu_id()];
-    subject_take_requests();
-    event_fire_timers(now);
     /* Skip every frame that ended while the CPU could not switch (bounded). */
     for (uint32_t i = 0; i < MOAT_MAX_FRAMES_PER_CPU && now >= c->frame_end; i++) {
         sched_step();

@@ -54,13 +54,12 @@ plan_id_t smp_barrier(uint64_t major)
 }
 
 /*
- * After setting a pending bit or a request of `id`: if its CPU is another one and is in
- * id's frame now, interrupt it so it sees the event inside this frame. The check reads
- * the target's frame and state after the caller's atomic write; the target writes its
- * frame and state before it reads pending bits, so one of the two always sees the other.
- * `always`: even when the subject is not waiting (a restart/stop request).
+ * After setting a pending bit of `id`: if its CPU is another one, is in id's frame now
+ * and id waits, interrupt it so id sees the event inside this frame. The check reads the
+ * target's frame and state after the caller's atomic write; the target writes its frame
+ * and state before it reads pending bits, so one of the two always sees the other.
  */
-void smp_kick(subject_id_t id, bool always)
+void smp_kick(subject_id_t id)
 {
     uint32_t cpu = moat_system.subjects[id].cpu;
     if (cpu == arch_cpu_id() || cpu >= MOAT_MAX_CPUS) {
@@ -69,7 +68,7 @@ void smp_kick(subject_id_t id, bool always)
     if (ATOMIC_LOAD(&core_cpus[cpu].frame_subject) != id) {
         return;
     }
-    if (always || ATOMIC_LOAD(&core_subjects[id].state) == SUBJECT_WAITING) {
+    if (ATOMIC_LOAD(&core_subjects[id].state) == SUBJECT_WAITING) {
         arch_wake_cpu(cpu);
     }
 }

@@ -1,8 +1,9 @@
 /*
- * Subject life cycle: the reset steps the policy generates (run at boot and on every
- * restart), fault containment (audit, then the subject's policy action), stop and
- * restart on request. A subject's state is changed only by its own CPU: a restart or stop
- * requested from another CPU waits in `request` until its CPU next enters the kernel.
+ * Subject life cycle: the reset steps the policy generates (run whole at boot; on a
+ * restart run in chunks, in the subject's own frames only), fault containment (audit,
+ * then the subject's policy action), stop and restart on request. A subject's state is
+ * changed only by its own CPU: a restart or stop another subject asks for waits in
+ * `request` until the target's next frame starts, so it costs only the target's time.
  */
 #include <stddef.h>
 
@@ -13,27 +14,69 @@
 
 struct core_subject core_subjects[MOAT_MAX_SUBJECTS];
 
-void subject_reset(subject_id_t id)
+static void subject_reset_bytes(const struct moat_reset *r, uint64_t offset, uint64_t size)
+{
+    if (r->src == 0u) {
+        arch_phys_zero(r->dst + offset, size);
+    } else {
+        arch_phys_copy(r->dst + offset, r->src + offset, size);
+    }
+}
+
+/* After the last reset step: fresh registers and sinfo, and the subject runs again. */
+static void subject_reset_finish(subject_id_t id)
 {
     const struct moat_subject *d = &moat_system.subjects[id];
-    struct core_subject *s = &core_subjects[id];
-    for (uint32_t i = 0; i < d->reset_count && i < MOAT_MAX_RESETS; i++) {
-        const struct moat_reset *r = &d->resets[i];
-        if (r->src == 0u) {
-            arch_phys_zero(r->dst, r->size);
-        } else {
-            arch_phys_copy(r->dst, r->src, r->size);
-        }
-    }
     if (d->sinfo_phys != 0u) {
         uint64_t khz = arch_tsc_khz();
         arch_phys_write(d->sinfo_phys + offsetof(struct moat_sinfo, tsc_khz), &khz, sizeof(khz));
     }
     arch_subject_init(id, d);
-    ATOMIC_STORE(&s->state, (uint8_t)SUBJECT_RUNNABLE);
+    ATOMIC_STORE(&core_subjects[id].state, (uint8_t)SUBJECT_RUNNABLE);
+}
+
+/* Forget everything of the old run and start the reset steps from the first. */
+static void subject_reset_begin(subject_id_t id)
+{
+    struct core_subject *s = &core_subjects[id];
+    ATOMIC_STORE(&s->state, (uint8_t)SUBJECT_RESETTING);
     ATOMIC_STORE(&s->pending, 0u);
     s->timer_deadline = 0;
     s->timer_event = 0;
+    s->reset_step = 0;
+    s->reset_done = 0;
+}
+
+/*
+ * Part of a restart's reset steps, in chunks of SUBJECT_RESET_CHUNK_BYTES, at most
+ * SUBJECT_RESET_CHUNKS_PER_ENTRY of them, none once `until` (the frame's end) has come.
+ * True once the reset is complete and the subject is runnable.
+ */
+bool subject_reset_work(subject_id_t id, tsc_t until)
+{
+    const struct moat_subject *d = &moat_system.subjects[id];
+    struct core_subject *s = &core_subjects[id];
+    uint32_t steps = d->reset_count < MOAT_MAX_RESETS ? d->reset_count : MOAT_MAX_RESETS;
+    for (uint32_t chunk = 0;
+         chunk < SUBJECT_RESET_CHUNKS_PER_ENTRY && s->reset_step < steps && arch_now() < until;
+         chunk++) {
+        const struct moat_reset *r = &d->resets[s->reset_step];
+        uint64_t size = r->size - s->reset_done;
+        if (size > SUBJECT_RESET_CHUNK_BYTES) {
+            size = SUBJECT_RESET_CHUNK_BYTES;
+        }
+        subject_reset_bytes(r, s->reset_done, size);
+        s->reset_done += size;
+        if (s->reset_done >= r->size) {
+            s->reset_step++;
+            s->reset_done = 0;
+        }
+    }
+    if (s->reset_step < steps) {
+        return false;
+    }
+    subject_reset_finish(id);
+    return true;
 }
 
 void subject_stop(subject_id_t id)
@@ -48,10 +91,11 @@ void subject_stop(subject_id_t id)
     smp_console_unlock(locked);
 }
 
+/* Begins a restart; the reset steps run in the subject's frames from now on (sched_pick). */
 void subject_restart(subject_id_t id)
 {
     core_subjects[id].restarts++;
-    subject_reset(id);
+    subject_reset_begin(id);
     bool locked = smp_console_lock();
     print_str("subject ");
     print_str(moat_system.subjects[id].name);
@@ -62,20 +106,17 @@ void subject_restart(subject_id_t id)
     smp_console_unlock(locked);
 }
 
-/* Restarts and stops other CPUs asked for this CPU's subjects. */
-void subject_take_requests(void)
+/* At the start of id's frame: the restart or stop others asked for since its last one. */
+void subject_take_requests(subject_id_t id)
 {
-    for (subject_id_t id = 0; id < moat_system.subject_count && id < MOAT_MAX_SUBJECTS; id++) {
-        if (!sched_on_this_cpu(id) || ATOMIC_LOAD(&core_subjects[id].request) == 0u) {
-            continue;
-        }
-        uint8_t request = ATOMIC_EXCHANGE(&core_subjects[id].request, (uint8_t)0u);
-        if ((request & SUBJECT_REQUEST_RESTART) != 0u) {
-            subject_restart(id);
-        }
-        if ((request & SUBJECT_REQUEST_STOP) != 0u) {
-            subject_stop(id);
-        }
+    if (ATOMIC_LOAD(&core_subjects[id].request) == 0u) {
+        return;
+    }
+    uint8_t request = ATOMIC_EXCHANGE(&core_subjects[id].request, (uint8_t)0u);
+    if ((request & SUBJECT_REQUEST_STOP) != 0u) {
+        subject_stop(id);
+    } else if ((request & SUBJECT_REQUEST_RESTART) != 0u) {
+        subject_restart(id);
     }
 }
 
@@ -86,7 +127,13 @@ void core_prepare_subjects(void)
     for (subject_id_t id = 0; id < moat_system.subject_count && id < MOAT_MAX_SUBJECTS; id++) {
         core_subjects[id].restarts = 0;
         ATOMIC_STORE(&core_subjects[id].request, (uint8_t)0u);
-        subject_reset(id);
+        /* At boot the reset steps run whole: no frame has started yet. */
+        subject_reset_begin(id);
+        const struct moat_subject *d = &moat_system.subjects[id];
+        for (uint32_t i = 0; i < d->reset_count && i < MOAT_MAX_RESETS; i++) {
+            subject_reset_bytes(&d->resets[i], 0, d->resets[i].size);
+        }
+        subject_reset_finish(id);
     }
 }
 

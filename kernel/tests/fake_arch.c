@@ -64,11 +64,15 @@ static uint8_t *fake_phys(paddr_t p, uint64_t size)
 
 void arch_phys_copy(paddr_t dst, paddr_t src, uint64_t size)
 {
+    fake.phys_calls++;
+    fake.now += fake.phys_cost;
     memmove(fake_phys(dst, size), fake_phys(src, size), size);
 }
 
 void arch_phys_zero(paddr_t dst, uint64_t size)
 {
+    fake.phys_calls++;
+    fake.now += fake.phys_cost;
     memset(fake_phys(dst, size), 0, size);
 }
 

@@ -10,7 +10,7 @@
 #include "../core/core.h"
 
 #define FAKE_MEM_BASE 0x1000000u
-#define FAKE_MEM_SIZE 0x10000u
+#define FAKE_MEM_SIZE 0x40000u
 
 struct fake_arch {
     tsc_t now;
@@ -23,6 +23,8 @@ struct fake_arch {
     uint32_t init_count[MOAT_MAX_SUBJECTS];
     int64_t result[MOAT_MAX_SUBJECTS];
     bool result_set[MOAT_MAX_SUBJECTS];
+    uint64_t phys_calls;    /* arch_phys_copy/zero calls */
+    tsc_t phys_cost;        /* TSC ticks each arch_phys_copy/zero call takes */
     int unmasked_irq;
     int power; /* 0 none, 1 poweroff ok, 2 poweroff failure, 3 reboot, 4 halted */
     jmp_buf *power_jump;

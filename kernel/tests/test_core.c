@@ -29,7 +29,11 @@ static const struct moat_event_route alpha_sends[] = {
     {.action = MOAT_ACTION_STOP, .target = GAMMA},
     {.action = MOAT_ACTION_UNMASK_IRQ, .irq = 5},
     {.action = MOAT_ACTION_RESTART, .target = BETA},
+    {.action = MOAT_ACTION_RESTART, .target = GAMMA},
 };
+enum { SEND_STOP_GAMMA = 3, SEND_RESTART_BETA = 5, SEND_RESTART_GAMMA = 6 };
+/* alpha's incoming ids: 7 is beta's notify, 12 its <timer>; gamma's <timer> is 4. */
+enum { ALPHA_TIMER = 12, ALPHA_NOTIFY = 7, GAMMA_TIMER = 4 };
 static const struct moat_event_route beta_sends[] = {
     {.action = MOAT_ACTION_NOTIFY, .target = ALPHA, .target_event = 7},
 };
@@ -37,11 +41,19 @@ static const struct moat_reset alpha_resets[] = {
     {.dst = FAKE_MEM_BASE + 0x200u, .src = FAKE_MEM_BASE + 0x100u, .size = 16},
     {.dst = FAKE_MEM_BASE + 0x300u, .src = 0, .size = 16},
 };
+/* gamma's reset is big: 24 chunks, more than one kernel entry's worth. */
+#define GAMMA_RESET_BASE 0x20000u
+#define GAMMA_RESET_SIZE (24u * SUBJECT_RESET_CHUNK_BYTES)
+static const struct moat_reset gamma_resets[] = {
+    {.dst = FAKE_MEM_BASE + GAMMA_RESET_BASE, .src = 0, .size = GAMMA_RESET_SIZE},
+};
 static const struct moat_subject subjects[] = {
-    {.name = "alpha", .on_fault = MOAT_FAULT_RESTART, .send_count = 6, .sends = alpha_sends,
-     .reset_count = 2, .resets = alpha_resets, .sinfo_phys = FAKE_MEM_BASE + 0x1000u},
+    {.name = "alpha", .on_fault = MOAT_FAULT_RESTART, .send_count = 7, .sends = alpha_sends,
+     .reset_count = 2, .resets = alpha_resets, .sinfo_phys = FAKE_MEM_BASE + 0x1000u,
+     .timer_events = 1ull << ALPHA_TIMER},
     {.name = "beta", .on_fault = MOAT_FAULT_STOP, .send_count = 1, .sends = beta_sends},
-    {.name = "gamma", .on_fault = MOAT_FAULT_STOP},
+    {.name = "gamma", .on_fault = MOAT_FAULT_RESTART, .reset_count = 1, .resets = gamma_resets,
+     .timer_events = 1ull << GAMMA_TIMER},
 };
 static const struct moat_frame main_frames[] = {
     {.subject = ALPHA, .ticks = 10},
@@ -60,7 +72,7 @@ static const struct moat_irq_route irqs[] = {
     {.line = 5, .event = 9, .subject = GAMMA},
 };
 static const struct moat_ram_range regions[] = {
-    {.base = FAKE_MEM_BASE, .size = FAKE_MEM_SIZE},
+    {.base = FAKE_MEM_BASE, .size = 0x10000u},
 };
 
 const struct moat_system moat_system = {
@@ -93,6 +105,7 @@ static struct core_next boot(void)
 {
     assert_true(core_check_system());
     core_prepare_subjects();
+    fake.phys_calls = 0;
     fake.now = START;
     return core_start(START);
 }
@@ -210,7 +223,7 @@ static void unknown_calls_and_ids_return_errors(void **state)
     boot();
     kcall(ALPHA, 99, 0, 0);
     assert_int_equal(fake.result[ALPHA], MOAT_ERR_NO_CALL);
-    kcall(ALPHA, MOAT_KCALL_EVENT_SEND, 6, 0);
+    kcall(ALPHA, MOAT_KCALL_EVENT_SEND, 7, 0);
     assert_int_equal(fake.result[ALPHA], MOAT_ERR_BAD_ID);
     kcall(ALPHA, MOAT_KCALL_EVENT_SEND, UINT64_MAX, 0);
     assert_int_equal(fake.result[ALPHA], MOAT_ERR_BAD_ID);
@@ -225,7 +238,7 @@ static void timer_wakes_a_waiting_subject_inside_its_frame(void **state)
     (void)state;
     boot();
     fake.now = START + T(1);
-    kcall(ALPHA, MOAT_KCALL_TIMER_SET, START + T(4), 12);
+    kcall(ALPHA, MOAT_KCALL_TIMER_SET, START + T(4), ALPHA_TIMER);
     assert_int_equal(fake.result[ALPHA], MOAT_OK);
     struct core_next n = kcall(ALPHA, MOAT_KCALL_EVENT_WAIT, 0, 0);
     assert_int_equal(n.subject, MOAT_SUBJECT_IDLE);
@@ -306,12 +319,14 @@ static void kernel_actions_do_what_the_policy_says(void **state)
 {
     (void)state;
     boot();
-    kcall(ALPHA, MOAT_KCALL_EVENT_SEND, 3, 0);
-    assert_int_equal(core_subjects[GAMMA].state, SUBJECT_STOPPED);
+    kcall(ALPHA, MOAT_KCALL_EVENT_SEND, SEND_STOP_GAMMA, 0);
     kcall(ALPHA, MOAT_KCALL_EVENT_SEND, 4, 0);
     assert_int_equal(fake.unmasked_irq, 5);
-    kcall(ALPHA, MOAT_KCALL_EVENT_SEND, 5, 0);
+    kcall(ALPHA, MOAT_KCALL_EVENT_SEND, SEND_RESTART_BETA, 0);
+    core_on_timer(START + T(10)); /* beta's frame starts: its restart */
     assert_int_equal(fake.init_count[BETA], 2);
+    core_on_timer(START + T(35)); /* gamma's frame starts: its stop */
+    assert_int_equal(core_subjects[GAMMA].state, SUBJECT_STOPPED);
     core_on_irq(fake.now, 5);
     assert_int_equal(core_subjects[GAMMA].pending, 1u << 9);
     if (setjmp(power_jump) == 0) {
@@ -372,6 +387,298 @@ static void panic_writes_an_audit_record_and_powers_off_with_failure(void **stat
     assert_true(fake_console_has("audit 1 kind panic\naudit 1 subject kernel\n"));
 }
 
+static void timer_set_refuses_another_subjects_timer_id(void **state)
+{
+    (void)state;
+    boot();
+    fake.now = START + T(1);
+    kcall(ALPHA, MOAT_KCALL_TIMER_SET, START + T(3), GAMMA_TIMER);
+    assert_int_equal(fake.result[ALPHA], MOAT_ERR_BAD_ID);
+    struct core_next n = core_on_timer(START + T(3));
+    assert_int_equal(core_subjects[ALPHA].pending, 0);
+    assert_int_equal(n.deadline, START + T(10));
+}
+
+static void timer_set_refuses_an_incoming_notify_id(void **state)
+{
+    (void)state;
+    boot();
+    fake.now = START + T(1);
+    kcall(ALPHA, MOAT_KCALL_TIMER_SET, START + T(2), ALPHA_NOTIFY);
+    assert_int_equal(fake.result[ALPHA], MOAT_ERR_BAD_ID);
+    core_on_timer(START + T(2));
+    assert_int_equal(core_subjects[ALPHA].pending, 0); /* beta's notify is not forged */
+}
+
+static void timer_set_refuses_a_subject_without_timers(void **state)
+{
+    (void)state;
+    boot();
+    core_on_timer(START + T(10));
+    fake.now = START + T(11);
+    for (uint64_t id = 0; id < MOAT_MAX_EVENTS; id++) {
+        fake.result[BETA] = 0;
+        kcall(BETA, MOAT_KCALL_TIMER_SET, START + T(12), id);
+        assert_int_equal(fake.result[BETA], MOAT_ERR_BAD_ID);
+    }
+    assert_int_equal(core_subjects[BETA].timer_deadline, 0);
+}
+
+static void timer_deadline_zero_cancels(void **state)
+{
+    (void)state;
+    boot();
+    fake.now = START + T(1);
+    kcall(ALPHA, MOAT_KCALL_TIMER_SET, START + T(4), ALPHA_TIMER);
+    kcall(ALPHA, MOAT_KCALL_TIMER_SET, 0, ALPHA_TIMER);
+    assert_int_equal(fake.result[ALPHA], MOAT_OK);
+    struct core_next n = kcall(ALPHA, MOAT_KCALL_EVENT_WAIT, 0, 0);
+    assert_int_equal(n.deadline, START + T(10));
+    n = core_on_timer(START + T(4));
+    assert_int_equal(n.subject, MOAT_SUBJECT_IDLE);
+    assert_int_equal(core_subjects[ALPHA].pending, 0);
+}
+
+static void timer_deadline_in_foreign_frame_fires_at_owner_frame_start(void **state)
+{
+    (void)state;
+    boot();
+    fake.now = START + T(1);
+    kcall(ALPHA, MOAT_KCALL_TIMER_SET, START + T(15), ALPHA_TIMER); /* in beta's frame */
+    struct core_next n = core_on_timer(START + T(10));
+    assert_int_equal(n.subject, BETA);
+    assert_int_equal(n.deadline, START + T(30)); /* alpha's deadline does not arm the timer */
+    fake.now = START + T(16);
+    kcall(BETA, MOAT_KCALL_EVENT_POLL, 0, 0); /* a kernel entry after the deadline */
+    assert_int_equal(core_subjects[ALPHA].pending, 0);
+    core_on_timer(START + T(30));
+    core_on_timer(START + T(35));
+    assert_int_equal(core_subjects[ALPHA].pending, 0);
+    n = core_on_timer(START + T(40)); /* alpha's next frame starts */
+    assert_int_equal(n.subject, ALPHA);
+    assert_int_equal(core_subjects[ALPHA].pending, 1ull << ALPHA_TIMER);
+}
+
+static void only_the_frame_subjects_timer_arms_the_timer(void **state)
+{
+    (void)state;
+    boot();
+    core_on_timer(START + T(35));
+    fake.now = START + T(36);
+    kcall(GAMMA, MOAT_KCALL_TIMER_SET, START + T(42), GAMMA_TIMER); /* in alpha's frame */
+    struct core_next n = core_on_timer(START + T(40));
+    assert_int_equal(n.subject, ALPHA);
+    assert_int_equal(n.deadline, START + T(50));
+    n = core_on_timer(START + T(75)); /* gamma's frame: its late timer, then its own end */
+    assert_int_equal(core_subjects[GAMMA].pending, 1ull << GAMMA_TIMER);
+    assert_int_equal(n.deadline, START + T(80));
+}
+
+static void restart_of_other_subject_waits_for_its_frame(void **state)
+{
+    (void)state;
+    boot();
+    fake.now = START + T(1);
+    kcall(ALPHA, MOAT_KCALL_EVENT_SEND, SEND_RESTART_BETA, 0);
+    assert_int_equal(fake.result[ALPHA], MOAT_OK);
+    assert_int_equal(fake.init_count[BETA], 1);
+    fake.now = START + T(2);
+    core_on_timer(fake.now);
+    assert_int_equal(fake.init_count[BETA], 1); /* nothing of beta in alpha's frame */
+    assert_int_equal(core_subjects[BETA].restarts, 0);
+    struct core_next n = core_on_timer(START + T(10));
+    assert_int_equal(fake.init_count[BETA], 2);
+    assert_int_equal(core_subjects[BETA].restarts, 1);
+    assert_int_equal(n.subject, BETA);
+    assert_true(fake_console_has("subject beta restarted (1)"));
+}
+
+static void restart_requests_coalesce_to_one_per_frame(void **state)
+{
+    (void)state;
+    boot();
+    fake.now = START + T(1);
+    for (int i = 0; i < 100; i++) {
+        kcall(ALPHA, MOAT_KCALL_EVENT_SEND, SEND_RESTART_BETA, 0);
+    }
+    core_on_timer(START + T(10));
+    assert_int_equal(core_subjects[BETA].restarts, 1);
+    assert_int_equal(fake.init_count[BETA], 2);
+    core_on_timer(START + T(30));
+    core_on_timer(START + T(50));
+    assert_int_equal(core_subjects[BETA].restarts, 1);
+}
+
+static void stop_of_other_subject_waits_for_its_frame(void **state)
+{
+    (void)state;
+    boot();
+    fake.now = START + T(1);
+    kcall(ALPHA, MOAT_KCALL_EVENT_SEND, SEND_STOP_GAMMA, 0);
+    core_on_timer(START + T(10));
+    core_on_timer(START + T(30));
+    assert_int_equal(core_subjects[GAMMA].state, SUBJECT_RUNNABLE);
+    assert_false(fake_console_has("subject gamma stopped"));
+    struct core_next n = core_on_timer(START + T(35));
+    assert_int_equal(core_subjects[GAMMA].state, SUBJECT_STOPPED);
+    assert_int_equal(n.subject, MOAT_SUBJECT_IDLE);
+}
+
+static bool gamma_reset_zeroed(uint32_t from, uint32_t to)
+{
+    for (uint32_t i = from; i < to; i++) {
+        if (fake.mem[GAMMA_RESET_BASE + i] != 0u) {
+            return false;
+        }
+    }
+    return true;
+}
+
+/* Each chunk takes 1 tick: gamma's 5-tick frame holds 5 of its 24 chunks. */
+static void reset_is_chunked_across_own_frames(void **state)
+{
+    (void)state;
+    boot();
+    memset(&fake.mem[GAMMA_RESET_BASE], 0x5a, GAMMA_RESET_SIZE);
+    fake.phys_cost = T(1);
+    fake.now = START + T(1);
+    kcall(ALPHA, MOAT_KCALL_EVENT_SEND, SEND_RESTART_GAMMA, 0);
+    assert_int_equal(fake.phys_calls, 0);
+    core_on_timer(START + T(10));
+    core_on_timer(START + T(30));
+    assert_int_equal(fake.phys_calls, 0);
+    fake.now = START + T(35);
+    struct core_next n = core_on_timer(fake.now);
+    assert_int_equal(core_subjects[GAMMA].state, SUBJECT_RESETTING);
+    assert_int_equal(fake.phys_calls, 5);
+    assert_int_equal(fake.now, START + T(40)); /* stopped at the frame's end */
+    assert_int_equal(n.subject, MOAT_SUBJECT_IDLE);
+    assert_true(gamma_reset_zeroed(0, 5u * SUBJECT_RESET_CHUNK_BYTES));
+    assert_int_equal(fake.mem[GAMMA_RESET_BASE + 5u * SUBJECT_RESET_CHUNK_BYTES], 0x5a);
+    uint32_t inits = fake.init_count[GAMMA];
+
+    /* Alpha's and beta's frames of the next major frame: no reset work, gamma waits. */
+    for (uint32_t t = 40; t < 75; t += 5) {
+        fake.now = START + T(t);
+        n = core_on_timer(fake.now);
+        assert_int_not_equal(n.subject, GAMMA);
+    }
+    assert_int_equal(fake.phys_calls, 5);
+
+    /* Gamma's frames carry on until all 24 chunks are done; then it runs. */
+    uint32_t frames = 1;
+    for (uint32_t major = 1; major < 10 && core_subjects[GAMMA].state == SUBJECT_RESETTING;
+         major++) {
+        fake.now = START + T(40 * major + 35);
+        n = core_on_timer(fake.now);
+        assert_true(fake.now <= START + T(40 * major + 40));
+        frames++;
+    }
+    assert_int_equal(frames, 5); /* 5 + 5 + 5 + 5 + 4 chunks */
+    assert_int_equal(core_subjects[GAMMA].state, SUBJECT_RUNNABLE);
+    assert_int_equal(n.subject, GAMMA);
+    assert_int_equal(fake.init_count[GAMMA], inits + 1u);
+    assert_true(gamma_reset_zeroed(0, GAMMA_RESET_SIZE));
+}
+
+static void reset_work_per_kernel_entry_is_bounded(void **state)
+{
+    (void)state;
+    boot();
+    core_on_timer(START + T(35));
+    struct arch_fault f = {.vector = 6};
+    fake.now = START + T(36);
+    struct core_next n = core_on_fault(fake.now, GAMMA, &f);
+    /* Free chunks: the entry stops after SUBJECT_RESET_CHUNKS_PER_ENTRY and comes back at once. */
+    assert_int_equal(fake.phys_calls, SUBJECT_RESET_CHUNKS_PER_ENTRY);
+    assert_int_equal(n.subject, MOAT_SUBJECT_IDLE);
+    assert_int_equal(n.deadline, fake.now);
+    n = core_on_timer(fake.now);
+    assert_int_equal(fake.phys_calls, 24);
+    assert_int_equal(n.subject, GAMMA);
+    assert_int_equal(n.deadline, START + T(40));
+}
+
+static void own_fault_restart_runs_in_own_frames_only(void **state)
+{
+    (void)state;
+    boot();
+    core_on_timer(START + T(35));
+    fake.phys_cost = T(1);
+    struct arch_fault f = {.vector = 6};
+    fake.now = START + T(37);
+    struct core_next n = core_on_fault(fake.now, GAMMA, &f);
+    assert_int_equal(n.subject, MOAT_SUBJECT_IDLE);
+    assert_int_equal(fake.phys_calls, 3);
+    fake.now = START + T(40);
+    n = core_on_timer(fake.now);
+    assert_int_equal(n.subject, ALPHA);
+    assert_int_equal(fake.now, START + T(40));
+    assert_int_equal(core_subjects[GAMMA].state, SUBJECT_RESETTING);
+}
+
+static void frames_are_shortened_when_cpu_is_late(void **state)
+{
+    (void)state;
+    boot();
+    /* 38 ticks in: beta and idle got no time; gamma starts 3 of its 5 ticks late. */
+    struct core_next n = core_on_timer(START + T(38));
+    assert_int_equal(n.subject, GAMMA);
+    assert_int_equal(n.deadline, START + T(40));
+    assert_false(fake_console_has("behind its plan"));
+    fake.now = START + T(40);
+    n = core_on_timer(fake.now);
+    assert_int_equal(n.subject, ALPHA);
+    assert_true(fake_console_has("cpu 0 behind its plan: 2 frames skipped, 1 started late, "
+                                 "worst 3000 TSC ticks late, major frame 1\n"));
+}
+
+static struct core_next timer_at(tsc_t now)
+{
+    fake.now = now;
+    return core_on_timer(now);
+}
+
+static void late_notices_are_rate_limited(void **state)
+{
+    (void)state;
+    boot();
+    timer_at(START + T(38));
+    timer_at(START + T(40));
+    assert_true(fake_console_has("behind its plan"));
+    size_t len = fake.console_len;
+    /* Late again in the next major frames, within 100 ms: counted, not printed. */
+    timer_at(START + T(78));
+    timer_at(START + T(80));
+    timer_at(START + T(118));
+    timer_at(START + T(120));
+    assert_int_equal(fake.console_len, len);
+    /* Far behind, 2 ticks short of 100 ms after the notice: still nothing printed. */
+    timer_at(START + T(100000 + 40 - 2));
+    assert_int_equal(fake.console_len, len);
+    /* 100 ms after it: at the next major frame start, one notice with the counts since
+     * (frames skipped in majors 1-2 and those the catch-up stepped over). */
+    timer_at(START + T(100000 + 40));
+    assert_true(fake_console_has("cpu 0 behind its plan: 70 frames skipped, 3 started late, "
+                                 "worst 99278000 TSC ticks late, major frame 20\n"));
+}
+
+static void a_cpu_far_behind_catches_up_in_bounded_entries(void **state)
+{
+    (void)state;
+    boot();
+    /* 100 major frames late: each entry steps at most MOAT_MAX_FRAMES_PER_CPU frames. */
+    fake.now = START + T(4000 + 1);
+    struct core_next n = core_on_timer(fake.now);
+    uint32_t entries = 1;
+    for (; entries < 100 && n.deadline <= fake.now; entries++) {
+        n = core_on_timer(fake.now);
+    }
+    assert_int_equal(entries, (400 + MOAT_MAX_FRAMES_PER_CPU - 1) / MOAT_MAX_FRAMES_PER_CPU);
+    assert_int_equal(n.subject, ALPHA);
+    assert_int_equal(n.deadline, START + T(4010));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -392,6 +699,21 @@ int main(void)
         cmocka_unit_test_setup(ram_the_kernel_cannot_reach_refuses_to_start, setup),
         cmocka_unit_test_setup(kernel_fault_panic_records_the_cpu_state, setup),
         cmocka_unit_test_setup(panic_writes_an_audit_record_and_powers_off_with_failure, setup),
+        cmocka_unit_test_setup(timer_set_refuses_another_subjects_timer_id, setup),
+        cmocka_unit_test_setup(timer_set_refuses_an_incoming_notify_id, setup),
+        cmocka_unit_test_setup(timer_set_refuses_a_subject_without_timers, setup),
+        cmocka_unit_test_setup(timer_deadline_zero_cancels, setup),
+        cmocka_unit_test_setup(timer_deadline_in_foreign_frame_fires_at_owner_frame_start, setup),
+        cmocka_unit_test_setup(only_the_frame_subjects_timer_arms_the_timer, setup),
+        cmocka_unit_test_setup(restart_of_other_subject_waits_for_its_frame, setup),
+        cmocka_unit_test_setup(restart_requests_coalesce_to_one_per_frame, setup),
+        cmocka_unit_test_setup(stop_of_other_subject_waits_for_its_frame, setup),
+        cmocka_unit_test_setup(reset_is_chunked_across_own_frames, setup),
+        cmocka_unit_test_setup(reset_work_per_kernel_entry_is_bounded, setup),
+        cmocka_unit_test_setup(own_fault_restart_runs_in_own_frames_only, setup),
+        cmocka_unit_test_setup(frames_are_shortened_when_cpu_is_late, setup),
+        cmocka_unit_test_setup(late_notices_are_rate_limited, setup),
+        cmocka_unit_test_setup(a_cpu_far_behind_catches_up_in_bounded_entries, setup),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

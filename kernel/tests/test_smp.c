@@ -32,7 +32,7 @@ static const struct moat_event_route alpha_sends[] = {
 };
 static const struct moat_subject subjects[] = {
     {.name = "alpha", .cpu = 0, .send_count = 4, .sends = alpha_sends},
-    {.name = "beta", .cpu = 1},
+    {.name = "beta", .cpu = 1, .timer_events = 1u},
     {.name = "gamma", .cpu = 1},
 };
 static const struct moat_frame p_cpu0[] = {{.subject = ALPHA, .ticks = 10}};
@@ -235,7 +235,7 @@ static void notify_to_a_running_subject_on_another_cpu_sends_no_ipi(void **state
     assert_int_equal(core_subjects[BETA].pending, 1u << 2);
 }
 
-static void restart_and_stop_of_another_cpus_subject_happen_on_its_cpu(void **state)
+static void restart_and_stop_from_another_cpu_wait_for_the_targets_next_frame(void **state)
 {
     (void)state;
     boot();
@@ -243,17 +243,45 @@ static void restart_and_stop_of_another_cpus_subject_happen_on_its_cpu(void **st
     fake.now = START + T(1);
     on_cpu_kcall(0, ALPHA, MOAT_KCALL_EVENT_SEND, SEND_RESTART_BETA);
     on_cpu_kcall(0, ALPHA, MOAT_KCALL_EVENT_SEND, SEND_STOP_GAMMA);
-    assert_int_equal(fake.init_count[BETA], inits); /* not touched from CPU 0 */
+    assert_int_equal(fake.wakes[1], 0); /* beta runs now: its frame is not interrupted */
+    on_cpu_timer(1, START + T(2));      /* another kernel entry in beta's frame */
+    assert_int_equal(fake.init_count[BETA], inits);
     assert_int_equal(core_subjects[GAMMA].state, SUBJECT_RUNNABLE);
-    assert_int_equal(fake.wakes[1], 1); /* beta runs now: CPU 1 is interrupted */
 
-    struct core_next n = on_cpu_timer(1, START + T(1));
+    struct core_next n = on_cpu_timer(1, START + T(5)); /* gamma's frame starts */
+    assert_int_equal(core_subjects[GAMMA].state, SUBJECT_STOPPED);
+    assert_int_equal(n.subject, MOAT_SUBJECT_IDLE);
+    assert_int_equal(fake.init_count[BETA], inits); /* still not beta's frame */
+    assert_true(fake_console_has("subject gamma stopped"));
+
+    core_shared.arrived = 1; /* CPU 0 is already at the barrier */
+    n = on_cpu_timer(1, START + T(10)); /* beta's next frame starts */
     assert_int_equal(fake.init_count[BETA], inits + 1u);
     assert_int_equal(core_subjects[BETA].restarts, 1);
-    assert_int_equal(core_subjects[GAMMA].state, SUBJECT_STOPPED);
     assert_int_equal(n.subject, BETA);
     assert_true(fake_console_has("subject beta restarted (1)"));
-    assert_true(fake_console_has("subject gamma stopped"));
+}
+
+static void a_cross_cpu_restart_flood_costs_the_target_one_restart_per_frame(void **state)
+{
+    (void)state;
+    boot();
+    fake.now = START + T(1);
+    for (int i = 0; i < 1000; i++) {
+        on_cpu_kcall(0, ALPHA, MOAT_KCALL_EVENT_SEND, SEND_RESTART_BETA);
+    }
+    assert_int_equal(fake.wakes[1], 0);
+    on_cpu_timer(1, START + T(5));
+    core_shared.arrived = 1;
+    on_cpu_timer(1, START + T(10));
+    assert_int_equal(core_subjects[BETA].restarts, 1);
+    fake.now = START + T(11);
+    for (int i = 0; i < 1000; i++) {
+        on_cpu_kcall(0, ALPHA, MOAT_KCALL_EVENT_SEND, SEND_RESTART_BETA);
+    }
+    on_cpu_timer(1, START + T(12)); /* within beta's frame: the new requests wait */
+    assert_int_equal(core_subjects[BETA].restarts, 1);
+    assert_int_equal(fake.wakes[1], 0);
 }
 
 static void subject_timers_fire_on_their_own_cpu_only(void **state)
@@ -310,7 +338,10 @@ int main(void)
                                setup),
         cmocka_unit_test_setup(notify_to_a_subject_outside_its_frame_waits_for_that_frame, setup),
         cmocka_unit_test_setup(notify_to_a_running_subject_on_another_cpu_sends_no_ipi, setup),
-        cmocka_unit_test_setup(restart_and_stop_of_another_cpus_subject_happen_on_its_cpu, setup),
+        cmocka_unit_test_setup(restart_and_stop_from_another_cpu_wait_for_the_targets_next_frame,
+                               setup),
+        cmocka_unit_test_setup(a_cross_cpu_restart_flood_costs_the_target_one_restart_per_frame,
+                               setup),
         cmocka_unit_test_setup(subject_timers_fire_on_their_own_cpu_only, setup),
         cmocka_unit_test_setup(fewer_cpus_than_the_policy_needs_refuses_to_start, setup),
         cmocka_unit_test_setup(a_panic_stops_the_other_cpus_and_a_second_one_halts, setup),
