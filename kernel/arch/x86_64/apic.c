@@ -2,7 +2,7 @@
  * Interrupt hardware: the legacy PICs (remapped and masked), the local APIC and its
  * timer (TSC-deadline mode when the CPU has it, else one-shot calibrated at boot against
  * PIT channel 2, together with the TSC frequency), inter-processor interrupts, and the
- * I/O APIC for policy IRQs (delivered to the boot CPU). Every CPU has its own local APIC
+ * I/O APIC for policy IRQs (each delivered to the CPU of the subject that owns it). Every CPU has its own local APIC
  * at the same address; the boot CPU's calibration holds for all of them.
  */
 #include "x86.h"
@@ -183,12 +183,22 @@ static void ioapic_write(uint32_t reg, uint32_t v)
 
 void ioapic_init(void)
 {
-    /* Route each policy IRQ line to its vector on CPU 0, masked until unmasked by the
-     * owner's granted event. ISA lines are edge-triggered, active high. */
+    /* Route each policy IRQ line to its vector on its owner's CPU (physical destination:
+     * that CPU's APIC id), masked until unmasked by the owner's granted event, so an IRQ
+     * and its unmask floods cost only the owner's CPU. ISA lines are edge-triggered,
+     * active high. After mp_detect, which knows the APIC ids. */
     for (uint32_t i = 0; i < moat_system.irq_count && i < MOAT_MAX_IRQS; i++) {
-        uint32_t line = moat_system.irqs[i].line;
-        ioapic_write(0x10u + 2u * line, LVT_MASKED | (VEC_IRQ_BASE + line));
-        ioapic_write(0x11u + 2u * line, apic_id() << 24); /* this (the boot) CPU */
+        const struct moat_irq_route *r = &moat_system.irqs[i];
+        uint32_t cpu = r->subject < moat_system.subject_count ? moat_system.subjects[r->subject].cpu : 0u;
+        ioapic_write(0x10u + 2u * r->line, LVT_MASKED | (VEC_IRQ_BASE + r->line));
+        ioapic_write(0x11u + 2u * r->line, mp_apic_id(cpu) << 24);
+        print_str("irq ");
+        print_dec(r->line);
+        print_str(": cpu ");
+        print_dec(cpu);
+        print_str(", APIC id ");
+        print_dec(mp_apic_id(cpu));
+        print_nl();
     }
 }
 

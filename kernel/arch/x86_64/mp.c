@@ -121,6 +121,11 @@ void mp_detect(void)
     print_nl();
 }
 
+uint32_t mp_apic_id(uint32_t cpu)
+{
+    return cpu < machine_cpus && cpu < MOAT_MAX_CPUS ? cpu_apic[cpu] : cpu_apic[0];
+}
+
 uint32_t arch_cpu_count(void)
 {
     return machine_cpus;

@@ -185,6 +185,7 @@ extern const uint64_t tramp_addresses[2]; /* vectors, syscall entry */
 /* mp.c */
 extern uint64_t kernel_cr3;
 void mp_detect(void);
+uint32_t mp_apic_id(uint32_t cpu); /* CPU index -> local APIC id (after mp_detect) */
 void mp_start_cpus(void);
 _Noreturn void mp_run(void);
 void arch_ap_main(void);
