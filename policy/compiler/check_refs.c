@@ -111,7 +111,8 @@ static void polc_check_resource_names(struct polc_ctx *ctx, struct polc_subject 
         polc_res_add(list, &n, s->memories[i].name, "memory", s->memories[i].line, NULL);
     }
     for (size_t i = 0; i < s->ioport_count; i++) {
-        polc_res_add(list, &n, s->ioports[i].name, "ioport", s->ioports[i].line, NULL);
+        polc_res_add(list, &n, s->ioports[i].name, polc_ioport_kind(&s->ioports[i]),
+                     s->ioports[i].line, NULL);
     }
     for (size_t i = 0; i < s->irq_count; i++) {
         polc_res_add(list, &n, s->irqs[i].name, "irq", s->irqs[i].line, NULL);

@@ -1,8 +1,8 @@
 /*
- * Semantic checks on the platform, the schedule, devices (I/O ports, IRQ lines) and the
- * attributes of memory regions: CPUs exist, every plan gives every CPU frames of equal
- * total length, frames name subjects pinned to their CPU, every subject runs somewhere,
- * ports and lines have one owner, sizes and addresses are page-aligned.
+ * Semantic checks on the platform, the schedule, devices (IRQ lines here, I/O ports in
+ * ports.c) and the attributes of memory regions: CPUs exist, every plan gives every CPU
+ * frames of equal total length, frames name subjects pinned to their CPU, every subject
+ * runs somewhere, lines have one owner, sizes and addresses are page-aligned.
  */
 #include <string.h>
 
@@ -10,17 +10,6 @@
 
 #define POLC_MIN_TICK_NS 1000u
 #define POLC_MAX_PHYS    (1ULL << 52) /* what a page-table entry can address */
-
-/* Ports the kernel keeps for itself: both 8259 PICs and their edge/level registers. */
-static const struct {
-    uint64_t first;
-    uint64_t last;
-    const char *what;
-} polc_reserved_ports[] = {
-    {0x20, 0x21, "the master PIC"},
-    {0xa0, 0xa1, "the slave PIC"},
-    {0x4d0, 0x4d1, "the PIC edge/level registers"},
-};
 
 static void polc_check_platform(struct polc_ctx *ctx)
 {
@@ -181,49 +170,9 @@ void polc_check_schedule(struct polc_ctx *ctx)
 void polc_check_devices(struct polc_ctx *ctx)
 {
     struct polc_system *sys = &ctx->sys;
+    polc_check_ioports(ctx);
     for (size_t i = 0; i < sys->subject_count; i++) {
         struct polc_subject *s = &sys->subjects[i];
-        for (size_t j = 0; j < s->ioport_count; j++) {
-            struct polc_ioport *p = &s->ioports[j];
-            if (p->count == 0) {
-                polc_error(ctx, p->line, "subject '%s': ioport '%s' has a count of 0", s->name,
-                           p->name);
-                continue;
-            }
-            if (p->base > 0xffff || p->count > 0x10000 - p->base) {
-                polc_error(ctx, p->line,
-                           "subject '%s': ioport '%s' goes beyond the last port 0xffff", s->name,
-                           p->name);
-                continue;
-            }
-            uint64_t last = p->base + p->count - 1;
-            for (size_t k = 0; k < sizeof(polc_reserved_ports) / sizeof(polc_reserved_ports[0]); k++) {
-                if (p->base <= polc_reserved_ports[k].last && polc_reserved_ports[k].first <= last) {
-                    polc_error(ctx, p->line,
-                               "subject '%s': ioport '%s' includes ports of %s, which the "
-                               "kernel keeps",
-                               s->name, p->name, polc_reserved_ports[k].what);
-                }
-            }
-            /* Each port has one owner: compare with every earlier range. */
-            for (size_t oi = 0; oi <= i; oi++) {
-                struct polc_subject *o = &sys->subjects[oi];
-                size_t end = oi == i ? j : o->ioport_count;
-                for (size_t ok = 0; ok < end; ok++) {
-                    struct polc_ioport *q = &o->ioports[ok];
-                    if (q->count == 0 || q->base > 0xffff || q->count > 0x10000 - q->base) {
-                        continue;
-                    }
-                    if (p->base <= q->base + q->count - 1 && q->base <= last) {
-                        polc_error(ctx, p->line,
-                                   "subject '%s': ioport '%s' (0x%llx-0x%llx) overlaps ioport "
-                                   "'%s' of subject '%s'",
-                                   s->name, p->name, (unsigned long long)p->base,
-                                   (unsigned long long)last, q->name, o->name);
-                    }
-                }
-            }
-        }
         for (size_t j = 0; j < s->irq_count; j++) {
             struct polc_irq *q = &s->irqs[j];
             if (q->irq_line >= MOAT_MAX_IRQS) {

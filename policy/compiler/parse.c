@@ -193,7 +193,8 @@ static void polc_parse_subject(struct polc_ctx *ctx, xmlNodePtr node, struct pol
                   &s->stack_size, NULL);
 
     s->memories = polc_array(ctx, polc_count(node, "memory"), sizeof(*s->memories));
-    s->ioports = polc_array(ctx, polc_count(node, "ioport"), sizeof(*s->ioports));
+    s->ioports = polc_array(ctx, polc_count(node, "ioport") + polc_count(node, "platform-device"),
+                            sizeof(*s->ioports));
     s->irqs = polc_array(ctx, polc_count(node, "irq"), sizeof(*s->irqs));
     s->timers = polc_array(ctx, polc_count(node, "timer"), sizeof(*s->timers));
     for (xmlNodePtr c = node->children; c != NULL; c = c->next) {
@@ -206,11 +207,13 @@ static void polc_parse_subject(struct polc_ctx *ctx, xmlNodePtr node, struct pol
             polc_num_attr(ctx, c, mwhat, "vaddr", POLC_NUMBER, 0, &m->vaddr, &m->has_vaddr);
             polc_num_attr(ctx, c, mwhat, "paddr", POLC_NUMBER, 0, &m->paddr, &m->has_paddr);
             m->perm = polc_access(polc_attr(ctx, c, "access"));
-        } else if (polc_is(c, "ioport")) {
+        } else if (polc_is(c, "ioport") || polc_is(c, "platform-device")) {
             struct polc_ioport *p = &s->ioports[s->ioport_count++];
             p->name = polc_attr(ctx, c, "name");
             p->line = polc_line(c);
-            const char *pwhat = polc_what(ctx, "ioport", p->name);
+            p->platform = polc_is(c, "platform-device");
+            p->reason = p->platform ? polc_attr(ctx, c, "reason") : NULL;
+            const char *pwhat = polc_what(ctx, polc_ioport_kind(p), p->name);
             polc_num_attr(ctx, c, pwhat, "base", POLC_NUMBER, 0, &p->base, NULL);
             polc_num_attr(ctx, c, pwhat, "count", POLC_NUMBER, 1, &p->count, NULL);
         } else if (polc_is(c, "irq")) {

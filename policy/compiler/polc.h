@@ -127,11 +127,15 @@ struct polc_memory {
     struct polc_region *region;
 };
 
+/* An <ioport>, or a <platform-device>: ports that control the whole machine, granted
+ * on purpose (see ports.c). */
 struct polc_ioport {
     const char *name;
     long line;
     uint64_t base;
     uint64_t count;
+    bool platform;      /* from <platform-device> */
+    const char *reason; /* platform only: why the policy grants it */
 };
 
 struct polc_irq {
@@ -292,6 +296,23 @@ void polc_check_memories(struct polc_ctx *ctx);
 void polc_load_images(struct polc_ctx *ctx);
 void polc_layout_virtual(struct polc_ctx *ctx);
 void polc_layout_physical(struct polc_ctx *ctx);
+
+/* I/O ports that control the whole machine (ports.c). A subject gets them only through
+ * <platform-device>; the ones the kernel keeps, never. */
+struct polc_port_range {
+    uint64_t first;
+    uint64_t last;
+    const char *device;
+    const char *why; /* how it reaches beyond the subject */
+    bool kernel_keeps;
+};
+/* The next platform range at index >= *next that ports [base, base+count) overlap, or
+ * NULL; *next moves past it. */
+const struct polc_port_range *polc_platform_port_next(uint64_t base, uint64_t count,
+                                                      size_t *next);
+/* "ioport" or "platform-device": the element a port range came from. */
+const char *polc_ioport_kind(const struct polc_ioport *port);
+void polc_check_ioports(struct polc_ctx *ctx);
 
 /* Loads and validates one ELF file; reports errors against the subject. */
 bool polc_elf_load(struct polc_ctx *ctx, struct polc_subject *subject, const char *path);

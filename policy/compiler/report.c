@@ -72,6 +72,18 @@ static void polc_report_physical(const struct polc_system *sys, struct polc_buf 
                     (unsigned long long)(used_end - 1), size);
 }
 
+/* The whole-machine devices a port range includes: "the CMOS/RTC, system control port A". */
+static void polc_report_devices(const struct polc_ioport *p, struct polc_buf *o)
+{
+    size_t next = 0;
+    const char *sep = "";
+    const struct polc_port_range *r;
+    while ((r = polc_platform_port_next(p->base, p->count, &next)) != NULL) {
+        polc_buf_printf(o, "%s%s", sep, r->device);
+        sep = ", ";
+    }
+}
+
 static void polc_report_subject(const struct polc_system *sys, const struct polc_subject *s,
                                 struct polc_buf *o)
 {
@@ -132,9 +144,48 @@ static void polc_report_subject(const struct polc_system *sys, const struct polc
         }
     }
     for (size_t i = 0; i < s->ioport_count; i++) {
-        polc_buf_printf(o, "  ioport '%s': 0x%llx-0x%llx\n", s->ioports[i].name,
-                        (unsigned long long)s->ioports[i].base,
-                        (unsigned long long)(s->ioports[i].base + s->ioports[i].count - 1));
+        const struct polc_ioport *p = &s->ioports[i];
+        polc_buf_printf(o, "  %s '%s': 0x%llx-0x%llx", polc_ioport_kind(p), p->name,
+                        (unsigned long long)p->base,
+                        (unsigned long long)(p->base + p->count - 1));
+        if (p->platform) {
+            polc_buf_printf(o, " -- CAN AFFECT THE WHOLE MACHINE (");
+            polc_report_devices(p, o);
+            polc_buf_printf(o, "); reason: %s", p->reason);
+        }
+        polc_buf_printf(o, "\n");
+    }
+    polc_buf_printf(o, "\n");
+}
+
+/* Every <platform-device> of the system, first thing after the platform line. */
+static void polc_report_platform_grants(const struct polc_system *sys, struct polc_buf *o)
+{
+    size_t count = 0;
+    for (size_t i = 0; i < sys->subject_count; i++) {
+        for (size_t j = 0; j < sys->subjects[i].ioport_count; j++) {
+            count += sys->subjects[i].ioports[j].platform ? 1 : 0;
+        }
+    }
+    if (count == 0) {
+        polc_buf_printf(o, "Grants that can affect the whole machine: none\n\n");
+        return;
+    }
+    polc_buf_printf(o, "Grants that can affect the whole machine: %zu platform-device%s\n", count,
+                    count == 1 ? "" : "s");
+    for (size_t i = 0; i < sys->subject_count; i++) {
+        const struct polc_subject *s = &sys->subjects[i];
+        for (size_t j = 0; j < s->ioport_count; j++) {
+            const struct polc_ioport *p = &s->ioports[j];
+            if (!p->platform) {
+                continue;
+            }
+            polc_buf_printf(o, "  subject '%s', '%s' 0x%llx-0x%llx: ", s->name, p->name,
+                            (unsigned long long)p->base,
+                            (unsigned long long)(p->base + p->count - 1));
+            polc_report_devices(p, o);
+            polc_buf_printf(o, "; reason: %s\n", p->reason);
+        }
     }
     polc_buf_printf(o, "\n");
 }
@@ -165,6 +216,7 @@ void polc_gen_report(const struct polc_ctx *ctx, struct polc_buf *o)
                     "%zu events, %zu plans\n\n",
                     (unsigned long long)sys->cpu_count, size, tick,
                     sys->subject_count, sys->channel_count, sys->event_count, sys->plan_count);
+    polc_report_platform_grants(sys, o);
     polc_report_physical(sys, o);
     for (size_t i = 0; i < sys->subject_count; i++) {
         polc_report_subject(sys, &sys->subjects[i], o);

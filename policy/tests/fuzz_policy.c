@@ -68,6 +68,11 @@ static void recipe_policy(struct recipe *r, struct polc_buf *b)
                             take(r, 10));
         }
         if (take(r, 3) == 0) {
+            polc_buf_printf(b, "<platform-device name=\"d\" base=\"0x%x\" count=\"%u\" "
+                               "reason=\"fuzz\"/>",
+                            take(r, 0) * 8u, take(r, 10));
+        }
+        if (take(r, 3) == 0) {
             polc_buf_printf(b, "<irq name=\"q\" line=\"%u\"/>", take(r, 26));
         }
         if (take(r, 3) == 0) {

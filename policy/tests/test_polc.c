@@ -37,6 +37,14 @@ static void layout_command_prints_the_report(void **state)
     assert_non_null(strstr((const char *)r.out.data, "Subject 'filter' (id 1, cpu 0"));
     assert_non_null(strstr((const char *)r.out.data, "channel 'samples'"));
     assert_non_null(strstr((const char *)r.out.data, "0x0000000008000000"));
+    /* A platform device is flagged at the top and in its subject. */
+    assert_non_null(strstr((const char *)r.out.data,
+                           "Grants that can affect the whole machine: 1 platform-device\n"
+                           "  subject 'control', 'rtc' 0x70-0x71: the CMOS/RTC; reason: reads "
+                           "the wall-clock time\n"));
+    assert_non_null(strstr((const char *)r.out.data,
+                           "  platform-device 'rtc': 0x70-0x71 -- CAN AFFECT THE WHOLE MACHINE "
+                           "(the CMOS/RTC); reason: reads the wall-clock time\n"));
     run_free(&r);
 }
 

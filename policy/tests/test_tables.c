@@ -113,6 +113,12 @@ static void io_bitmaps_open_exactly_the_granted_ports(void **state)
         assert_int_equal(port_allowed(logger->io_bitmap, port), port >= 0x3f8 && port <= 0x3ff);
     }
     assert_null(subject("producer", &id)->io_bitmap);
+    /* A <platform-device> opens its ports like an <ioport>, and nothing else. */
+    const struct moat_subject *control = subject("control", &id);
+    assert_non_null(control->io_bitmap);
+    for (unsigned port = 0; port < 0x10000; port++) {
+        assert_int_equal(port_allowed(control->io_bitmap, port), port == 0x70 || port == 0x71);
+    }
 }
 
 /* logger receives irq 'uart_rx' (id 0), timer 'poll' (id 1) and notify 'flush' (id 2):
