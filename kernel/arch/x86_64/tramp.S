@@ -26,7 +26,11 @@ tramp_vectors:
     .endr
 
 tramp_common:
-    cld /* C code needs DF 0; the interrupted DF is in the saved RFLAGS */
+    /* C code needs DF 0, and AC 0 (AC 1 lifts SMAP in ring 0; interrupt delivery keeps
+     * the subject's AC); IF is 0 already (interrupt gates). The interrupted flags are
+     * in the saved RFLAGS. */
+    pushq $2
+    popfq
     push %rax
     push %rbx
     push %rcx
