@@ -133,6 +133,11 @@ static void io_bitmap_load(uint32_t cpu, const uint8_t *bitmap)
 static void subject_enter(uint32_t cpu, subject_id_t id)
 {
     struct trap_frame *ctx = &contexts[id];
+#ifdef EXIT_FAULT_MARK_RIP
+    if (ctx->r15 == EXIT_FAULT_MARK_RIP) {
+        ctx->rip = MOAT_USER_VIRT_END; /* test kernels only (meson.build: exit_fault_marks) */
+    }
+#endif
     if (!exit_frame_sanitise(ctx)) {
         return;
     }
@@ -156,6 +161,11 @@ static void subject_enter(uint32_t cpu, subject_id_t id)
     struct trap_frame *frame =
         (struct trap_frame *)(uintptr_t)(tc->stack_top - sizeof(struct trap_frame));
     *frame = *ctx;
+#ifdef EXIT_FAULT_MARK_SS
+    if (frame->r15 == EXIT_FAULT_MARK_SS) {
+        frame->ss = SEL_KERNEL_DS; /* test kernels only: RPL 0 with CS RPL 3, iretq #GP */
+    }
+#endif
     tc->subject_cr3 = moat_system.subjects[id].pml4;
     if (cpu_features.pcid) {
         tc->subject_cr3 |= (uint64_t)(id + 1u) | CR3_NOFLUSH; /* PCID 1 + subject id */
