@@ -52,6 +52,11 @@ static void zoo_fault(const char *n)
         __asm__ volatile("ldmxcsr %0\n\tmov $1, %%eax\n\tcvtsi2ss %%eax, %%xmm0\n\t"
                          "xorps %%xmm1, %%xmm1\n\tdivss %%xmm1, %%xmm0"
                          : : "m"(mxcsr) : "rax", "xmm0", "xmm1");
+    } else if (t_streq(n, "zoo_tf")) {
+        /* Single-steps itself: #DB (on its IST stack) after the next instruction. */
+        __asm__ volatile("pushfq\n\torq $0x100, (%%rsp)\n\tpopfq\n\tnop" ::: "memory", "cc");
+    } else if (t_streq(n, "zoo_dr7")) {
+        __asm__ volatile("mov %0, %%dr7" : : "r"(0x3ffull)); /* arm DR0-3: privileged */
     } else if (t_streq(n, "zoo_ac")) {
         static uint64_t words[2];
         __asm__ volatile("pushfq\n\torq $0x40000, (%%rsp)\n\tpopfq\n\tmovl 1(%0), %%eax" : : "r"(words) : "rax", "memory");

@@ -158,6 +158,13 @@ static void subject_enter(uint32_t cpu, subject_id_t id)
         last_run[cpu] = id;
     }
     struct tramp_cpu *tc = TRAMP_CPU(cpu);
+#ifdef MOAT_TEST_KERNEL
+    /* Test kernels only: the entry and IST stacks hold nothing of an earlier entry. */
+    for (uint32_t i = 0; i < sizeof(tc->stacks); i++) {
+        CHECK(tc->stacks[i] == 0u);
+    }
+    CHECK(tc->user_rsp == 0u);
+#endif
     struct trap_frame *frame =
         (struct trap_frame *)(uintptr_t)(tc->stack_top - sizeof(struct trap_frame));
     *frame = *ctx;
@@ -230,7 +237,14 @@ _Noreturn void arch_trap_entry(struct trap_frame *entry)
     struct trap_frame *f = &contexts[cur];
     *f = *entry;
     frame_clear((volatile uint64_t *)entry, sizeof(*entry) / 8u);
-    TRAMP_CPU(cpu)->subject_cr3 = 0;
+    struct tramp_cpu *tc = TRAMP_CPU(cpu);
+    struct trap_frame *exit_frame =
+        (struct trap_frame *)(uintptr_t)(tc->stack_top - sizeof(struct trap_frame));
+    if (entry != exit_frame) {
+        /* An IST entry: the frame this subject was entered with is still on the entry stack. */
+        frame_clear((volatile uint64_t *)exit_frame, sizeof(*exit_frame) / 8u);
+    }
+    tc->subject_cr3 = 0;
     running[cpu] = MOAT_SUBJECT_IDLE;
     struct core_next next;
     switch (exit_trap_kind(f->vector)) {
