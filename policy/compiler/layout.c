@@ -57,6 +57,15 @@ static struct polc_mapping *polc_add_map(struct polc_subject *s, const char *wha
     return m;
 }
 
+/* A supervisor-only piece of the entry trampoline, at fixed virtual and physical addresses. */
+static void polc_add_trampoline(struct polc_subject *s, const char *what, vaddr_t virt,
+                                paddr_t phys, uint64_t size, unsigned perm)
+{
+    struct polc_mapping *m = polc_add_map(s, what, 0, virt, size, perm, NULL);
+    m->user = false;
+    m->fixed_phys = phys;
+}
+
 static bool polc_overlaps(vaddr_t a, uint64_t as, vaddr_t b, uint64_t bs)
 {
     return a < b + bs && b < a + as;
@@ -94,7 +103,8 @@ struct polc_pending {
 static void polc_subject_maps(struct polc_ctx *ctx, struct polc_subject *s)
 {
     struct polc_system *sys = &ctx->sys;
-    size_t cap = s->image.segment_count + s->memory_count + 4;
+    /* Segments, memories, channels, then stack, sinfo and three trampoline pieces. */
+    size_t cap = s->image.segment_count + s->memory_count + 5;
     for (size_t i = 0; i < sys->channel_count; i++) {
         cap += sys->channels[i].writer_count + sys->channels[i].reader_count;
     }
@@ -207,14 +217,20 @@ static void polc_subject_maps(struct polc_ctx *ctx, struct polc_subject *s)
             }
         }
     }
-    struct polc_mapping *text = polc_add_map(s, "trampoline text", 0, MOAT_TRAMPOLINE_VIRT,
-                                             MOAT_TRAMPOLINE_TEXT_SIZE, POLC_R | POLC_X, NULL);
-    text->user = false;
-    text->fixed_phys = MOAT_TRAMPOLINE_TEXT_PHYS;
-    struct polc_mapping *data = polc_add_map(s, "trampoline data", 0, MOAT_TRAMPOLINE_DATA_VIRT,
-                                             MOAT_TRAMPOLINE_DATA_SIZE, POLC_R | POLC_W, NULL);
-    data->user = false;
-    data->fixed_phys = MOAT_TRAMPOLINE_DATA_PHYS;
+    /* The entry trampoline: its text, this CPU's data slice (entry and IST stacks, TSS)
+     * and the part every CPU shares (GDT, IDT, kernel CR3); never another CPU's slice. */
+    uint64_t slice = s->cpu * MOAT_TRAMPOLINE_CPU_STRIDE;
+    polc_add_trampoline(s, "trampoline text", MOAT_TRAMPOLINE_VIRT, MOAT_TRAMPOLINE_TEXT_PHYS,
+                        MOAT_TRAMPOLINE_TEXT_SIZE, POLC_R | POLC_X);
+    polc_add_trampoline(s,
+                        polc_sprintf(&ctx->arena, "trampoline data, cpu %llu slice",
+                                     (unsigned long long)s->cpu),
+                        MOAT_TRAMPOLINE_DATA_VIRT + slice, MOAT_TRAMPOLINE_DATA_PHYS + slice,
+                        MOAT_TRAMPOLINE_CPU_STRIDE, POLC_R | POLC_W);
+    polc_add_trampoline(s, "trampoline data, shared",
+                        MOAT_TRAMPOLINE_DATA_VIRT + MOAT_TRAMPOLINE_SHARED_OFFSET,
+                        MOAT_TRAMPOLINE_DATA_PHYS + MOAT_TRAMPOLINE_SHARED_OFFSET,
+                        MOAT_TRAMPOLINE_SHARED_SIZE, POLC_R | POLC_W);
 }
 
 static int polc_map_cmp(const void *a, const void *b)

@@ -213,6 +213,53 @@ static void page_tables_enforce_the_policy(void **state)
     assert_int_equal(walk(img, filter, find_map(producer, "memory 'scratch'")->virt + 0x10000), 0);
 }
 
+/* Every page of the trampoline data: mapped (supervisor, rw, NX, at its own physical
+ * page) exactly when it is in the subject's own CPU slice or in the shared part. */
+static void check_trampoline_data(const struct image *img, const struct polc_subject *s)
+{
+    vaddr_t slice = MOAT_TRAMPOLINE_DATA_VIRT + s->cpu * MOAT_TRAMPOLINE_CPU_STRIDE;
+    vaddr_t shared = MOAT_TRAMPOLINE_DATA_VIRT + MOAT_TRAMPOLINE_SHARED_OFFSET;
+    size_t mapped = 0;
+    for (uint64_t off = 0; off < MOAT_TRAMPOLINE_DATA_SIZE; off += MOAT_PAGE_SIZE) {
+        vaddr_t va = MOAT_TRAMPOLINE_DATA_VIRT + off;
+        bool own = (va >= slice && va < slice + MOAT_TRAMPOLINE_CPU_STRIDE) ||
+                   (va >= shared && va < shared + MOAT_TRAMPOLINE_SHARED_SIZE);
+        uint64_t e = walk(img, s, va);
+        if (!own) {
+            if (e != 0) {
+                fail_msg("subject '%s' (cpu %llu) maps trampoline data offset 0x%llx",
+                         s->name, (unsigned long long)s->cpu, (unsigned long long)off);
+            }
+            continue;
+        }
+        assert_true((e & PTE_P) && (e & PTE_RW) && !(e & PTE_US) && (e & PTE_NX));
+        assert_int_equal(e & 0x000ffffffffff000ULL, MOAT_TRAMPOLINE_DATA_PHYS + off);
+        mapped++;
+    }
+    assert_int_equal(mapped, (MOAT_TRAMPOLINE_CPU_STRIDE + MOAT_TRAMPOLINE_SHARED_SIZE) /
+                                 MOAT_PAGE_SIZE);
+}
+
+/* Another CPU's entry stack (its subjects' register frames) is never in the tables. */
+static void page_tables_map_only_the_own_cpu_trampoline_slice(void **state)
+{
+    struct image *img = *state;
+    struct polc_system *sys = &img->ctx.sys;
+    assert_int_equal(sys->cpu_count, 2);
+    struct polc_subject *producer = polc_find_subject(sys, "producer");
+    struct polc_subject *logger = polc_find_subject(sys, "logger");
+    assert_int_equal(producer->cpu, 0);
+    assert_int_equal(logger->cpu, 1);
+    for (size_t i = 0; i < sys->subject_count; i++) {
+        check_trampoline_data(img, &sys->subjects[i]);
+    }
+    /* Spelled out: slice 1 is not in a CPU-0 subject's tables, slice 0 not in a CPU-1 one. */
+    assert_int_equal(walk(img, producer, MOAT_TRAMPOLINE_DATA_VIRT + MOAT_TRAMPOLINE_CPU_STRIDE), 0);
+    assert_int_not_equal(walk(img, logger, MOAT_TRAMPOLINE_DATA_VIRT + MOAT_TRAMPOLINE_CPU_STRIDE), 0);
+    assert_int_equal(walk(img, logger, MOAT_TRAMPOLINE_DATA_VIRT), 0);
+    assert_int_not_equal(walk(img, producer, MOAT_TRAMPOLINE_DATA_VIRT), 0);
+}
+
 static void sinfo_lists_resources_by_name(void **state)
 {
     struct image *img = *state;
@@ -349,6 +396,7 @@ int test_image_run(void)
     const struct CMUnitTest image_tests[] = {
         cmocka_unit_test(image_keeps_the_kernel_bootable),
         cmocka_unit_test(page_tables_enforce_the_policy),
+        cmocka_unit_test(page_tables_map_only_the_own_cpu_trampoline_slice),
         cmocka_unit_test(sinfo_lists_resources_by_name),
         cmocka_unit_test(pristine_copies_match_the_segments),
     };
