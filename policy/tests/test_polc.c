@@ -37,6 +37,10 @@ static void layout_command_prints_the_report(void **state)
     assert_non_null(strstr((const char *)r.out.data, "Subject 'filter' (id 1, cpu 0"));
     assert_non_null(strstr((const char *)r.out.data, "channel 'samples'"));
     assert_non_null(strstr((const char *)r.out.data, "0x0000000008000000"));
+    /* A CPU-1 subject's trampoline data: its own slice and the shared part. */
+    assert_non_null(strstr((const char *)r.out.data,
+                           "0xffffff800000c000  0xffffff8000013fff       32K  rw-   sup   "
+                           "0x000000000020c000  trampoline data, cpu 1 slice\n"));
     /* A platform device is flagged at the top and in its subject. */
     assert_non_null(strstr((const char *)r.out.data,
                            "Grants that can affect the whole machine: 1 platform-device\n"
