@@ -260,17 +260,43 @@ static void page_tables_map_only_the_own_cpu_trampoline_slice(void **state)
     assert_int_not_equal(walk(img, producer, MOAT_TRAMPOLINE_DATA_VIRT), 0);
 }
 
+/* A subject's sinfo page as the boot loader loaded it. */
+static void read_sinfo(const struct image *img, const struct polc_subject *s,
+                       uint8_t raw[MOAT_SINFO_SIZE], struct moat_sinfo *info)
+{
+    for (size_t i = 0; i < MOAT_SINFO_SIZE; i += 8) {
+        uint64_t v = phys64(img, s->sinfo->phys + i);
+        memcpy(raw + i, &v, 8);
+    }
+    memcpy(info, raw, sizeof(*info));
+}
+
+/* A <platform-device> is found like an <ioport>: by name, as an ioport resource. */
+static void sinfo_lists_a_platform_device_as_ioport(void **state)
+{
+    struct image *img = *state;
+    struct polc_subject *control = polc_find_subject(&img->ctx.sys, "control");
+    struct moat_sinfo info;
+    uint8_t raw[MOAT_SINFO_SIZE];
+    read_sinfo(img, control, raw, &info);
+    bool found = false;
+    for (uint32_t i = 0; i < info.resource_count; i++) {
+        struct moat_sinfo_resource res;
+        memcpy(&res, raw + sizeof(info) + i * sizeof(res), sizeof(res));
+        if (strcmp(res.name, "rtc") == 0) {
+            found = res.kind == MOAT_RES_IOPORT && res.address == 0x70 && res.size == 2;
+        }
+    }
+    assert_true(found);
+}
+
 static void sinfo_lists_resources_by_name(void **state)
 {
     struct image *img = *state;
     struct polc_subject *filter = polc_find_subject(&img->ctx.sys, "filter");
     struct moat_sinfo info;
     uint8_t raw[MOAT_SINFO_SIZE];
-    for (size_t i = 0; i < sizeof(raw); i += 8) {
-        uint64_t v = phys64(img, filter->sinfo->phys + i);
-        memcpy(raw + i, &v, 8);
-    }
-    memcpy(&info, raw, sizeof(info));
+    read_sinfo(img, filter, raw, &info);
     assert_int_equal(info.magic, MOAT_SINFO_MAGIC);
     assert_int_equal(info.version, MOAT_SINFO_VERSION);
     assert_string_equal(info.subject_name, "filter");
@@ -398,6 +424,7 @@ int test_image_run(void)
         cmocka_unit_test(page_tables_enforce_the_policy),
         cmocka_unit_test(page_tables_map_only_the_own_cpu_trampoline_slice),
         cmocka_unit_test(sinfo_lists_resources_by_name),
+        cmocka_unit_test(sinfo_lists_a_platform_device_as_ioport),
         cmocka_unit_test(pristine_copies_match_the_segments),
     };
     int failed = cmocka_run_group_tests_name("system image", image_tests, image_setup, image_teardown);
