@@ -44,9 +44,9 @@ struct core_subject {
 };
 
 /* Reset work per kernel entry: chunks of this many bytes, at most this many chunks, and
- * none once the frame has ended. */
-#define SUBJECT_RESET_CHUNK_BYTES 4096u
-#define SUBJECT_RESET_CHUNKS_PER_ENTRY 16u
+ * none that would not end before the frame does (core_cpu.reset_chunk_tsc). */
+#define SUBJECT_RESET_CHUNK_BYTES 1024u
+#define SUBJECT_RESET_CHUNKS_PER_ENTRY 64u
 
 /* Owned by its CPU; `frame_subject` is also read by other CPUs (atomically). */
 struct core_cpu {
@@ -59,11 +59,15 @@ struct core_cpu {
     tsc_t frame_end;       /* planned TSC of the current frame's end */
     uint64_t major_count;
     bool frame_begun;      /* the current frame's start work (requests, timer) is done */
-    /* Behind the plan: frames that started late or were skipped since the last notice. */
-    uint32_t late_frames;
+    /* Behind the plan, counted over a window of SCHED_NOTICE_MS from window_start:
+     * frames ended, frames skipped (no time at all), frames started late. */
+    tsc_t window_start;
+    uint32_t window_frames;
     uint32_t skipped_frames;
-    uint64_t worst_lateness; /* TSC ticks */
-    tsc_t last_notice;
+    uint32_t late_frames;
+    uint64_t worst_lateness; /* TSC ticks, of the frames that did start */
+    /* What one reset chunk took last on this CPU (TSC ticks; measured at boot first). */
+    uint64_t reset_chunk_tsc;
 };
 
 /*

@@ -8,8 +8,9 @@
  */
 #include "core.h"
 
-/* A CPU behind its plan says so at most this often (ms). */
-#define SCHED_NOTICE_MS 100u
+/* A CPU behind its plan in 1 of SCHED_NOTICE_SHARE frames says so, once per window (ms). */
+#define SCHED_NOTICE_MS 20u
+#define SCHED_NOTICE_SHARE 8u
 
 struct core_cpu core_cpus[MOAT_MAX_CPUS];
 
@@ -48,34 +49,42 @@ void sched_init(tsc_t now)
     c->major_start = now;
     c->frame_ticks = 0;
     c->major_count = 0;
+    c->window_start = now;
     sched_set_frame_end(c);
 }
 
 /*
- * The first time, then at most once per SCHED_NOTICE_MS, at a major frame start: how far behind its plan this
- * CPU fell since the last notice (frames that got no time, frames started late).
+ * At a major frame start, once per SCHED_NOTICE_MS window: if at least one frame in
+ * SCHED_NOTICE_SHARE of the window's was skipped or started late, say how far behind its
+ * plan this CPU fell. A single late frame (a host hiccup under emulation) is not worth a
+ * line; a CPU too slow for its plan is.
  */
 static void sched_report_late(struct core_cpu *c)
 {
     tsc_t now = arch_now();
-    if ((c->late_frames == 0u && c->skipped_frames == 0u) ||
-        (c->last_notice != 0u && now - c->last_notice < (uint64_t)SCHED_NOTICE_MS * arch_tsc_khz())) {
+    if (now - c->window_start < (uint64_t)SCHED_NOTICE_MS * arch_tsc_khz()) {
         return;
     }
-    bool locked = smp_console_lock();
-    print_str("cpu ");
-    print_dec(arch_cpu_id());
-    print_str(" behind its plan: ");
-    print_dec(c->skipped_frames);
-    print_str(" frames skipped, ");
-    print_dec(c->late_frames);
-    print_str(" started late, worst ");
-    print_dec(c->worst_lateness);
-    print_str(" TSC ticks late, major frame ");
-    print_dec(c->major_count);
-    print_nl();
-    smp_console_unlock(locked);
-    c->last_notice = now;
+    uint64_t behind = (uint64_t)c->skipped_frames + c->late_frames;
+    if (behind * SCHED_NOTICE_SHARE >= c->window_frames && behind != 0u) {
+        bool locked = smp_console_lock();
+        print_str("cpu ");
+        print_dec(arch_cpu_id());
+        print_str(" behind its plan: of ");
+        print_dec(c->window_frames);
+        print_str(" frames ");
+        print_dec(c->skipped_frames);
+        print_str(" skipped, ");
+        print_dec(c->late_frames);
+        print_str(" started late, worst ");
+        print_dec(c->worst_lateness);
+        print_str(" TSC ticks late, major frame ");
+        print_dec(c->major_count);
+        print_nl();
+        smp_console_unlock(locked);
+    }
+    c->window_start = now;
+    c->window_frames = 0;
     c->skipped_frames = 0;
     c->late_frames = 0;
     c->worst_lateness = 0;
@@ -85,6 +94,7 @@ void sched_step(void)
 {
     struct core_cpu *c = &core_cpus[arch_cpu_id()];
     const struct moat_cpu_schedule *s = sched_schedule(c);
+    c->window_frames++;
     if (!c->frame_begun) {
         c->skipped_frames++; /* ended before this CPU could start it */
     }

@@ -13,6 +13,8 @@
 #include "core.h"
 
 struct core_subject core_subjects[MOAT_MAX_SUBJECTS];
+/* The most a chunk's cost estimate may be: twice the boot resets' rate (0: no estimate). */
+static uint64_t subject_chunk_cap;
 
 static void subject_reset_bytes(const struct moat_reset *r, uint64_t offset, uint64_t size)
 {
@@ -49,16 +51,19 @@ static void subject_reset_begin(subject_id_t id)
 
 /*
  * Part of a restart's reset steps, in chunks of SUBJECT_RESET_CHUNK_BYTES, at most
- * SUBJECT_RESET_CHUNKS_PER_ENTRY of them, none once `until` (the frame's end) has come.
- * True once the reset is complete and the subject is runnable.
+ * SUBJECT_RESET_CHUNKS_PER_ENTRY of them, each started only when it can end before
+ * `until` (the frame's end) at the cost the last chunk took on this CPU. True once the
+ * reset is complete and the subject is runnable.
  */
 bool subject_reset_work(subject_id_t id, tsc_t until)
 {
     const struct moat_subject *d = &moat_system.subjects[id];
     struct core_subject *s = &core_subjects[id];
+    struct core_cpu *c = &core_cpus[arch_cpu_id()];
     uint32_t steps = d->reset_count < MOAT_MAX_RESETS ? d->reset_count : MOAT_MAX_RESETS;
-    for (uint32_t chunk = 0;
-         chunk < SUBJECT_RESET_CHUNKS_PER_ENTRY && s->reset_step < steps && arch_now() < until;
+    tsc_t now = arch_now();
+    for (uint32_t chunk = 0; chunk < SUBJECT_RESET_CHUNKS_PER_ENTRY && s->reset_step < steps &&
+                             now < until && until - now >= c->reset_chunk_tsc;
          chunk++) {
         const struct moat_reset *r = &d->resets[s->reset_step];
         uint64_t size = r->size - s->reset_done;
@@ -66,6 +71,13 @@ bool subject_reset_work(subject_id_t id, tsc_t until)
             size = SUBJECT_RESET_CHUNK_BYTES;
         }
         subject_reset_bytes(r, s->reset_done, size);
+        tsc_t after = arch_now();
+        if (size == SUBJECT_RESET_CHUNK_BYTES) {
+            /* Capped, so one slow chunk (an SMI) cannot keep every later one out. */
+            uint64_t took = after - now;
+            c->reset_chunk_tsc = took < subject_chunk_cap ? took : subject_chunk_cap;
+        }
+        now = after;
         s->reset_done += size;
         if (s->reset_done >= r->size) {
             s->reset_step++;
@@ -124,6 +136,8 @@ void core_prepare_subjects(void)
 {
     audit_init();
     smp_reset();
+    tsc_t start = arch_now();
+    uint64_t bytes = 0;
     for (subject_id_t id = 0; id < moat_system.subject_count && id < MOAT_MAX_SUBJECTS; id++) {
         core_subjects[id].restarts = 0;
         ATOMIC_STORE(&core_subjects[id].request, (uint8_t)0u);
@@ -132,8 +146,18 @@ void core_prepare_subjects(void)
         const struct moat_subject *d = &moat_system.subjects[id];
         for (uint32_t i = 0; i < d->reset_count && i < MOAT_MAX_RESETS; i++) {
             subject_reset_bytes(&d->resets[i], 0, d->resets[i].size);
+            bytes += d->resets[i].size;
         }
         subject_reset_finish(id);
+    }
+    /* The first estimate of a chunk's cost, for every CPU: the boot resets' rate. */
+    uint64_t chunk = 0;
+    if (bytes >= SUBJECT_RESET_CHUNK_BYTES) {
+        chunk = (arch_now() - start) / (bytes / SUBJECT_RESET_CHUNK_BYTES);
+    }
+    subject_chunk_cap = 2u * chunk;
+    for (uint32_t cpu = 0; cpu < MOAT_MAX_CPUS; cpu++) {
+        core_cpus[cpu].reset_chunk_tsc = chunk;
     }
 }
 

@@ -65,14 +65,14 @@ static uint8_t *fake_phys(paddr_t p, uint64_t size)
 void arch_phys_copy(paddr_t dst, paddr_t src, uint64_t size)
 {
     fake.phys_calls++;
-    fake.now += fake.phys_cost;
+    fake.now += fake.phys_cost * size / 1024u;
     memmove(fake_phys(dst, size), fake_phys(src, size), size);
 }
 
 void arch_phys_zero(paddr_t dst, uint64_t size)
 {
     fake.phys_calls++;
-    fake.now += fake.phys_cost;
+    fake.now += fake.phys_cost * size / 1024u;
     memset(fake_phys(dst, size), 0, size);
 }
 

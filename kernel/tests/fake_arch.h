@@ -24,7 +24,7 @@ struct fake_arch {
     int64_t result[MOAT_MAX_SUBJECTS];
     bool result_set[MOAT_MAX_SUBJECTS];
     uint64_t phys_calls;    /* arch_phys_copy/zero calls */
-    tsc_t phys_cost;        /* TSC ticks each arch_phys_copy/zero call takes */
+    tsc_t phys_cost;        /* TSC ticks arch_phys_copy/zero take per KiB */
     int unmasked_irq;
     int power; /* 0 none, 1 poweroff ok, 2 poweroff failure, 3 reboot, 4 halted */
     jmp_buf *power_jump;
