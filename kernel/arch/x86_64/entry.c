@@ -134,9 +134,9 @@ static void fault_from_frame(const struct trap_frame *f, struct arch_fault *out)
     out->error = f->error;
     out->ip = f->rip;
     out->addr = f->vector == VEC_PF ? read_cr2() : 0u;
-    const uint64_t regs[] = {f->rax, f->rbx, f->rcx, f->rdx, f->rsi, f->rdi, f->rbp,
-                               f->rsp, f->r8,  f->r9,  f->r10, f->r11, f->r12, f->r13,
-                               f->r14, f->r15, f->rflags, f->cs, f->ss};
+    const uint64_t regs[] = {f->rax, f->rbx, f->rcx,    f->rdx, f->rsi, f->rdi, f->rbp,
+                             f->rsp, f->r8,  f->r9,     f->r10, f->r11, f->r12, f->r13,
+                             f->r14, f->r15, f->rflags, f->cs,  f->ss};
     _Static_assert(sizeof(regs) / sizeof(regs[0]) <= ARCH_FAULT_REGS, "fault registers");
     for (uint32_t i = 0; i < sizeof(regs) / sizeof(regs[0]); i++) {
         out->regs[i] = regs[i];
@@ -210,8 +210,9 @@ static void subject_enter(uint32_t cpu, subject_id_t id)
     arch_enter_subject(frame);
 }
 
-/* A return to ring 3 that failed: the subject's #GP at the address it would have
- * returned to, as if the fault were its own (audit record, policy action). */
+/* A return to ring 3 that failed (refused before iretq, or iretq faulted): the subject's
+ * fault, with the address it was returning to, as if it were its own (audit record,
+ * policy action). Nothing of it is left in the trampoline. */
 static struct core_next exit_refused(uint32_t cpu, subject_id_t id, uint32_t vector,
                                      uint64_t error)
 {
