@@ -4,21 +4,9 @@
  * event; the kernel masks a line each time it delivers it) and acknowledges the RTC.
  * After COUNT interrupts it reports on COM1 and powers off.
  */
-#include "testlib.h"
+#include "rtc.h"
 
 #define COUNT 10u
-
-static uint8_t rtc_read(uint8_t reg)
-{
-    t_outb(0x70, (uint8_t)(0x80u | reg)); /* NMI stays disabled */
-    return t_inb(0x71);
-}
-
-static void rtc_write(uint8_t reg, uint8_t v)
-{
-    t_outb(0x70, (uint8_t)(0x80u | reg));
-    t_outb(0x71, v);
-}
 
 int main(void)
 {
