@@ -69,10 +69,10 @@ static const struct role roles[] = {
     {"notify0", 235, 10, PHASE_EVENT_FLOOD},
     {"sink0", 245, 10, PHASE_COUNT},
     {"crasher", 255, 10, PHASE_FAULT_STORM},
-    {"witness1", 15, 5, PHASE_COUNT},
-    {"victim", 20, 200, PHASE_COUNT},
-    {"flood_local", 220, 10, PHASE_RESTART_LOCAL},
-    {"timer1", 230, 5, PHASE_TIMERS},
+    {"victim", 5, 195, PHASE_COUNT},
+    {"witness1", 200, 5, PHASE_COUNT},
+    {"flood_local", 205, 10, PHASE_RESTART_LOCAL},
+    {"timer1", 215, 5, PHASE_TIMERS},
     {"sink1", 235, 10, PHASE_COUNT},
     {"notify1", 245, 10, PHASE_EVENT_FLOOD},
     {"irq", 260, 5, PHASE_IRQ_FLOOD},
@@ -185,7 +185,7 @@ struct stats {
     uint64_t interruptions; /* kernel entries on this CPU inside own frames */
     uint64_t stolen;        /* most ticks lost to them in one frame */
     uint64_t measured;      /* frames whose lateness counts */
-    uint64_t pad;
+    uint64_t worst_major;   /* where the start furthest from the idle phase's was */
 };
 
 struct calibration {
@@ -249,7 +249,9 @@ static void calibrate(uint64_t start)
         uint64_t t = moat_rdtsc();
         timer_seen = es_entered();
         if (timer_seen) {
-            calib.timer_ticks = t - last;
+            /* An entry between the TSC read and ES shows in the next gap. */
+            uint64_t next = moat_rdtsc();
+            calib.timer_ticks = t - last > next - t ? t - last : next - t;
         }
         last = t;
     }
@@ -306,8 +308,14 @@ static void witness_measure(uint64_t calib_major)
             s->stolen = stolen > s->stolen ? stolen : s->stolen;
             if (frame_major % PHASE_MAJORS != 0u) {
                 int64_t late = (int64_t)(frame_start - planned(me, frame_major));
-                s->worst = late > s->worst ? late : s->worst;
-                s->earliest = late < s->earliest ? late : s->earliest;
+                if (late > s->worst) {
+                    s->worst = late;
+                    s->worst_major = late > -s->earliest ? frame_major : s->worst_major;
+                }
+                if (late < s->earliest) {
+                    s->earliest = late;
+                    s->worst_major = -late > s->worst ? frame_major : s->worst_major;
+                }
                 s->measured++;
             }
         }
@@ -358,9 +366,11 @@ static void print_calibration(uint32_t cpu, const struct calibration *c)
 #define NO_FRAME_DELTA 999999999
 
 /*
- * One line per phase: the worst start against the idle phase's earliest, minus the same
- * for the idle phase (delta); kernel entries inside own frames; frames seen of
- * PHASE_MAJORS. Totals of missed frames and of entries beyond the idle phase's.
+ * One line per phase. delta: how much further from its planned instant a start was than
+ * any in the idle phase, late or early (an early start means the frame before was cut);
+ * late/early: the latest and earliest start against the idle phase's earliest; kernel
+ * entries inside own frames; frames seen of PHASE_MAJORS. Totals of missed frames and of
+ * entries beyond the idle phase's.
  */
 static void print_results(uint32_t cpu, const struct stats *r, uint64_t *missed,
                           uint64_t *interrupted)
@@ -376,11 +386,16 @@ static void print_results(uint32_t cpu, const struct stats *r, uint64_t *missed,
         t_puts(" delta ");
         if (s->measured == 0u) {
             put_signed(NO_FRAME_DELTA);
-            t_puts(" worst none");
+            t_puts(" (no frame started)");
         } else {
-            put_signed(s->worst - idle->worst);
-            t_puts(" worst ");
+            int64_t later = s->worst - idle->worst;
+            int64_t earlier = idle->earliest - s->earliest;
+            put_signed(later > earlier ? later : earlier);
+            t_puts(" late ");
             put_signed(s->worst - base);
+            t_puts(" early ");
+            put_signed(s->earliest - base);
+            put_kv("at major", s->worst_major);
         }
         t_puts(" idle ");
         put_signed(idle->worst - base);
