@@ -59,40 +59,13 @@ void cpu_spec_print(void)
     print_nl();
 }
 
-/* Overwrites all 32 return stack buffer entries with returns into a speculation trap,
- * so the next subject's returns never predict a target the previous one trained. Each
- * call pushes a return address that is dropped again (the stack pointer is restored). */
-static void rsb_fill(void)
-{
-    __asm__ volatile("mov $16, %%ecx\n"
-                     "1:\n\t"
-                     "call 3f\n"
-                     "2:\n\t"
-                     "pause\n\t"
-                     "lfence\n\t"
-                     "jmp 2b\n"
-                     "3:\n\t"
-                     "call 5f\n"
-                     "4:\n\t"
-                     "pause\n\t"
-                     "lfence\n\t"
-                     "jmp 4b\n"
-                     "5:\n\t"
-                     "dec %%ecx\n\t"
-                     "jnz 1b\n\t"
-                     "add $(32 * 8), %%rsp"
-                     :
-                     :
-                     : "rcx", "memory", "cc");
-}
-
 void cpu_spec_switch(void)
 {
     if (spec_policy.ibpb) {
         wrmsr(MSR_PRED_CMD, PRED_CMD_IBPB);
     }
     if (spec_policy.rsb_fill) {
-        rsb_fill();
+        cpu_rsb_fill();
     }
     if (spec_policy.l1d_flush) {
         wrmsr(MSR_FLUSH_CMD, FLUSH_CMD_L1D);
@@ -253,23 +226,16 @@ void cpu_xrstor(const uint8_t *area)
     }
 }
 
-/* AMD's FXSAVE/XSAVE store, and FXRSTOR/XRSTOR load, the x87 last-instruction and
- * last-operand pointers (FIP, FDP) and opcode (FOP) only while an x87 exception is
- * pending. Restoring the next subject's state would then leave the previous subject's
- * pointers in the CPU, readable with fnstenv: where its last x87 instruction and operand
- * were. Called after the previous state is saved and before the next is restored: fnclex
- * drops pending exceptions, emms empties the register stack, and one integer load from a
- * fixed kernel address (exact, so it raises nothing) leaves pointers that name only the
- * kernel. Done on every CPU: it costs a few cycles per switch of extended state. */
-static const int32_t x87_zero;
-
-void cpu_x87_pointers_clear(void)
+/* Debug registers: no breakpoint armed, no condition recorded; never given to a subject
+ * (mov to or from DRn is privileged: #GP in ring 3, the subject's fault). */
+static void debug_registers_clear(void)
 {
-    __asm__ volatile("fnclex\n\t"
-                     "emms\n\t"
-                     "fildl %0"
-                     :
-                     : "m"(x87_zero));
+    write_dr7(DR7_INIT);
+    write_dr0(0);
+    write_dr1(0);
+    write_dr2(0);
+    write_dr3(0);
+    write_dr6(DR6_INIT);
 }
 
 /* The boot CPU (cpu 0) also clears the trampoline data and builds the shared GDT and

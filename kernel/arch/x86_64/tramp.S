@@ -147,7 +147,45 @@ arch_enter_subject:
     movabs $tramp_exit, %rax
     jmp *%rax
 
+    /* Overwrites all 32 return stack buffer entries with returns into a speculation
+     * trap, so the next subject's returns never predict a target the previous one
+     * trained (cpu_spec_switch). Each call's return address is dropped again. */
+    .globl cpu_rsb_fill
+cpu_rsb_fill:
+    mov $16, %ecx
+1:  call 3f
+2:  pause
+    lfence
+    jmp 2b
+3:  call 5f
+4:  pause
+    lfence
+    jmp 4b
+5:  dec %ecx
+    jnz 1b
+    add $(32 * 8), %rsp
+    ret
+
+    /* AMD's FXSAVE/XSAVE store, and FXRSTOR/XRSTOR load, the x87 last-instruction and
+     * last-operand pointers (FIP, FDP) and opcode (FOP) only while an x87 exception is
+     * pending (QEMU TCG's restore never loads them). Restoring the next subject's state
+     * would then leave the previous subject's pointers in the CPU, readable with fnstenv:
+     * where its last x87 instruction and operand were. entry.c calls this after the
+     * previous state is saved and before the next is restored, on every CPU (a few
+     * cycles per switch of extended state): fnclex drops pending exceptions, emms
+     * empties the register stack, and an integer load from a fixed kernel address
+     * (exact, so it raises nothing) leaves pointers that name only the kernel. */
+    .globl cpu_x87_pointers_clear
+cpu_x87_pointers_clear:
+    fnclex
+    emms
+    fildl x87_zero(%rip)
+    ret
+
     .section .rodata
+    .balign 4
+x87_zero:
+    .long 0
     .balign 8
     .globl tramp_addresses
 tramp_addresses:

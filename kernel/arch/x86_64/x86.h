@@ -112,21 +112,18 @@ DEFINE_CR(2)
 DEFINE_CR(3)
 DEFINE_CR(4)
 
-/* Debug registers: cleared on every CPU at boot (cpu_init), never given to a subject
- * (mov to or from DRn is privileged: #GP in ring 3, the subject's fault). */
-static inline void debug_registers_clear(void)
-{
-    uint64_t zero = 0, dr6 = DR6_INIT, dr7 = DR7_INIT;
-    __asm__ volatile("mov %0, %%dr7\n\t"
-                     "mov %0, %%dr0\n\t"
-                     "mov %0, %%dr1\n\t"
-                     "mov %0, %%dr2\n\t"
-                     "mov %0, %%dr3\n\t"
-                     "mov %1, %%dr6\n\t"
-                     "mov %2, %%dr7"
-                     :
-                     : "r"(zero), "r"(dr6), "r"(dr7));
-}
+/* Debug registers (write only: the kernel clears them on every CPU at boot, cpu_init). */
+#define DEFINE_DR(n)                                                                       \
+    static inline void write_dr##n(uint64_t v)                                             \
+    {                                                                                      \
+        __asm__ volatile("mov %0, %%dr" #n : : "r"(v));                                    \
+    }
+DEFINE_DR(0)
+DEFINE_DR(1)
+DEFINE_DR(2)
+DEFINE_DR(3)
+DEFINE_DR(6)
+DEFINE_DR(7)
 
 /* CPU features found at boot (cpu.c). */
 struct cpu_features {
@@ -155,7 +152,6 @@ void cpu_detect(void);
 void cpu_init(uint32_t cpu, uint64_t cr3, uint64_t kernel_rsp);
 void cpu_xsave(uint8_t *area);
 void cpu_xrstor(const uint8_t *area);
-void cpu_x87_pointers_clear(void);
 void cpu_spec_print(void);
 /* On a change of the subject a CPU runs: IBPB, RSB fill, L1D flush as spec_policy says. */
 void cpu_spec_switch(void);
@@ -180,6 +176,8 @@ _Noreturn void arch_exit_fault(struct trap_frame *f);
 
 /* tramp.S */
 _Noreturn void arch_enter_subject(struct trap_frame *frame);
+void cpu_rsb_fill(void);
+void cpu_x87_pointers_clear(void);
 extern const uint64_t tramp_addresses[2]; /* vectors, syscall entry */
 
 /* mp.c */
