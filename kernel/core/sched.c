@@ -23,7 +23,8 @@ uint64_t sched_ticks_to_tsc(uint64_t ticks)
 
 static const struct moat_cpu_schedule *sched_schedule(const struct core_cpu *c)
 {
-    return &moat_system.plans[c->plan].cpus[arch_cpu_id()];
+    /* c is core_cpus[this CPU]: its index is the CPU's (no arch_cpu_id per call). */
+    return &moat_system.plans[c->plan].cpus[c - core_cpus];
 }
 
 bool sched_on_this_cpu(subject_id_t id)
