@@ -131,7 +131,7 @@ void smp_console_unlock(bool locked);
 bool sched_on_this_cpu(subject_id_t id);
 
 void subject_take_requests(subject_id_t id);
-bool subject_reset_work(subject_id_t id, tsc_t until);
+tsc_t subject_reset_work(subject_id_t id, tsc_t until);
 void subject_stop(subject_id_t id);
 void subject_restart(subject_id_t id);
 

@@ -154,10 +154,13 @@ struct core_next sched_pick(tsc_t now)
         return next;
     }
     struct core_subject *subj = &core_subjects[id];
-    if (ATOMIC_LOAD(&subj->state) == SUBJECT_RESETTING && !subject_reset_work(id, c->frame_end)) {
-        /* The rest of the reset in another kernel entry at once, or in its next frame. */
-        next.deadline = now;
-        return next;
+    if (ATOMIC_LOAD(&subj->state) == SUBJECT_RESETTING) {
+        /* More of the reset in another kernel entry, at once or in its next frame. */
+        tsc_t more = subject_reset_work(id, c->frame_end);
+        if (more != 0u) {
+            next.deadline = more;
+            return next;
+        }
     }
     event_fire_timer(id, now);
     if (c->yielded) {

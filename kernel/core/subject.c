@@ -52,10 +52,11 @@ static void subject_reset_begin(subject_id_t id)
 /*
  * Part of a restart's reset steps, in chunks of SUBJECT_RESET_CHUNK_BYTES, at most
  * SUBJECT_RESET_CHUNKS_PER_ENTRY of them, each started only when it can end before
- * `until` (the frame's end) at the cost the last chunk took on this CPU. True once the
- * reset is complete and the subject is runnable.
+ * `until` (the frame's end) at the cost the last chunk took on this CPU. Returns 0 once
+ * the reset is complete and the subject is runnable; else when to come back for more:
+ * at once (a new kernel entry), or at `until` when no chunk fits before it any more.
  */
-bool subject_reset_work(subject_id_t id, tsc_t until)
+tsc_t subject_reset_work(subject_id_t id, tsc_t until)
 {
     const struct moat_subject *d = &moat_system.subjects[id];
     struct core_subject *s = &core_subjects[id];
@@ -85,10 +86,10 @@ bool subject_reset_work(subject_id_t id, tsc_t until)
         }
     }
     if (s->reset_step < steps) {
-        return false;
+        return now < until && until - now >= c->reset_chunk_tsc ? now : until;
     }
     subject_reset_finish(id);
-    return true;
+    return 0;
 }
 
 void subject_stop(subject_id_t id)

@@ -609,9 +609,11 @@ static void reset_chunk_that_would_overrun_the_frame_waits(void **state)
     core_on_timer(START + T(35));
     struct arch_fault f = {.vector = 6};
     fake.now = START + T(35);
-    core_on_fault(fake.now, GAMMA, &f);
+    struct core_next n = core_on_fault(fake.now, GAMMA, &f);
     assert_int_equal(fake.phys_calls, 2);
     assert_int_equal(fake.now, START + T(39));
+    assert_int_equal(n.subject, MOAT_SUBJECT_IDLE);
+    assert_int_equal(n.deadline, START + T(40)); /* no pointless re-entries until then */
     core_on_timer(fake.now);
     assert_int_equal(fake.phys_calls, 2);
     assert_int_equal(fake.now, START + T(39)); /* the frame's end is kept */
