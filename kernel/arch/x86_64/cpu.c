@@ -97,9 +97,15 @@ void cpu_detect(void)
     }
 }
 
+/* The accessed bit is set in advance: the CPU would otherwise write it into the GDT at
+ * the first load of each selector, also on a subject's page tables (tramp_exit, iretq),
+ * so that the shared part would have to be writable there. */
+#define GDT_ACCESSED 0x1u
+
 static uint64_t gdt_segment(uint32_t access, uint32_t flags)
 {
-    return 0xffffull | ((uint64_t)access << 40) | ((uint64_t)flags << 52) | (0xfull << 48);
+    return 0xffffull | ((uint64_t)(access | GDT_ACCESSED) << 40) | ((uint64_t)flags << 52) |
+           (0xfull << 48);
 }
 
 static void gdt_init(uint32_t cpu)
