@@ -3,7 +3,7 @@
 
 Usage: run.py --iso ISO --expect FILE [--expect FILE]... [--anywhere FILE]...
               [--bochs BOCHS] [--model MODEL] [--cpus N] [--ips IPS] [--megs M]
-              [--budget S] [--timeout S] [--keep DIR]
+              [--budget S] [--boot-instructions N] [--timeout S] [--keep DIR]
 
 Expect files have tests/harness.py's format; several are checked as one, their ordered
 lines in the order given. --anywhere FILE (same format, repeatable) adds lines that must
@@ -11,14 +11,15 @@ each appear somewhere, in any order: what a CPU model's boot banner must say. QE
 rules (@qemu, @monitor, @exit) are ignored: Bochs ignores the debug-exit port 0xf4 and
 its ACPI power-off (port 0xb004) ends the run without the kernel's status, so a run is
 judged by its serial log. It fails unless the guest powers off through ACPI within
-BUDGET seconds of emulated time; a Bochs panic or a guest triple fault fails it too.
+BOOT_INSTRUCTIONS + BUDGET emulated seconds (firmware and GRUB take about the same
+number of instructions at any rate); a Bochs panic or a guest triple fault fails it too.
 
 Bochs 2.7 as Debian builds it has no headless display: the `term` display runs in a
 pseudo-terminal made by script(1), and an -rc file drives the start-up debugger. With
 `clock: sync=none` emulated time follows the executed instruction count (IPS per
 emulated second): at a low IPS a 1 ms frame is only IPS/1000 instructions, whatever the
-host's speed, and a run is deterministic. The debugger stops the machine after BUDGET
-emulated seconds (a time breakpoint) and prints CPU 0's registers: where it hung.
+host's speed, and a run is deterministic. The debugger stops the machine at that
+instruction count (a time breakpoint) and prints CPU 0's registers: where it hung.
 --timeout (host seconds) is only a backstop.
 """
 import argparse
@@ -92,7 +93,7 @@ def boot(args, workdir):
             vgabios="/usr/share/vgabios/vgabios.bin"))
     debugger = os.path.join(workdir, "debugger.rc")
     with open(debugger, "w") as f:
-        f.write(DEBUGGER.format(ticks=int(args.budget * args.ips)))
+        f.write(DEBUGGER.format(ticks=args.boot_instructions + int(args.budget * args.ips)))
     inner = " ".join(shlex.quote(c) for c in [args.bochs, "-q", "-f", rc, "-rc", debugger])
     cmd = ["script", "-q", "-e", "-c", inner, os.devnull]
     print(f"+ {inner}\n  model {args.model}, {args.cpus} CPUs, {args.ips} instructions/s, "
@@ -134,7 +135,8 @@ def check(serial, bochs_log, term, outcome, rules, anywhere, budget):
         if not any(want in line for line in lines):
             errors.append(f"expected line not found (anywhere): {want!r}")
     if outcome == "budget":
-        errors.append(f"no power-off within {budget} s of emulated time (hung?); CPU 0: " +
+        errors.append(f"no power-off within {budget} s of emulated time after the boot "
+                      "allowance (hung?); CPU 0: " +
                       "; ".join(where(term)))
     elif outcome == "timeout":
         errors.append("Bochs still running at the host timeout")
@@ -171,7 +173,11 @@ def main():
     ap.add_argument("--ips", type=int, default=100000000)
     ap.add_argument("--megs", type=int, default=128)
     ap.add_argument("--budget", type=float, default=20,
-                    help="emulated seconds before the run counts as hung")
+                    help="emulated seconds (after the boot allowance) before the run "
+                         "counts as hung")
+    ap.add_argument("--boot-instructions", type=int, default=300000000,
+                    help="instructions allowed for firmware, GRUB and the kernel's boot, "
+                         "on top of the budget (they take ~60 M whatever the rate)")
     ap.add_argument("--timeout", type=float, default=300, help="host seconds (backstop)")
     ap.add_argument("--keep", help="keep bochsrc, COM1 and the Bochs log in this folder")
     args = ap.parse_args()
