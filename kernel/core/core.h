@@ -59,9 +59,10 @@ struct core_cpu {
     tsc_t frame_end;       /* planned TSC of the current frame's end */
     uint64_t major_count;
     bool frame_begun;      /* the current frame's start work (requests, timer) is done */
-    /* Behind the plan, counted over a window of SCHED_NOTICE_MS from window_start:
+    /* Behind the plan, counted over a window of window_ms from window_start:
      * frames ended, frames skipped (no time at all), frames started late. */
     tsc_t window_start;
+    uint32_t window_ms;
     uint32_t window_frames;
     uint32_t skipped_frames;
     uint32_t late_frames;

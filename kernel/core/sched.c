@@ -8,8 +8,11 @@
  */
 #include "core.h"
 
-/* A CPU behind its plan in 1 of SCHED_NOTICE_SHARE frames says so, once per window (ms). */
+/* A CPU behind its plan in 1 of SCHED_NOTICE_SHARE frames says so, once per window: the
+ * window is SCHED_NOTICE_MS, doubled after each window reported up to SCHED_NOTICE_MAX_MS
+ * (the notice itself takes time, on a slow console much of it), back after a quiet one. */
 #define SCHED_NOTICE_MS 20u
+#define SCHED_NOTICE_MAX_MS 1280u
 #define SCHED_NOTICE_SHARE 8u
 
 struct core_cpu core_cpus[MOAT_MAX_CPUS];
@@ -51,11 +54,12 @@ void sched_init(tsc_t now)
     c->frame_ticks = 0;
     c->major_count = 0;
     c->window_start = now;
+    c->window_ms = SCHED_NOTICE_MS;
     sched_set_frame_end(c);
 }
 
 /*
- * At a major frame start, once per SCHED_NOTICE_MS window: if at least one frame in
+ * At a major frame start, once per window (`window_ms`): if at least one frame in
  * SCHED_NOTICE_SHARE of the window's was skipped or started late, say how far behind its
  * plan this CPU fell. A single late frame (a host hiccup under emulation) is not worth a
  * line; a CPU too slow for its plan is.
@@ -63,7 +67,7 @@ void sched_init(tsc_t now)
 static void sched_report_late(struct core_cpu *c)
 {
     tsc_t now = arch_now();
-    if (now - c->window_start < (uint64_t)SCHED_NOTICE_MS * arch_tsc_khz()) {
+    if (now - c->window_start < (uint64_t)c->window_ms * arch_tsc_khz()) {
         return;
     }
     uint64_t behind = (uint64_t)c->skipped_frames + c->late_frames;
@@ -83,6 +87,10 @@ static void sched_report_late(struct core_cpu *c)
         print_dec(c->major_count);
         print_nl();
         smp_console_unlock(locked);
+        c->window_ms = c->window_ms < SCHED_NOTICE_MAX_MS / 2u ? 2u * c->window_ms
+                                                               : SCHED_NOTICE_MAX_MS;
+    } else {
+        c->window_ms = SCHED_NOTICE_MS;
     }
     c->window_start = now;
     c->window_frames = 0;

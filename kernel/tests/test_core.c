@@ -676,7 +676,7 @@ static void frames_are_shortened_when_cpu_is_late(void **state)
                                  "started late, worst 3000 TSC ticks late, major frame 500\n"));
 }
 
-static void late_notices_are_rate_limited_and_skip_single_late_frames(void **state)
+static void late_notices_back_off_and_skip_single_late_frames(void **state)
 {
     (void)state;
     boot();
@@ -689,9 +689,32 @@ static void late_notices_are_rate_limited_and_skip_single_late_frames(void **sta
         }
     }
     assert_false(fake_console_has("behind its plan"));
-    /* Behind in every major frame for two windows: one notice per window. */
-    late_major_frames(510, 510 + 2 * 500);
+    /* Behind from major 510 on: the window of majors 500-1000 reports at 1000, then the
+     * window doubles while it keeps reporting: 40 ms later (2000), 80 ms (4000). */
+    late_major_frames(510, 999);
+    assert_int_equal(console_count("behind its plan"), 0);
+    late_major_frames(999, 1000);
+    assert_int_equal(console_count("behind its plan"), 1);
+    late_major_frames(1000, 1999);
+    assert_int_equal(console_count("behind its plan"), 1);
+    late_major_frames(1999, 2000);
     assert_int_equal(console_count("behind its plan"), 2);
+    late_major_frames(2000, 3999);
+    assert_int_equal(console_count("behind its plan"), 2);
+    late_major_frames(3999, 4000);
+    assert_int_equal(console_count("behind its plan"), 3);
+    assert_true(fake_console_has("of 8000 frames 4000 skipped, 2000 started late"));
+    /* A quiet window (160 ms, to major 8000) sets it back to 20 ms. */
+    static const uint32_t again[] = {0, 10, 30, 35};
+    for (uint32_t m = 4000; m < 8000; m++) {
+        for (uint32_t f = 0; f < 4u; f++) {
+            timer_at(START + T(40 * m + again[f]));
+        }
+    }
+    late_major_frames(8000, 8500);
+    assert_int_equal(console_count("behind its plan"), 3);
+    late_major_frames(8500, 8501);
+    assert_int_equal(console_count("behind its plan"), 4);
 }
 
 static void a_cpu_far_behind_catches_up_in_bounded_entries(void **state)
@@ -744,7 +767,7 @@ int main(void)
         cmocka_unit_test_setup(reset_chunk_that_would_overrun_the_frame_waits, setup),
         cmocka_unit_test_setup(own_fault_restart_runs_in_own_frames_only, setup),
         cmocka_unit_test_setup(frames_are_shortened_when_cpu_is_late, setup),
-        cmocka_unit_test_setup(late_notices_are_rate_limited_and_skip_single_late_frames, setup),
+        cmocka_unit_test_setup(late_notices_back_off_and_skip_single_late_frames, setup),
         cmocka_unit_test_setup(a_cpu_far_behind_catches_up_in_bounded_entries, setup),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
