@@ -52,7 +52,9 @@ static inline int moat_event_poll(void)
     return r < 0 ? -1 : (int)r;
 }
 
-/* Raise own incoming event `id` at TSC `tsc_deadline` (0 cancels): 0 or MOAT_ERR_*. */
+/* Raise own incoming event `id` (one of the subject's <timer>s, else MOAT_ERR_BAD_ID) at
+ * TSC `tsc_deadline`, or at the start of the subject's next frame if the deadline falls
+ * outside its frames; 0 cancels. Returns 0 or MOAT_ERR_*. */
 static inline int moat_timer_set(uint64_t tsc_deadline, unsigned id)
 {
     return (int)moat_kcall(MOAT_KCALL_TIMER_SET, tsc_deadline, id);
