@@ -218,7 +218,8 @@ static void polc_subject_maps(struct polc_ctx *ctx, struct polc_subject *s)
         }
     }
     /* The entry trampoline: its text, this CPU's data slice (entry and IST stacks, TSS)
-     * and the part every CPU shares (GDT, IDT, kernel CR3); never another CPU's slice. */
+     * and, read-only, the part every CPU shares (GDT with accessed bits preset, IDT,
+     * kernel CR3: nothing writes it after boot); never another CPU's slice. */
     uint64_t slice = s->cpu * MOAT_TRAMPOLINE_CPU_STRIDE;
     polc_add_trampoline(s, "trampoline text", MOAT_TRAMPOLINE_VIRT, MOAT_TRAMPOLINE_TEXT_PHYS,
                         MOAT_TRAMPOLINE_TEXT_SIZE, POLC_R | POLC_X);
@@ -230,7 +231,7 @@ static void polc_subject_maps(struct polc_ctx *ctx, struct polc_subject *s)
     polc_add_trampoline(s, "trampoline data, shared",
                         MOAT_TRAMPOLINE_DATA_VIRT + MOAT_TRAMPOLINE_SHARED_OFFSET,
                         MOAT_TRAMPOLINE_DATA_PHYS + MOAT_TRAMPOLINE_SHARED_OFFSET,
-                        MOAT_TRAMPOLINE_SHARED_SIZE, POLC_R | POLC_W);
+                        MOAT_TRAMPOLINE_SHARED_SIZE, POLC_R);
 }
 
 static int polc_map_cmp(const void *a, const void *b)
