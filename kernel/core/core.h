@@ -129,7 +129,6 @@ plan_id_t smp_barrier(uint64_t major);
 void smp_kick(subject_id_t id);
 bool smp_console_lock(void);
 void smp_console_unlock(bool locked);
-bool sched_on_this_cpu(subject_id_t id);
 
 void subject_take_requests(subject_id_t id);
 tsc_t subject_reset_work(subject_id_t id, tsc_t until);

@@ -30,11 +30,6 @@ static const struct moat_cpu_schedule *sched_schedule(const struct core_cpu *c)
     return &moat_system.plans[c->plan].cpus[c - core_cpus];
 }
 
-bool sched_on_this_cpu(subject_id_t id)
-{
-    return moat_system.subjects[id].cpu == arch_cpu_id();
-}
-
 static void sched_set_frame_end(struct core_cpu *c)
 {
     const struct moat_cpu_schedule *s = sched_schedule(c);
