@@ -20,7 +20,8 @@ pseudo-terminal made by script(1), and an -rc file drives the start-up debugger.
 emulated second): at a low IPS a 1 ms frame is only IPS/1000 instructions, whatever the
 host's speed, and a run is deterministic. The debugger stops the machine at that
 instruction count (a time breakpoint) and prints CPU 0's registers: where it hung.
---timeout (host seconds) is only a backstop.
+The breakpoint is not reached while every CPU is halted, so a machine that halts for
+good (no timer interrupt left) ends at --timeout (host seconds).
 """
 import argparse
 import os
@@ -139,7 +140,10 @@ def check(serial, bochs_log, term, outcome, rules, anywhere, budget):
                       "allowance (hung?); CPU 0: " +
                       "; ".join(where(term)))
     elif outcome == "timeout":
-        errors.append("Bochs still running at the host timeout")
+        # A time breakpoint is not checked while every CPU is halted: a system that
+        # halts with no interrupt left to come (a timer that never fires) ends here.
+        errors.append("Bochs still running at the host timeout (every CPU halted with "
+                      "no interrupt to come?)")
     elif POWEROFF not in bochs_log:
         errors.append("Bochs stopped, but not by the guest's ACPI power-off")
     for line in bochs_log.splitlines():
