@@ -142,6 +142,10 @@ struct moat_system {
      * CPU's notices are counted and dropped. */
     paddr_t klog_phys[MOAT_MAX_CPUS];
     uint64_t klog_size;
+    /* The subject that reads the kernel log channels (when klog_size != 0). A poweroff or
+     * reboot waits until it has yielded twice after the request, so what was logged
+     * before (the request's own notice included) reaches the console; 1 s at most. */
+    subject_id_t klog_reader;
 };
 
 /* Defined in the generated tables.c. */
