@@ -191,7 +191,15 @@ void polc_check_channels(struct polc_ctx *ctx)
         for (size_t j = 0; j < ch->reader_count; j++) {
             polc_resolve_endpoint(ctx, ch, &ch->readers[j], "reader");
         }
-        if (ch->writer_count == 0) {
+        if (ch->kernel_log) {
+            /* The kernel writes it; its size is checked below like any channel's. */
+        } else if (strcmp(ch->name, "kernel") == 0 || strncmp(ch->name, "kernel.", 7) == 0) {
+            polc_error(ctx, ch->line,
+                       "channel '%s': names 'kernel' and 'kernel.*' are reserved for the "
+                       "kernel log (<kernel-log>), whose lines the log server labels [kernel]",
+                       ch->name);
+        }
+        if (ch->writer_count == 0 && !ch->kernel_log) {
             polc_error(ctx, ch->line, "channel '%s' has no writer", ch->name);
         } else if (ch->writer_count > 1) {
             polc_error(ctx, ch->writers[1].line,

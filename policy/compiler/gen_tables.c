@@ -230,5 +230,19 @@ void polc_gen_tables(const struct polc_ctx *ctx, struct polc_buf *o)
     polc_buf_printf(o, "    .regions = regions,\n");
     polc_buf_printf(o, "    .audit_phys = 0x%llxULL,\n", (unsigned long long)sys->audit->phys);
     polc_buf_printf(o, "    .audit_size = 0x%llxULL,\n", (unsigned long long)sys->audit->size);
+    uint64_t klog_size = 0;
+    subject_id_t klog_reader = MOAT_SUBJECT_IDLE;
+    for (size_t i = 0; i < sys->channel_count; i++) {
+        const struct polc_channel *ch = &sys->channels[i];
+        if (ch->kernel_log) {
+            polc_buf_printf(o, "    .klog_phys[%llu] = 0x%llxULL,\n",
+                            (unsigned long long)ch->kernel_cpu,
+                            (unsigned long long)ch->region->phys);
+            klog_size = ch->size;
+            klog_reader = ch->readers[0].subject->id;
+        }
+    }
+    polc_buf_printf(o, "    .klog_size = 0x%llxULL,\n", (unsigned long long)klog_size);
+    polc_buf_printf(o, "    .klog_reader = 0x%x,\n", (unsigned)klog_reader);
     polc_buf_printf(o, "};\n");
 }

@@ -11,6 +11,8 @@
 #include <libxml/parser.h>
 #include <libxml/xmlschemas.h>
 
+#include <moat/log.h>
+
 #include "polc.h"
 
 extern const unsigned char polc_schema_xsd[];
@@ -258,6 +260,26 @@ static void polc_parse_channel(struct polc_ctx *ctx, xmlNodePtr node, struct pol
     }
 }
 
+/*
+ * <kernel-log reader="S" size="16K"/>: one channel per CPU, named kernel.cpuN.log, that
+ * the kernel on CPU N writes with <moat/log.h> records and S maps read-only.
+ */
+static void polc_parse_kernel_log(struct polc_ctx *ctx, xmlNodePtr node, uint64_t cpu,
+                                  struct polc_channel *ch)
+{
+    ch->name = polc_sprintf(&ctx->arena, "kernel.cpu%llu.log", (unsigned long long)cpu);
+    ch->line = polc_line(node);
+    ch->kernel_log = true;
+    ch->kernel_cpu = cpu;
+    ch->element_size = sizeof(struct moat_log_record);
+    ch->protocol = MOAT_LOG_PROTOCOL;
+    polc_num_attr(ctx, node, "kernel-log", "size", POLC_SIZE, 0x4000, &ch->size, NULL);
+    ch->readers = polc_array(ctx, 1, sizeof(*ch->readers));
+    ch->readers[0].subject_name = polc_attr(ctx, node, "reader");
+    ch->readers[0].line = ch->line;
+    ch->reader_count = 1;
+}
+
 /* Indexed by enum moat_event_action. */
 static const char *const polc_action_names[] = {"notify",  "poweroff",    "reboot",    "restart",
                                                 "stop",    "switch-plan", "unmask-irq"};
@@ -342,11 +364,17 @@ static void polc_build_model(struct polc_ctx *ctx, xmlNodePtr root)
 
     xmlNodePtr channels = polc_child(root, "channels");
     if (channels != NULL) {
-        sys->channels = polc_array(ctx, polc_count(channels, "channel"), sizeof(*sys->channels));
+        xmlNodePtr klog = polc_child(channels, "kernel-log");
+        uint64_t klog_cpus = sys->cpu_count >= 1 && sys->cpu_count <= MOAT_MAX_CPUS ? sys->cpu_count : 1;
+        sys->channels = polc_array(ctx, polc_count(channels, "channel") + (klog ? klog_cpus : 0),
+                                   sizeof(*sys->channels));
         for (xmlNodePtr c = channels->children; c != NULL; c = c->next) {
             if (polc_is(c, "channel")) {
                 polc_parse_channel(ctx, c, &sys->channels[sys->channel_count++]);
             }
+        }
+        for (uint64_t cpu = 0; klog != NULL && cpu < klog_cpus; cpu++) {
+            polc_parse_kernel_log(ctx, klog, cpu, &sys->channels[sys->channel_count++]);
         }
     }
 

@@ -203,6 +203,8 @@ struct polc_channel {
     struct polc_endpoint *readers;
     size_t reader_count;
     struct polc_region *region;
+    bool kernel_log;     /* one of <kernel-log>'s channels: written by the kernel on */
+    uint64_t kernel_cpu; /* this CPU, no writer subject */
 };
 
 struct polc_event {

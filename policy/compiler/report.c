@@ -229,7 +229,8 @@ void polc_gen_report(const struct polc_ctx *ctx, struct polc_buf *o)
             polc_buf_printf(o, "  '%s': %s at 0x%llx, element %llu bytes, protocol 0x%llx, %s ->",
                             ch->name, size, (unsigned long long)ch->region->phys,
                             (unsigned long long)ch->element_size,
-                            (unsigned long long)ch->protocol, ch->writers[0].subject_name);
+                            (unsigned long long)ch->protocol,
+                            ch->kernel_log ? "kernel" : ch->writers[0].subject_name);
             for (size_t j = 0; j < ch->reader_count; j++) {
                 polc_buf_printf(o, " %s", ch->readers[j].subject_name);
             }
