@@ -1,8 +1,12 @@
 /*
  * The log server: a reusable subject that owns the serial port and prints every log
  * channel it reads as `[label] line` (see <moat/log.h>). Give it the port range as an
- * ioport named "com1" and make it a reader of each subject's `<subject>.log` channel.
- * It never writes to a channel, so a subject can only ever fill its own log.
+ * ioport named "com1" and make it a reader of each subject's `<subject>.log` channel and
+ * of the kernel log (<kernel-log reader="log-server"/>, printed as [kernel]). Each line
+ * is built per channel and written whole, lines of different channels in the order their
+ * writers stamped them. It never writes to a channel, so a subject can only ever fill
+ * its own log. It yields only after a pass that found every channel empty: the kernel
+ * waits for two such yields before a poweroff or reboot, so the last lines get out.
  *
  * Optional flush handshake: when the policy gives it an incoming event named "flush"
  * and an outgoing one named "flushed", it answers "flush" by printing everything
@@ -19,7 +23,8 @@
 #include <moat/subject.h>
 
 #define LOG_SERVER_CHANNELS_MAX 32u
-/* Records printed from one channel before moving on, so a chatty one cannot starve others. */
+/* Records read and lines printed from one channel per pass, so a chatty one cannot starve
+ * others. */
 #define LOG_SERVER_BATCH 16u
 
 #define UART_DATA 0u
@@ -59,24 +64,52 @@ static void open_sources(void)
     }
 }
 
-/* Print what one channel has, up to a batch; true if anything was there. */
-static bool serve(struct moat_log_source *s)
-{
-    static char out[LOG_SERVER_BATCH * MOAT_LOG_RENDER_MAX];
-    bool busy;
-    size_t len = moat_log_source_pump(s, LOG_SERVER_BATCH, out, sizeof(out), &busy);
-    uart_write(out, len);
-    return busy;
-}
-
-/* One pass over every source; true if any had something. */
+/*
+ * One pass: read every source, then print whole lines, the oldest (by the TSC its writer
+ * stamped) first, at most a batch per source so a chatty or lying one cannot starve the
+ * others. True if anything was read.
+ */
 static bool serve_all(void)
 {
+    unsigned printed[LOG_SERVER_CHANNELS_MAX] = {0};
+    bool read[LOG_SERVER_CHANNELS_MAX] = {false};
     bool busy = false;
-    for (unsigned i = 0; i < source_count; i++) {
-        busy = serve(&sources[i]) || busy;
+    for (;;) {
+        unsigned best = source_count;
+        uint64_t best_tsc = 0;
+        for (unsigned i = 0; i < source_count; i++) {
+            size_t len;
+            uint64_t tsc;
+            /* Refilled before every choice: the pass may have been preempted, and what
+             * another source logged meanwhile may be older than the waiting lines. */
+            if (printed[i] >= LOG_SERVER_BATCH) {
+                continue;
+            }
+            if (moat_log_source_line(&sources[i], &len, &tsc) == NULL &&
+                moat_log_source_fill(&sources[i], LOG_SERVER_BATCH)) {
+                read[i] = true;
+                busy = true;
+            }
+            if (moat_log_source_line(&sources[i], &len, &tsc) != NULL &&
+                (best == source_count || tsc < best_tsc)) {
+                best = i;
+                best_tsc = tsc;
+            }
+        }
+        if (best == source_count) {
+            /* A line a writer left open through two idle passes is printed next pass. */
+            for (unsigned i = 0; i < source_count; i++) {
+                busy = (!read[i] && moat_log_source_idle(&sources[i])) || busy;
+            }
+            return busy;
+        }
+        size_t len;
+        uint64_t tsc;
+        const char *line = moat_log_source_line(&sources[best], &len, &tsc);
+        uart_write(line, len);
+        moat_log_source_next(&sources[best]);
+        printed[best]++;
     }
-    return busy;
 }
 
 int main(void)

@@ -2,7 +2,8 @@
  * The log server's side of the log protocol: turn records from a (possibly hostile)
  * writer into safe terminal output. Lengths are clamped and control characters
  * replaced, so a subject cannot forge another's label or drive the terminal. The
- * source functions read a channel and render batches; sdk/log-server only adds the UART.
+ * source functions read a channel and build its lines one at a time, each printed only
+ * whole; sdk/log-server only adds the UART and the order between sources.
  */
 #include <stdio.h>
 #include <string.h>
@@ -43,6 +44,11 @@ void moat_log_printer_init(struct moat_log_printer *p, const char *channel_name)
     size_t len = strnlen(channel_name, MOAT_NAME_MAX - 1);
     if (len > 4 && memcmp(channel_name + len - 4, ".log", 4) == 0) {
         len -= 4;
+    }
+    /* "kernel.cpu1.log" is labelled [kernel]: the label ends at the first '.'. */
+    const char *dot = memchr(channel_name, '.', len);
+    if (dot != NULL && dot != channel_name) {
+        len = (size_t)(dot - channel_name);
     }
     memcpy(p->label, channel_name, len);
     p->label[len] = '\0';
@@ -97,51 +103,99 @@ int moat_log_source_init(struct moat_log_source *s, const char *channel_name, co
                                sizeof(struct moat_log_record));
 }
 
-/* End a line the writer left open, so the next one starts with its label. */
-static size_t source_end_line(struct moat_log_source *s, char *out)
+/* End the open line: its rest (if any) starts a new line with the label. */
+static void source_end_line(struct moat_log_source *s)
 {
-    if (s->printer.at_line_start) {
-        return 0;
+    if (s->line_len == 0) {
+        return;
     }
-    s->printer.at_line_start = true;
-    out[0] = '\n';
-    out[1] = '\0';
-    return 1;
+    if (!s->printer.at_line_start) {
+        s->line[s->line_len++] = '\n';
+        s->line[s->line_len] = '\0';
+        s->printer.at_line_start = true;
+    }
+    s->line_ready = true;
 }
 
-size_t moat_log_source_pump(struct moat_log_source *s, unsigned max_records, char *out,
-                            size_t out_size, bool *busy)
+static void source_add_record(struct moat_log_source *s, const struct moat_log_record *rec)
 {
-    size_t len = 0;
-    *busy = false;
-    if (out_size < MOAT_LOG_RENDER_MAX) {
-        return 0;
+    if (s->line_len == 0) {
+        s->line_tsc = rec->tsc;
     }
-    out[0] = '\0';
-    for (unsigned n = 0; n < max_records && out_size - len >= MOAT_LOG_RENDER_MAX; n++) {
+    s->last_tsc = rec->tsc;
+    s->line_len += moat_log_render(&s->printer, rec, s->line + s->line_len,
+                                   sizeof(s->line) - s->line_len);
+    if (s->printer.at_line_start) {
+        s->line_ready = true;
+    } else if (s->line_len > MOAT_LOG_LINE_MAX) {
+        source_end_line(s);
+    }
+}
+
+bool moat_log_source_fill(struct moat_log_source *s, unsigned max_records)
+{
+    bool read = false;
+    for (unsigned n = 0; n < max_records && !s->line_ready; n++) {
+        if (s->lost_waiting != 0) {
+            /* Only reached with no line open: source_end_line() ran first. */
+            s->line_len = moat_log_render_lost(&s->printer, s->lost_waiting, s->line,
+                                               sizeof(s->line));
+            s->line_tsc = s->last_tsc;
+            s->line_ready = true;
+            s->lost_waiting = 0;
+            read = true;
+            break;
+        }
         struct moat_log_record rec;
         enum channel_result r = channel_read(&s->reader, &rec);
         if (r == CHANNEL_SUCCESS) {
-            len += moat_log_render(&s->printer, &rec, out + len, out_size - len);
-            *busy = true;
+            source_add_record(s, &rec);
         } else if (r == CHANNEL_OVERRUN) {
             uint64_t lost = channel_lost(&s->reader);
-            len += moat_log_render_lost(&s->printer, lost - s->lost_reported, out + len,
-                                        out_size - len);
+            s->lost_waiting += lost - s->lost_reported;
             s->lost_reported = lost;
-            *busy = true;
+            source_end_line(s);
         } else if (r == CHANNEL_EPOCH_CHANGED) {
             /* The writer restarted: what it left unfinished stays unfinished. */
-            len += source_end_line(s, out + len);
+            source_end_line(s);
         } else {
             break;
         }
+        read = true;
     }
-    /*
-     * Never leave a line open when moving on to another channel: a writer that keeps
-     * its line going (or a batch that ends inside a long line) would otherwise glue the
-     * next channel's output onto it. The rest of the line comes with its label again.
-     */
-    len += source_end_line(s, out + len);
-    return len;
+    if (read) {
+        s->line_stale = false;
+    }
+    return read;
+}
+
+bool moat_log_source_idle(struct moat_log_source *s)
+{
+    if (s->line_ready || s->line_len == 0) {
+        return false;
+    }
+    if (!s->line_stale) {
+        s->line_stale = true;
+        return false;
+    }
+    source_end_line(s);
+    return true;
+}
+
+const char *moat_log_source_line(const struct moat_log_source *s, size_t *len, uint64_t *tsc)
+{
+    if (!s->line_ready) {
+        return NULL;
+    }
+    *len = s->line_len;
+    *tsc = s->line_tsc;
+    return s->line;
+}
+
+void moat_log_source_next(struct moat_log_source *s)
+{
+    s->line_len = 0;
+    s->line[0] = '\0';
+    s->line_ready = false;
+    s->line_stale = false;
 }

@@ -240,7 +240,30 @@ static void write_record(struct pump_fixture *f, const char *text, uint16_t flag
     channel_write(&f->channel.writer, &rec);
 }
 
-static void pump_prints_waiting_lines_with_their_label(void **state)
+/* Everything the source prints now, line after line (at most max_records per fill). */
+static void drain(struct pump_fixture *f, unsigned max_records, char *out, size_t out_size)
+{
+    size_t used = 0;
+    out[0] = '\0';
+    for (int i = 0; i < 64; i++) {
+        if (!moat_log_source_fill(&f->source, max_records) && i == 0) {
+            moat_log_source_idle(&f->source);
+        }
+        size_t len;
+        uint64_t tsc;
+        const char *line = moat_log_source_line(&f->source, &len, &tsc);
+        if (line == NULL) {
+            return;
+        }
+        assert_int_equal(len, strlen(line));
+        assert_true(used + len < out_size);
+        memcpy(out + used, line, len + 1);
+        used += len;
+        moat_log_source_next(&f->source);
+    }
+}
+
+static void source_builds_whole_lines_with_their_label(void **state)
 {
     (void)state;
     struct pump_fixture f;
@@ -248,98 +271,96 @@ static void pump_prints_waiting_lines_with_their_label(void **state)
     moat_log_use(&f.channel.writer);
     moat_log("first");
     moat_log("second %d", 2);
-    char out[4 * MOAT_LOG_RENDER_MAX];
-    bool busy;
-    size_t len = moat_log_source_pump(&f.source, 16, out, sizeof(out), &busy);
-    assert_true(busy);
+    char out[4 * MOAT_LOG_LINE_OUT_MAX];
+    drain(&f, 16, out, sizeof(out));
     assert_string_equal(out, "[app] first\n[app] second 2\n");
-    assert_int_equal(len, strlen(out));
-    len = moat_log_source_pump(&f.source, 16, out, sizeof(out), &busy);
-    assert_false(busy);
-    assert_int_equal(len, 0);
+    assert_false(moat_log_source_fill(&f.source, 16));
+    size_t len;
+    uint64_t tsc;
+    assert_null(moat_log_source_line(&f.source, &len, &tsc));
     moat_test_channel_destroy(&f.channel);
 }
 
-static void pump_stops_at_the_batch_and_at_the_buffer(void **state)
+static void source_keeps_an_open_line_until_it_is_whole(void **state)
 {
     (void)state;
     struct pump_fixture f;
     pump_setup(&f, 16);
-    for (int i = 0; i < 5; i++) {
-        write_record(&f, "x", 0);
+    char out[4 * MOAT_LOG_LINE_OUT_MAX];
+    size_t len;
+    uint64_t tsc;
+    /* Half a line is not printable; the rest, read one record per fill, completes it. */
+    write_record(&f, "half ", MOAT_LOG_CONTINUED);
+    assert_true(moat_log_source_fill(&f.source, 1));
+    assert_true(moat_log_source_fill(&f.source, 1)); /* the epoch, then the record */
+    assert_null(moat_log_source_line(&f.source, &len, &tsc));
+    write_record(&f, "whole", 0);
+    drain(&f, 1, out, sizeof(out));
+    assert_string_equal(out, "[app] half whole\n");
+
+    /* A line longer than MOAT_LOG_LINE_MAX is cut; the rest comes with the label again. */
+    for (int i = 0; i < 6; i++) {
+        write_record(&f, "0123456789012345678901234567890123456789012345678901234567890123456789"
+                         "012345678901234567890123456789", MOAT_LOG_CONTINUED);
     }
-    char out[2 * MOAT_LOG_RENDER_MAX];
-    bool busy;
-    /* Another record is read only while a worst-case one still fits: after the first
-     * "[app] x\n" (8 bytes), this buffer has room for exactly one more. */
-    moat_log_source_pump(&f.source, 16, out, MOAT_LOG_RENDER_MAX + 8, &busy);
-    assert_string_equal(out, "[app] x\n[app] x\n");
-    moat_log_source_pump(&f.source, 1, out, sizeof(out), &busy);
-    assert_string_equal(out, "[app] x\n");
-    moat_log_source_pump(&f.source, 16, out, sizeof(out), &busy);
-    assert_string_equal(out, "[app] x\n[app] x\n");
-    /* Too small a buffer renders nothing rather than a cut record. */
-    write_record(&f, "y", 0);
-    assert_int_equal(moat_log_source_pump(&f.source, 16, out, MOAT_LOG_RENDER_MAX - 1, &busy), 0);
-    assert_false(busy);
+    write_record(&f, "end", 0);
+    drain(&f, 16, out, sizeof(out));
+    char *second = strstr(out, "\n[app] ");
+    assert_non_null(second);
+    assert_memory_equal(out, "[app] 0123", 10);
+    assert_true((size_t)(second - out) <= MOAT_LOG_LINE_MAX + MOAT_LOG_TEXT_MAX);
+    assert_string_equal(out + strlen(out) - 4, "end\n");
     moat_test_channel_destroy(&f.channel);
 }
 
-static void pump_ends_lines_a_writer_left_open(void **state)
+static void source_ends_lines_a_writer_left_open(void **state)
 {
     (void)state;
     struct pump_fixture f;
     pump_setup(&f, 16);
-    char out[4 * MOAT_LOG_RENDER_MAX];
-    bool busy;
-    /* A line still open when the pump moves on is ended; its rest gets the label again,
-     * so another channel's output is never glued onto it. */
+    char out[4 * MOAT_LOG_LINE_OUT_MAX];
+    /* A writer that stops mid-line: after two idle passes the line is ended. */
     write_record(&f, "half", MOAT_LOG_CONTINUED);
-    moat_log_source_pump(&f.source, 16, out, sizeof(out), &busy);
+    drain(&f, 16, out, sizeof(out));
+    assert_string_equal(out, "");
+    drain(&f, 16, out, sizeof(out));
+    assert_string_equal(out, "");
+    drain(&f, 16, out, sizeof(out));
     assert_string_equal(out, "[app] half\n");
     write_record(&f, "rest", 0);
-    moat_log_source_pump(&f.source, 16, out, sizeof(out), &busy);
+    drain(&f, 16, out, sizeof(out));
     assert_string_equal(out, "[app] rest\n");
 
-    /* A long line split by the batch limit: both parts labelled, neither left open. */
-    moat_log_use(&f.channel.writer);
-    char longline[300];
-    memset(longline, 'q', sizeof(longline) - 1);
-    longline[sizeof(longline) - 1] = '\0';
-    moat_log("%s", longline);
-    moat_log_source_pump(&f.source, 2, out, sizeof(out), &busy);
-    assert_memory_equal(out, "[app] qqq", 9);
-    assert_int_equal(out[strlen(out) - 1], '\n');
-    moat_log_source_pump(&f.source, 2, out, sizeof(out), &busy);
-    assert_memory_equal(out, "[app] qqq", 9);
-    assert_int_equal(strlen(out), 6 + (299 - 2 * MOAT_LOG_TEXT_MAX) + 1);
-
-    /* A writer that restarts mid-line: its new lines start on a line of their own. */
+    /* A writer that restarts mid-line: the cut line ends, new lines start on their own. */
     write_record(&f, "cut", MOAT_LOG_CONTINUED);
+    drain(&f, 16, out, sizeof(out));
     assert_int_equal(channel_writer_init(&f.channel.writer, f.channel.mem, f.channel.size,
                                          MOAT_LOG_PROTOCOL, sizeof(struct moat_log_record), 7),
                      0);
     write_record(&f, "again", 0);
-    moat_log_source_pump(&f.source, 16, out, sizeof(out), &busy);
-    assert_string_equal(out, "[app] again\n");
+    drain(&f, 16, out, sizeof(out));
+    assert_string_equal(out, "[app] cut\n[app] again\n");
     moat_test_channel_destroy(&f.channel);
 }
 
-static void pump_reports_records_lost_to_a_lapping_writer(void **state)
+static void source_reports_records_lost_to_a_lapping_writer(void **state)
 {
     (void)state;
     struct pump_fixture f;
     pump_setup(&f, 4);
-    char out[8 * MOAT_LOG_RENDER_MAX];
-    bool busy;
-    moat_log_source_pump(&f.source, 16, out, sizeof(out), &busy);
+    char out[8 * MOAT_LOG_LINE_OUT_MAX];
+    drain(&f, 16, out, sizeof(out));
+    write_record(&f, "open", MOAT_LOG_CONTINUED);
     for (int i = 0; i < 10; i++) {
         write_record(&f, "spam", 0);
     }
-    moat_log_source_pump(&f.source, 16, out, sizeof(out), &busy);
-    assert_true(busy);
-    assert_non_null(strstr(out, "log records lost)\n"));
+    drain(&f, 16, out, sizeof(out));
+    assert_non_null(strstr(out, "[app] (7 log records lost)\n"));
     assert_non_null(strstr(out, "[app] spam\n"));
+    /* Every line is labelled: none continues another. */
+    for (char *l = out; *l != '\0'; l = strchr(l, '\n') + 1) {
+        assert_memory_equal(l, "[app] ", 6);
+    }
     moat_test_channel_destroy(&f.channel);
 }
 
@@ -354,10 +375,10 @@ int main(void)
         cmocka_unit_test(renders_hostile_records_safely),
         cmocka_unit_test(renders_random_records_within_bounds),
         cmocka_unit_test(reports_lost_records_on_a_line_of_their_own),
-        cmocka_unit_test(pump_prints_waiting_lines_with_their_label),
-        cmocka_unit_test(pump_stops_at_the_batch_and_at_the_buffer),
-        cmocka_unit_test(pump_ends_lines_a_writer_left_open),
-        cmocka_unit_test(pump_reports_records_lost_to_a_lapping_writer),
+        cmocka_unit_test(source_builds_whole_lines_with_their_label),
+        cmocka_unit_test(source_keeps_an_open_line_until_it_is_whole),
+        cmocka_unit_test(source_ends_lines_a_writer_left_open),
+        cmocka_unit_test(source_reports_records_lost_to_a_lapping_writer),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -6,7 +6,8 @@
  * Convention (docs/sdk.md): a subject's log channel is a channel it writes, named
  * `<subject>.log`, with protocol MOAT_LOG_PROTOCOL and element size
  * sizeof(struct moat_log_record); the log server reads it and labels its lines with
- * the channel name minus `.log`. Each line travels as one or more records published
+ * the channel name minus `.log` (up to its first '.'). The kernel writes kernel.cpuN.log
+ * channels the same way (the policy's <kernel-log>), printed as [kernel]. Each line travels as one or more records published
  * together; all records but a line's last carry MOAT_LOG_CONTINUED.
  */
 #ifndef MOAT_LOG_H
@@ -64,7 +65,8 @@ struct moat_log_printer {
     bool at_line_start;        /* the next record starts a line */
 };
 
-/* Start a printer for a log channel: the label is the channel name minus `.log`. */
+/* Start a printer for a log channel: the label is the channel name minus `.log`, up to
+ * its first '.' (the kernel's kernel.cpuN.log channels all print as [kernel]). */
 void moat_log_printer_init(struct moat_log_printer *p, const char *channel_name);
 /*
  * Render one record as output text: `[label] ` at the start of a line, the text with
@@ -79,25 +81,48 @@ size_t moat_log_render_lost(struct moat_log_printer *p, uint64_t lost, char *out
 /* The most one record (or a lost notice) renders to, terminating NUL included. */
 #define MOAT_LOG_RENDER_MAX (MOAT_NAME_MAX + MOAT_LOG_TEXT_MAX + 48u)
 
-/* One log channel as the log server reads it. */
+/* The most one rendered line takes: its label, MOAT_LOG_LINE_MAX text bytes and a record. */
+#define MOAT_LOG_LINE_OUT_MAX (MOAT_LOG_LINE_MAX + 2u * MOAT_LOG_RENDER_MAX)
+
+/*
+ * One log channel as the log server reads it. The server builds each line of a source in
+ * that source's own buffer and prints it only once it is whole, so no source's text can
+ * continue or start another source's line on the console.
+ */
 struct moat_log_source {
     struct channel_reader reader;
     struct moat_log_printer printer;
     uint64_t lost_reported; /* channel_lost() already reported */
+    uint64_t lost_waiting;  /* lost records to report after the open line */
+    uint64_t last_tsc;      /* of the last record read */
+    uint64_t line_tsc;      /* of the line's first record */
+    size_t line_len;        /* rendered bytes in line */
+    bool line_ready;        /* line holds a whole line, ending in '\n' */
+    bool line_stale;        /* the open line did not grow in the last idle pass */
+    char line[MOAT_LOG_LINE_OUT_MAX];
 };
 
 /* Read the log channel called channel_name at mem (size bytes, read-only is fine). */
 int moat_log_source_init(struct moat_log_source *s, const char *channel_name, const void *mem,
                          size_t size);
 /*
- * Render what the channel holds, up to max_records records and as many whole records as
- * fit in out (out_size >= MOAT_LOG_RENDER_MAX); returns the length (out NUL-terminated)
- * and sets *busy when anything was read. The output always ends at a line end: a line
- * still open (a writer that restarted, stopped or keeps going mid-line, or a batch
- * ending inside a long line) is ended, and its rest is printed with the label again.
+ * Read up to max_records records, until a whole line waits. A line is ended early (its
+ * rest follows as a new line with the label again) when it exceeds MOAT_LOG_LINE_MAX,
+ * and when the writer restarts (new epoch) or is lapped (the lost notice follows).
+ * Whatever the records hold, the line is `[label] ` + printable text + '\n'. Returns
+ * true when anything was read.
  */
-size_t moat_log_source_pump(struct moat_log_source *s, unsigned max_records, char *out,
-                            size_t out_size, bool *busy);
+bool moat_log_source_fill(struct moat_log_source *s, unsigned max_records);
+/*
+ * Call once per pass over the sources in which s gave nothing: a line left open through
+ * two such passes (a writer that stopped mid-line) is ended, so it can be printed.
+ * Returns true when it ended one.
+ */
+bool moat_log_source_idle(struct moat_log_source *s);
+/* The whole line waiting (NUL-terminated, *len bytes, *tsc of its first record), or NULL. */
+const char *moat_log_source_line(const struct moat_log_source *s, size_t *len, uint64_t *tsc);
+/* The waiting line was printed: make room for the next. */
+void moat_log_source_next(struct moat_log_source *s);
 
 #ifdef __cplusplus
 }
