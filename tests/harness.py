@@ -19,6 +19,10 @@ The expect file, one rule per line ('#' starts a comment line):
   @monitor S CMD   S seconds after start, send CMD to the QEMU monitor (e.g. nmi)
   @expect-panic    the kernel is expected to panic (PANIC lines are allowed)
 Lines with PANIC or "kernel exception" fail the test unless @expect-panic.
+
+Once the plan runs, every line comes from the log server as `[source] text` (kernel
+lines as `[kernel] ...`); audit records and @bound prefixes are matched on the text
+without that label, other rules on the whole line.
 """
 import argparse
 import os
@@ -66,25 +70,35 @@ def parse_expect(path):
     return rules
 
 
+LABEL = re.compile(r"\[([^\]]+)\] ")
+
+
+def unlabelled(line):
+    """A log-server line without its `[source] ` label (kernel lines: `[kernel] `)."""
+    m = LABEL.match(line)
+    return line[m.end():] if m else line
+
+
 def check(log, status, rules):
     errors = []
-    lines = [l.rstrip("\r") for l in log.splitlines()]
+    raw = [l.rstrip("\r") for l in log.splitlines()]
+    lines = [unlabelled(l) for l in raw]
     pos = 0
     for want in rules["appear"]:
         found = False
-        while pos < len(lines):
+        while pos < len(raw):
             pos += 1
-            if want in lines[pos - 1]:
+            if want in raw[pos - 1]:
                 found = True
                 break
         if not found:
             errors.append(f"expected line not found (in order): {want!r}")
             break
-    for line in lines:
+    for line, text in zip(raw, lines):
         for bad in rules["forbid"]:
             if bad in line:
                 errors.append(f"forbidden line: {line!r}")
-        m = re.match(r"audit \d+ subject (\S+)$", line)
+        m = re.match(r"audit \d+ subject (\S+)$", text)
         if m and m.group(1) not in rules["audits"]:
             errors.append(f"unexpected audit record for subject {m.group(1)}")
     records = {}

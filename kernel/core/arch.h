@@ -44,6 +44,8 @@ bool arch_phys_reachable(paddr_t base, uint64_t size);
 void arch_phys_copy(paddr_t dst, paddr_t src, uint64_t size);
 void arch_phys_zero(paddr_t dst, uint64_t size);
 void arch_phys_write(paddr_t dst, const void *src, uint64_t size);
+/* A kernel pointer to [base, base + size) (the kernel log channels); NULL if unreachable. */
+void *arch_phys_map(paddr_t base, uint64_t size);
 
 /* Subject execution state: fresh registers and extended state from the descriptor. */
 void arch_subject_init(subject_id_t id, const struct moat_subject *subject);

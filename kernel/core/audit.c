@@ -1,7 +1,9 @@
 /*
  * Crash-audit records: one per contained subject fault, return from main, or kernel
- * panic. Each goes to the policy's audit region (a ring, see abi/audit.h) and to the
- * debug console as "audit <seq> <field> <value>" lines, a stable format tests match.
+ * panic. Each goes in full to the policy's audit region (a ring, see abi/audit.h) and,
+ * as "audit <seq> <field> <value>" lines (a stable format tests match), to the kernel's
+ * output: a summary without the registers for a fault or exit (into the CPU's kernel
+ * log, see print.c), everything for a panic (on the console).
  */
 #include <moat/abi/audit.h>
 
@@ -78,7 +80,7 @@ void audit_record(uint16_t kind, subject_id_t subject, const struct arch_fault *
                   uint64_t action)
 {
     struct moat_audit_record r = {0};
-    /* One record at a time, on the console and in the region, whichever CPU writes it. */
+    /* One record at a time in the region, whichever CPU writes it. */
     bool locked = smp_console_lock();
     audit_count++;
     r.seq = audit_count;
@@ -100,6 +102,7 @@ void audit_record(uint16_t kind, subject_id_t subject, const struct arch_fault *
         arch_phys_write(slot, &r, sizeof(r));
         audit_write_header();
     }
+    smp_console_unlock(locked);
 
     uint64_t seq = r.seq;
     audit_mark(seq, "begin");
@@ -130,17 +133,17 @@ void audit_record(uint16_t kind, subject_id_t subject, const struct arch_fault *
     }
     audit_hex(seq, "ip", f->ip);
     audit_hex(seq, "addr", f->addr);
-    for (uint32_t i = 0; i < ARCH_FAULT_REGS; i++) {
-        const char *name = arch_register_name(i);
-        if (name[0] != '\0') {
-            audit_hex(seq, name, f->regs[i]);
+    if (kind == MOAT_AUDIT_PANIC) {
+        for (uint32_t i = 0; i < ARCH_FAULT_REGS; i++) {
+            const char *name = arch_register_name(i);
+            if (name[0] != '\0') {
+                audit_hex(seq, name, f->regs[i]);
+            }
         }
-    }
-    if (kind != MOAT_AUDIT_PANIC) {
+    } else {
         audit_line_begin(seq, "action");
         print_str(action == MOAT_FAULT_RESTART ? "restart" : "stop");
         print_nl();
     }
     audit_mark(seq, "end");
-    smp_console_unlock(locked);
 }

@@ -65,10 +65,8 @@ int64_t event_send(subject_id_t from, uint64_t id)
         print_str(subj->name);
         print_nl();
         smp_console_unlock(locked);
-        if (r->action == MOAT_ACTION_POWEROFF) {
-            arch_poweroff(false);
-        }
-        arch_reboot();
+        print_power_request(r->action, from);
+        return MOAT_OK;
     }
     case MOAT_ACTION_RESTART:
     case MOAT_ACTION_STOP:
@@ -115,6 +113,7 @@ struct core_next core_on_kcall(tsc_t now, subject_id_t current, uint64_t number,
     switch (number) {
     case MOAT_KCALL_YIELD:
         core_cpus[arch_cpu_id()].yielded = true;
+        print_power_on_yield(current);
         break;
     case MOAT_KCALL_EVENT_SEND:
         result = event_send(current, arg0);

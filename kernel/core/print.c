@@ -1,13 +1,118 @@
 /*
- * Debug-console output for the core: strings and integers, no format strings, so
- * nothing here walks a variable argument list.
+ * Kernel output: strings and integers, no format strings, so nothing here walks a
+ * variable argument list.
+ *
+ * Where it goes depends on the CPU's phase. At boot (before this CPU starts the plan)
+ * and while this CPU reports a panic, every character goes straight to the debug
+ * console. Once the CPU runs the plan, the kernel never waits on a device: each line
+ * is built in a per-CPU buffer and published whole, as <moat/log.h> records, into this
+ * CPU's kernel log channel, which the log server reads and prints under [kernel]. The
+ * write never waits: a full ring is overwritten (its readers count what they lost). A
+ * CPU without a channel counts its lines and drops them.
  */
+#include <libchannel.h>
+#include <moat/log.h>
+
 #include "core.h"
+
+struct print_cpu {
+    bool to_channel;              /* this CPU runs the plan: lines go to its channel */
+    bool has_channel;             /* the policy gave this CPU a kernel log channel */
+    bool console_line_ended;      /* panic: the console's open line was ended once */
+    uint32_t record;              /* the record of `line` being filled */
+    struct channel_writer writer; /* this CPU's kernel log; inactive when it has none */
+    struct moat_log_record line[MOAT_LOG_RECORD_MAX];
+    uint64_t lines_dropped;       /* lines a CPU without a channel could not log */
+};
+
+static struct print_cpu print_cpus[MOAT_MAX_CPUS];
+
+static struct print_cpu *print_self(void)
+{
+    uint32_t cpu = arch_cpu_id();
+    return &print_cpus[cpu < MOAT_MAX_CPUS ? cpu : 0u];
+}
+
+/* Publish the buffered records, the last one marked as ending the line or not. */
+static void print_publish(struct print_cpu *p, bool line_ends)
+{
+    uint32_t count = p->record + 1u;
+    tsc_t now = arch_now();
+    for (uint32_t i = 0; i < count; i++) {
+        p->line[i].tsc = now;
+        p->line[i].flags = (i + 1u < count || !line_ends) ? (uint16_t)MOAT_LOG_CONTINUED : 0u;
+    }
+    if (p->has_channel) {
+        channel_write_batch(&p->writer, p->line, count);
+    } else if (line_ends) {
+        p->lines_dropped++;
+    }
+    for (uint32_t i = 0; i < count; i++) {
+        p->line[i].length = 0;
+    }
+    p->record = 0;
+}
+
+/* True when this CPU writes to the console: at boot, and in its own panic. */
+static bool print_to_console(struct print_cpu *p)
+{
+    if (!p->to_channel) {
+        return true;
+    }
+    if (ATOMIC_LOAD(&core_shared.panicking) != arch_cpu_id() + 1u) {
+        return false;
+    }
+    if (!p->console_line_ended) {
+        /* The log server may be in the middle of a line; what this CPU had is lost. */
+        p->console_line_ended = true;
+        arch_console_putc('\n');
+    }
+    return true;
+}
+
+static void print_char(char c)
+{
+    struct print_cpu *p = print_self();
+    if (print_to_console(p)) {
+        arch_console_putc(c);
+        return;
+    }
+    struct moat_log_record *r = &p->line[p->record];
+    if (r->length == MOAT_LOG_TEXT_MAX) {
+        if (p->record + 1u < MOAT_LOG_RECORD_MAX) {
+            p->record++;
+        } else {
+            print_publish(p, false);
+        }
+        r = &p->line[p->record];
+    }
+    r->text[r->length++] = c;
+}
+
+void print_use_channel(void)
+{
+    struct print_cpu *p = print_self();
+    paddr_t base = moat_system.klog_phys[arch_cpu_id() < MOAT_MAX_CPUS ? arch_cpu_id() : 0u];
+    uint64_t size = moat_system.klog_size;
+    void *mem = (base != 0u && size != 0u) ? arch_phys_map(base, size) : NULL;
+    /* A new epoch per boot, so a reader that outlives a reboot resynchronises. */
+    p->has_channel = mem != NULL &&
+                     channel_writer_init(&p->writer, mem, (size_t)size, MOAT_LOG_PROTOCOL,
+                                         sizeof(struct moat_log_record), arch_now() | 1u) == 0;
+    p->record = 0;
+    p->line[0].length = 0;
+    p->to_channel = true;
+}
+
+uint64_t print_lines_dropped(void)
+{
+    return print_self()->lines_dropped;
+}
 
 void print_str(const char *s)
 {
     for (uint32_t i = 0; i < 256u && s[i] != '\0'; i++) {
-        arch_console_putc(s[i]);
+        print_char(s[i]);
     }
 }
 
@@ -20,7 +125,7 @@ void print_dec(uint64_t v)
         v /= 10u;
     } while (v != 0u && n < sizeof(buf));
     while (n > 0u) {
-        arch_console_putc(buf[--n]);
+        print_char(buf[--n]);
     }
 }
 
@@ -32,7 +137,7 @@ void print_hex(uint64_t v)
     for (uint32_t shift = 64; shift > 0u; shift -= 4u) {
         uint32_t d = (uint32_t)((v >> (shift - 4u)) & 0xfu);
         if (d != 0u || started || shift == 4u) {
-            arch_console_putc(digits[d]);
+            print_char(digits[d]);
             started = true;
         }
     }
@@ -40,5 +145,77 @@ void print_hex(uint64_t v)
 
 void print_nl(void)
 {
-    arch_console_putc('\n');
+    struct print_cpu *p = print_self();
+    if (print_to_console(p)) {
+        arch_console_putc('\n');
+        return;
+    }
+    print_publish(p, true);
+}
+
+/*
+ * Power actions wait for the kernel log's reader: its notice and everything logged
+ * before it are still in channels. The reader (the log server) yields only after a pass
+ * over all its channels found nothing; its second yield after the request ends a pass
+ * that began after the request, so everything logged before it has been printed. A
+ * reader that never yields (stopped, broken) delays the action by POWER_WAIT_MS at most.
+ */
+#define POWER_WAIT_MS 1000u
+
+static uint32_t power_pending;  /* 0, or 1 + the MOAT_ACTION_* waiting (any CPU) */
+static tsc_t power_deadline;    /* stored after power_pending; 0 until then */
+static uint32_t power_yields;   /* reader yields since the request */
+
+static _Noreturn void print_power_now(uint32_t action)
+{
+    if (action == MOAT_ACTION_POWEROFF) {
+        arch_poweroff(false);
+    }
+    arch_reboot();
+}
+
+void print_power_request(uint8_t action, subject_id_t from)
+{
+    if (moat_system.klog_size == 0u || moat_system.klog_reader >= moat_system.subject_count) {
+        print_power_now(action);
+    }
+    uint32_t none = 0;
+    if (ATOMIC_CAS(&power_pending, &none, 1u + (uint32_t)action)) {
+        ATOMIC_STORE(&power_deadline, arch_now() + (uint64_t)POWER_WAIT_MS * arch_tsc_khz());
+    }
+    /* The request does not return: the system only runs on so the reader can print. */
+    if (from != moat_system.klog_reader && from < moat_system.subject_count) {
+        ATOMIC_STORE(&core_subjects[from].state, (uint8_t)SUBJECT_STOPPED);
+    }
+}
+
+void print_power_on_yield(subject_id_t id)
+{
+    uint32_t pending = ATOMIC_LOAD(&power_pending);
+    if (pending != 0u && id == moat_system.klog_reader &&
+        ATOMIC_FETCH_ADD(&power_yields, 1u) + 1u >= 2u) {
+        print_power_now(pending - 1u);
+    }
+}
+
+void print_power_check(tsc_t now)
+{
+    uint32_t pending = ATOMIC_LOAD(&power_pending);
+    tsc_t deadline = ATOMIC_LOAD(&power_deadline);
+    if (pending != 0u && deadline != 0u && now >= deadline) {
+        print_power_now(pending - 1u);
+    }
+}
+
+void print_reset(void)
+{
+    for (uint32_t i = 0; i < MOAT_MAX_CPUS; i++) {
+        print_cpus[i].to_channel = false;
+        print_cpus[i].has_channel = false;
+        print_cpus[i].console_line_ended = false;
+        print_cpus[i].lines_dropped = 0;
+    }
+    ATOMIC_STORE(&power_pending, 0u);
+    ATOMIC_STORE(&power_deadline, 0u);
+    ATOMIC_STORE(&power_yields, 0u);
 }

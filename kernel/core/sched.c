@@ -185,6 +185,7 @@ struct core_next sched_pick(tsc_t now)
 
 struct core_next core_start(tsc_t now)
 {
+    print_use_channel();
     sched_init(now);
     return sched_pick(now);
 }
@@ -192,6 +193,7 @@ struct core_next core_start(tsc_t now)
 struct core_next core_on_timer(tsc_t now)
 {
     struct core_cpu *c = &core_cpus[arch_cpu_id()];
+    print_power_check(now);
     /* Skip every frame that ended while the CPU could not switch (bounded). */
     for (uint32_t i = 0; i < MOAT_MAX_FRAMES_PER_CPU && now >= c->frame_end; i++) {
         sched_step();

@@ -6,6 +6,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <libchannel.h>
+#include <moat/log.h>
+
 struct fake_arch fake;
 
 void fake_reset(void)
@@ -18,12 +21,53 @@ void fake_reset(void)
     fake.ram_size = 0x4000000u;
     fake.reachable_end = 0x100000000u;
     fake.unmasked_irq = -1;
+    print_reset();
 }
 
 bool fake_console_has(const char *text)
 {
     fake.console[sizeof(fake.console) - 1] = '\0';
     return strstr(fake.console, text) != NULL;
+}
+
+size_t fake_log_text(char *out, size_t out_size)
+{
+    size_t len = 0;
+    out[0] = '\0';
+    for (uint32_t cpu = 0; cpu < MOAT_MAX_CPUS; cpu++) {
+        paddr_t base = moat_system.klog_phys[cpu];
+        if (base == 0u) {
+            continue;
+        }
+        struct channel_reader r;
+        if (channel_reader_init(&r, &fake.mem[base - FAKE_MEM_BASE], moat_system.klog_size,
+                                MOAT_LOG_PROTOCOL, sizeof(struct moat_log_record)) != 0) {
+            abort();
+        }
+        struct moat_log_record rec;
+        for (enum channel_result res = channel_read(&r, &rec); res != CHANNEL_NO_DATA &&
+                                                               res != CHANNEL_INACTIVE;
+             res = channel_read(&r, &rec)) {
+            if (res != CHANNEL_SUCCESS || rec.length > MOAT_LOG_TEXT_MAX ||
+                len + rec.length + 2u > out_size) {
+                continue;
+            }
+            memcpy(out + len, rec.text, rec.length);
+            len += rec.length;
+            if ((rec.flags & MOAT_LOG_CONTINUED) == 0u) {
+                out[len++] = '\n';
+            }
+            out[len] = '\0';
+        }
+    }
+    return len;
+}
+
+bool fake_log_has(const char *text)
+{
+    static char log[65536];
+    fake_log_text(log, sizeof(log));
+    return strstr(log, text) != NULL;
 }
 
 void arch_console_putc(char c)
@@ -79,6 +123,11 @@ void arch_phys_zero(paddr_t dst, uint64_t size)
 void arch_phys_write(paddr_t dst, const void *src, uint64_t size)
 {
     memcpy(fake_phys(dst, size), src, size);
+}
+
+void *arch_phys_map(paddr_t base, uint64_t size)
+{
+    return fake_phys(base, size);
 }
 
 void arch_subject_init(subject_id_t id, const struct moat_subject *subject)

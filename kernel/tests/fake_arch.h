@@ -43,5 +43,9 @@ extern struct fake_arch fake;
 void fake_reset(void);
 /* Does the console hold `text`? */
 bool fake_console_has(const char *text);
+/* The text of every kernel log channel (records joined into lines), CPU by CPU. */
+size_t fake_log_text(char *out, size_t out_size);
+/* Does some kernel log channel hold `text`? */
+bool fake_log_has(const char *text);
 
 #endif /* MOAT_TESTS_FAKE_ARCH_H */

@@ -124,7 +124,13 @@ int main(void)
   <subjects>
     <subject name="stale" cpu="0" image="stale.elf"/>
     <subject name="witness" cpu="0" image="witness.elf"/>
+    <subject name="log-server" cpu="0" image="log-server.elf">
+      <ioport name="com1" base="0x3f8" count="8"/>
+    </subject>
   </subjects>
+  <channels>
+    <kernel-log reader="log-server"/>
+  </channels>
   <events>
     <event name="off" from="witness" action="poweroff"/>
   </events>
@@ -133,6 +139,7 @@ int main(void)
       <cpu id="0">
         <frame subject="stale" ticks="1"/>
         <frame subject="witness" ticks="1"/>
+        <frame subject="log-server" ticks="1"/>
       </cpu>
     </plan>
   </scheduling>
@@ -145,7 +152,7 @@ witness = executable('witness.elf', 'witness.c', dependencies : moat)
 custom_target('image', input : 'system.xml', output : 'system.elf',
   depends : [stale, witness],
   command : [find_program('moat-image'), '@INPUT@', '-I', meson.current_build_dir(),
-             '-o', '@OUTPUT@'],
+             '-I', moat.get_variable(pkgconfig : 'subjectsdir'), '-o', '@OUTPUT@'],
   build_by_default : true)
 """,
 }
@@ -227,6 +234,7 @@ int main(void)
       <writer subject="good"/>
       <reader subject="log-server"/>
     </channel>
+    <kernel-log reader="log-server"/>
   </channels>
   <events>
     <event name="flush" from="good" to="log-server"/>
@@ -324,8 +332,8 @@ def build_and_boot(name, project, prefix, env):
         raise Failure(f"{name}: no {image}")
     proc = run(["moat-run", image, "--timeout", "60"], env=env, capture=True)
     check(proc, f"{name}: moat-run must end in a poweroff")
-    # In order per subject: the log server prints its backlog channel by channel, so
-    # lines of different subjects may come in another order than they were logged.
+    # In order per subject: the log server prints lines in the order they were stamped,
+    # but a subject preempted between stamping and publishing a line can come later.
     positions = {}
     for line in PROJECTS[name]["expect"]:
         label = line.split("]")[0] if line.startswith("[") else ""

@@ -1,13 +1,13 @@
 /*
- * I/O bitmap switching (test subjects, one image). "com1_owner" is granted COM1 and
+ * I/O bitmap switching (test subjects, one image). "uart_owner" is granted COM2 and
  * reads its line status register in each of its frames, so its bitmap is the one
  * loaded when its frame ends. Each tester runs in the frame right after one of
- * com1_owner's and tries COM1: "noport_in" (`in`) and "noport_out" (`out`), granted no
+ * uart_owner's and tries COM2: "noport_in" (`in`) and "noport_out" (`out`), granted no
  * ports, and "other_port", granted only port 0x80, which writes 0x80 first. Each must
  * take #GP. A tester that gets through returns 7, audited as an exit.
  * Handshake, no frame counting: every life of a tester (on-fault restart) starts by
- * sending its one event to com1_owner and waits for com1_owner's go before it tries;
- * com1_owner counts a tester done when it hears from it again (restarted after the
+ * sending its one event to uart_owner and waits for uart_owner's go before it tries;
+ * uart_owner counts a tester done when it hears from it again (restarted after the
  * attempt) and powers off when all three are done.
  */
 #include "testlib.h"
@@ -32,12 +32,12 @@ static int tester(const char *name)
     while (moat_event_wait() != (int)first_id(MOAT_RES_EVENT_RECV)) {
     }
     if (t_streq(name, "noport_in")) {
-        (void)t_inb(0x3fd);
+        (void)t_inb(0x2fd);
     } else if (t_streq(name, "noport_out")) {
-        t_outb(0x3f8, '!');
+        t_outb(0x2f8, '!');
     } else {
         t_outb(0x80, 0);
-        (void)t_inb(0x3fd);
+        (void)t_inb(0x2fd);
     }
     return 7;
 }
@@ -49,7 +49,7 @@ static int owner(void)
     unsigned heard[TESTERS] = {0};
     unsigned done = 0;
     while (done < TESTERS) {
-        (void)t_inb(0x3fd);
+        (void)t_inb(0x2fd);
         for (int e = moat_event_poll(); e >= 0; e = moat_event_poll()) {
             for (unsigned k = 0; k < TESTERS; k++) {
                 if (e != (int)t_event(back[k], MOAT_RES_EVENT_RECV) || heard[k] >= 2u) {
@@ -71,7 +71,7 @@ static int owner(void)
 int main(void)
 {
     const char *name = moat_sinfo_page->subject_name;
-    if (t_streq(name, "com1_owner")) {
+    if (t_streq(name, "uart_owner")) {
         return owner();
     }
     return tester(name);

@@ -1,7 +1,9 @@
 /*
- * Test-subject helpers (test code only, not the SDK): console output through COM1 for
- * the one subject of a test system that the policy grants ports 0x3f8..0x3ff, and
- * lookup of sinfo resources by name.
+ * Test-subject helpers (test code only, not the SDK): console output and lookup of sinfo
+ * resources by name. Output goes line by line into the subject's log channel (SDK
+ * <moat/log.h>, a `<subject>.log` channel the subject writes), which the system's log
+ * server prints on COM1 as `[subject] line`; no test subject owns the UART, so kernel
+ * lines ([kernel], from the kernel log) and subject lines never interleave.
  */
 #ifndef MOAT_TESTLIB_H
 #define MOAT_TESTLIB_H
@@ -9,6 +11,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include <moat/log.h>
 #include <moat/subject.h>
 
 static inline void t_outb(uint16_t port, uint8_t v)
@@ -23,19 +26,33 @@ static inline uint8_t t_inb(uint16_t port)
     return v;
 }
 
+/* The line being built; it is logged whole at its '\n'. */
+struct t_line {
+    char text[MOAT_LOG_LINE_MAX];
+    uint32_t length;
+};
+
+static inline struct t_line *t_line(void)
+{
+    static struct t_line line;
+    return &line;
+}
+
 static inline void t_putc(char c)
 {
-    for (uint32_t i = 0; i < 100000u && (t_inb(0x3fd) & 0x20u) == 0u; i++) {
+    struct t_line *l = t_line();
+    if (c == '\n') {
+        l->text[l->length] = '\0';
+        (void)moat_log("%s", l->text);
+        l->length = 0;
+    } else if (l->length + 1u < sizeof(l->text)) {
+        l->text[l->length++] = c;
     }
-    t_outb(0x3f8, (uint8_t)c);
 }
 
 static inline void t_puts(const char *s)
 {
     for (; *s != '\0'; s++) {
-        if (*s == '\n') {
-            t_putc('\r');
-        }
         t_putc(*s);
     }
 }

@@ -86,6 +86,11 @@ void arch_phys_write(paddr_t dst, const void *src, uint64_t size)
     __builtin_memcpy((void *)(uintptr_t)dst, src, size);
 }
 
+void *arch_phys_map(paddr_t base, uint64_t size)
+{
+    return arch_phys_reachable(base, size) ? (void *)(uintptr_t)base : NULL;
+}
+
 static struct io_span io_span_of(const uint8_t *bitmap)
 {
     struct io_span span = {0, 0};
