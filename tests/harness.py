@@ -18,6 +18,11 @@ The expect file, one rule per line ('#' starts a comment line):
   @qemu ARGS...    extra QEMU arguments (e.g. -m 32)
   @monitor S CMD   S seconds after start, send CMD to the QEMU monitor (e.g. nmi)
   @expect-panic    the kernel is expected to panic (PANIC lines are allowed)
+  @labels L...     after "starting plan", every line starts with `[L] ` for one of the
+                   labels L (the log server's sources)
+  @line L REGEX    every line labelled [L] is, without the label, matched whole by REGEX
+  @counter L REGEX the lines labelled [L] that REGEX matches whole number themselves
+                   1, 2, 3, ... (group 1): none missing, none twice, in order
 Lines with PANIC or "kernel exception" fail the test unless @expect-panic.
 
 Once the plan runs, every line comes from the log server as `[source] text` (kernel
@@ -38,7 +43,7 @@ import time
 def parse_expect(path):
     rules = {"appear": [], "forbid": ["PANIC", "kernel exception"], "exit": 1,
              "audits": set(), "audit_fields": [], "bounds": [], "qemu": [],
-             "monitor": []}
+             "monitor": [], "labels": None, "line_formats": [], "counters": []}
     with open(path) as f:
         for raw in f:
             line = raw.rstrip("\n")
@@ -58,6 +63,14 @@ def parse_expect(path):
                 _, rest = line.split(" ", 1)
                 prefix, limit = rest.rsplit(" ", 1)
                 rules["bounds"].append((prefix, int(limit)))
+            elif line.startswith("@labels "):
+                rules["labels"] = line.split()[1:]
+            elif line.startswith("@line "):
+                _, label, regex = line.split(" ", 2)
+                rules["line_formats"].append((label, re.compile(regex)))
+            elif line.startswith("@counter "):
+                _, label, regex = line.split(" ", 2)
+                rules["counters"].append((label, re.compile(regex)))
             elif line == "@expect-panic":
                 rules["forbid"].remove("PANIC")
             elif line.startswith("@monitor "):
@@ -118,8 +131,36 @@ def check(log, status, rules):
         m = re.search(r"-?\d+", values[-1][len(prefix):])
         if not m or int(m.group(0)) > limit:
             errors.append(f"bound: {values[-1]!r} exceeds {limit}")
+    errors += check_sources(raw, rules)
     if status != rules["exit"]:
         errors.append(f"QEMU exit status {status}, expected {rules['exit']}")
+    return errors
+
+
+def check_sources(raw, rules):
+    """@labels, @line and @counter: which source each console line came from."""
+    errors = []
+    start = next((i for i, l in enumerate(raw) if "starting plan" in l), len(raw))
+    after = [l for l in raw[start + 1:] if l.strip()]
+    if rules["labels"] is not None:
+        bad = [l for l in after
+               if not (LABEL.match(l) and LABEL.match(l).group(1) in rules["labels"])]
+        for l in bad[:5]:
+            errors.append(f"line without a source's label: {l!r}")
+        if len(bad) > 5:
+            errors.append(f"... and {len(bad) - 5} more lines without a source's label")
+    for label, regex in rules["line_formats"]:
+        bad = [l for l in after if l.startswith(f"[{label}] ")
+               and not regex.fullmatch(l[len(label) + 3:])]
+        for l in bad[:5]:
+            errors.append(f"not a line of {label}: {l!r}")
+    for label, regex in rules["counters"]:
+        numbers = [int(m.group(1)) for l in after if l.startswith(f"[{label}] ")
+                   for m in [regex.fullmatch(l[len(label) + 3:])] if m]
+        if numbers != list(range(1, len(numbers) + 1)):
+            wrong = next(i for i, n in enumerate(numbers) if n != i + 1)
+            errors.append(f"[{label}] numbers out of sequence at the {wrong + 1}th: "
+                          f"{numbers[max(0, wrong - 2):wrong + 3]}")
     return errors
 
 
