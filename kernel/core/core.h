@@ -147,7 +147,6 @@ void audit_record(uint16_t kind, subject_id_t subject, const struct arch_fault *
 /* Kernel output (print.c): the console at boot and in a panic, the CPU's kernel log
  * channel once it runs the plan (print_use_channel, at core_start). */
 void print_use_channel(void);
-uint64_t print_lines_dropped(void);
 void print_reset(void); /* host tests: back to boot state */
 /* Power actions wait for the kernel log's reader (see print.c). */
 void print_power_request(uint8_t action, subject_id_t from);

@@ -22,7 +22,7 @@ struct print_cpu {
     uint32_t record;              /* the record of `line` being filled */
     struct channel_writer writer; /* this CPU's kernel log; inactive when it has none */
     struct moat_log_record line[MOAT_LOG_RECORD_MAX];
-    uint64_t lines_dropped;       /* lines a CPU without a channel could not log */
+    uint64_t lines_dropped;       /* lines a CPU without a channel could not log (for a debugger) */
 };
 
 static struct print_cpu print_cpus[MOAT_MAX_CPUS];
@@ -102,11 +102,6 @@ void print_use_channel(void)
     p->record = 0;
     p->line[0].length = 0;
     p->to_channel = true;
-}
-
-uint64_t print_lines_dropped(void)
-{
-    return print_self()->lines_dropped;
 }
 
 void print_str(const char *s)
