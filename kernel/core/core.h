@@ -41,6 +41,7 @@ struct core_subject {
     uint32_t restarts;
     uint32_t reset_step;  /* RESETTING: the reset step under way ... */
     uint64_t reset_done;  /* ... and how many of its bytes are done */
+    uint64_t finish_tsc;  /* what its reset's last part (registers, sinfo) took at boot */
 };
 
 /* Reset work per kernel entry: chunks of this many bytes, at most this many chunks, and

@@ -52,7 +52,8 @@ static void subject_reset_begin(subject_id_t id)
 /*
  * Part of a restart's reset steps, in chunks of SUBJECT_RESET_CHUNK_BYTES, at most
  * SUBJECT_RESET_CHUNKS_PER_ENTRY of them, each started only when it can end before
- * `until` (the frame's end) at the cost the last chunk took on this CPU. Returns 0 once
+ * `until` (the frame's end) at the cost the last chunk took on this CPU; the same for the
+ * last part, at what it took for this subject at boot. Returns 0 once
  * the reset is complete and the subject is runnable; else when to come back for more:
  * at once (a new kernel entry), or at `until` when no chunk fits before it any more.
  */
@@ -87,6 +88,10 @@ tsc_t subject_reset_work(subject_id_t id, tsc_t until)
     }
     if (s->reset_step < steps) {
         return now < until && until - now >= c->reset_chunk_tsc ? now : until;
+    }
+    /* The last part (fresh registers and XSAVE image) must fit before the end as well. */
+    if (now >= until || until - now < s->finish_tsc) {
+        return until;
     }
     subject_reset_finish(id);
     return 0;
@@ -137,7 +142,7 @@ void core_prepare_subjects(void)
 {
     audit_init();
     smp_reset();
-    tsc_t start = arch_now();
+    uint64_t copying = 0;
     uint64_t bytes = 0;
     for (subject_id_t id = 0; id < moat_system.subject_count && id < MOAT_MAX_SUBJECTS; id++) {
         core_subjects[id].restarts = 0;
@@ -145,16 +150,20 @@ void core_prepare_subjects(void)
         /* At boot the reset steps run whole: no frame has started yet. */
         subject_reset_begin(id);
         const struct moat_subject *d = &moat_system.subjects[id];
+        tsc_t copy = arch_now();
         for (uint32_t i = 0; i < d->reset_count && i < MOAT_MAX_RESETS; i++) {
             subject_reset_bytes(&d->resets[i], 0, d->resets[i].size);
             bytes += d->resets[i].size;
         }
+        tsc_t finish = arch_now();
+        copying += finish - copy;
         subject_reset_finish(id);
+        core_subjects[id].finish_tsc = arch_now() - finish;
     }
     /* The first estimate of a chunk's cost, for every CPU: the boot resets' rate. */
     uint64_t chunk = 0;
     if (bytes >= SUBJECT_RESET_CHUNK_BYTES) {
-        chunk = (arch_now() - start) / (bytes / SUBJECT_RESET_CHUNK_BYTES);
+        chunk = copying / (bytes / SUBJECT_RESET_CHUNK_BYTES);
     }
     subject_chunk_cap = 2u * chunk;
     for (uint32_t cpu = 0; cpu < MOAT_MAX_CPUS; cpu++) {

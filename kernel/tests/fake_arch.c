@@ -134,6 +134,7 @@ void arch_subject_init(subject_id_t id, const struct moat_subject *subject)
 {
     (void)subject;
     fake.init_count[id]++;
+    fake.now += fake.init_cost;
     fake.result_set[id] = false;
 }
 

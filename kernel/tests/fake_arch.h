@@ -25,6 +25,7 @@ struct fake_arch {
     bool result_set[MOAT_MAX_SUBJECTS];
     uint64_t phys_calls;    /* arch_phys_copy/zero calls */
     tsc_t phys_cost;        /* TSC ticks arch_phys_copy/zero take per KiB */
+    tsc_t init_cost;        /* TSC ticks arch_subject_init takes */
     int unmasked_irq;
     int power; /* 0 none, 1 poweroff ok, 2 poweroff failure, 3 reboot, 4 halted */
     jmp_buf *power_jump;

@@ -622,6 +622,38 @@ static void reset_chunk_that_would_overrun_the_frame_waits(void **state)
     assert_int_equal(fake.now, START + T(39)); /* the frame's end is kept */
 }
 
+/* The last part of a reset (registers, XSAVE image: 2 ticks here, measured at boot)
+ * waits for a frame with room for it, like the chunks. */
+static void reset_finish_waits_for_a_frame_with_room_for_it(void **state)
+{
+    (void)state;
+    fake.phys_cost = T(1);
+    fake.init_cost = T(2);
+    boot();
+    core_on_timer(START + T(35));
+    struct arch_fault f = {.vector = 6};
+    fake.now = START + T(38);
+    core_on_fault(fake.now, GAMMA, &f); /* 2 chunks, then 5 in each of its next frames */
+    uint32_t inits = fake.init_count[GAMMA];
+    for (uint32_t m = 1; m < 19; m++) {
+        fake.now = START + T(40 * m + 35);
+        core_on_timer(fake.now);
+        assert_true(fake.now <= START + T(40 * m + 40));
+    }
+    /* Major 19: the last 4 chunks end at 39, 1 tick before the end: no room to finish. */
+    fake.now = START + T(19 * 40 + 35);
+    struct core_next n = core_on_timer(fake.now);
+    assert_int_equal(fake.now, START + T(19 * 40 + 39));
+    assert_int_equal(core_subjects[GAMMA].state, SUBJECT_RESETTING);
+    assert_int_equal(fake.init_count[GAMMA], inits);
+    assert_int_equal(n.deadline, START + T(19 * 40 + 40));
+    fake.now = START + T(20 * 40 + 35);
+    n = core_on_timer(fake.now);
+    assert_int_equal(fake.init_count[GAMMA], inits + 1u);
+    assert_int_equal(n.subject, GAMMA);
+    assert_int_equal(fake.now, START + T(20 * 40 + 37));
+}
+
 static void own_fault_restart_runs_in_own_frames_only(void **state)
 {
     (void)state;
@@ -770,6 +802,7 @@ int main(void)
         cmocka_unit_test_setup(reset_is_chunked_across_own_frames, setup),
         cmocka_unit_test_setup(reset_work_per_kernel_entry_is_bounded, setup),
         cmocka_unit_test_setup(reset_chunk_that_would_overrun_the_frame_waits, setup),
+        cmocka_unit_test_setup(reset_finish_waits_for_a_frame_with_room_for_it, setup),
         cmocka_unit_test_setup(own_fault_restart_runs_in_own_frames_only, setup),
         cmocka_unit_test_setup(frames_are_shortened_when_cpu_is_late, setup),
         cmocka_unit_test_setup(late_notices_back_off_and_skip_single_late_frames, setup),
