@@ -13,6 +13,8 @@
 #include "core.h"
 
 struct core_subject core_subjects[MOAT_MAX_SUBJECTS];
+#define SUBJECT_RESTART_NOTICES 32u
+
 /* The most a chunk's cost estimate may be: twice the boot resets' rate (0: no estimate). */
 static uint64_t subject_chunk_cap;
 
@@ -112,8 +114,13 @@ void subject_stop(subject_id_t id)
 /* Begins a restart; the reset steps run in the subject's frames from now on (sched_pick). */
 void subject_restart(subject_id_t id)
 {
-    core_subjects[id].restarts++;
+    uint32_t n = ++core_subjects[id].restarts;
     subject_reset_begin(id);
+    /* A restart flood (one per frame) must not fill the kernel log: the first
+     * SUBJECT_RESTART_NOTICES restarts are reported, then every power of two. */
+    if (n > SUBJECT_RESTART_NOTICES && (n & (n - 1u)) != 0u) {
+        return;
+    }
     bool locked = smp_console_lock();
     print_str("subject ");
     print_str(moat_system.subjects[id].name);

@@ -513,6 +513,35 @@ static void restart_requests_coalesce_to_one_per_frame(void **state)
     assert_int_equal(core_subjects[BETA].restarts, 1);
 }
 
+static size_t log_count(const char *text)
+{
+    static char log[65536];
+    fake_log_text(log, sizeof(log));
+    size_t count = 0;
+    for (const char *p = strstr(log, text); p != NULL; p = strstr(p + 1, text)) {
+        count++;
+    }
+    return count;
+}
+
+static void a_restart_flood_is_reported_sparsely(void **state)
+{
+    (void)state;
+    boot();
+    for (uint32_t m = 0; m < 100; m++) {
+        fake.now = START + T(40 * m + 1);
+        kcall(ALPHA, MOAT_KCALL_EVENT_SEND, SEND_RESTART_BETA, 0);
+        core_on_timer(START + T(40 * m + 10));
+        core_on_timer(START + T(40 * m + 40));
+    }
+    assert_int_equal(core_subjects[BETA].restarts, 100);
+    /* 1..32, then 64. */
+    assert_int_equal(log_count("subject beta restarted ("), 33);
+    assert_true(fake_log_has("subject beta restarted (32)\n"));
+    assert_false(fake_log_has("subject beta restarted (33)\n"));
+    assert_true(fake_log_has("subject beta restarted (64)\n"));
+}
+
 static void stop_of_other_subject_waits_for_its_frame(void **state)
 {
     (void)state;
@@ -690,17 +719,6 @@ static void late_major_frames(uint32_t from, uint32_t to)
     }
 }
 
-static size_t log_count(const char *text)
-{
-    static char log[65536];
-    fake_log_text(log, sizeof(log));
-    size_t count = 0;
-    for (const char *p = strstr(log, text); p != NULL; p = strstr(p + 1, text)) {
-        count++;
-    }
-    return count;
-}
-
 static void frames_are_shortened_when_cpu_is_late(void **state)
 {
     (void)state;
@@ -798,6 +816,7 @@ int main(void)
         cmocka_unit_test_setup(only_the_frame_subjects_timer_arms_the_timer, setup),
         cmocka_unit_test_setup(restart_of_other_subject_waits_for_its_frame, setup),
         cmocka_unit_test_setup(restart_requests_coalesce_to_one_per_frame, setup),
+        cmocka_unit_test_setup(a_restart_flood_is_reported_sparsely, setup),
         cmocka_unit_test_setup(stop_of_other_subject_waits_for_its_frame, setup),
         cmocka_unit_test_setup(reset_is_chunked_across_own_frames, setup),
         cmocka_unit_test_setup(reset_work_per_kernel_entry_is_bounded, setup),
