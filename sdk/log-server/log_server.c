@@ -23,9 +23,14 @@
 #include <moat/subject.h>
 
 #define LOG_SERVER_CHANNELS_MAX 32u
-/* Records read and lines printed from one channel per pass, so a chatty one cannot starve
- * others. */
-#define LOG_SERVER_BATCH 16u
+/* Records one fill may read: enough for any line up to its cut at MOAT_LOG_LINE_MAX. */
+#define LOG_SERVER_RECORDS 16u
+/*
+ * Lines printed from one channel per pass: more than a full 16 KiB channel holds, so the
+ * order by TSC holds for any backlog a ring can keep, and still a bound on how long a
+ * chatty or lying channel can hold the others back.
+ */
+#define LOG_SERVER_LINES 128u
 
 #define UART_DATA 0u
 #define UART_LSR 5u
@@ -66,8 +71,8 @@ static void open_sources(void)
 
 /*
  * One pass: read every source, then print whole lines, the oldest (by the TSC its writer
- * stamped) first, at most a batch per source so a chatty or lying one cannot starve the
- * others. True if anything was read.
+ * stamped) first, at most LOG_SERVER_LINES per source so a chatty or lying one cannot
+ * starve the others. True if anything was read.
  */
 static bool serve_all(void)
 {
@@ -82,11 +87,11 @@ static bool serve_all(void)
             uint64_t tsc;
             /* Refilled before every choice: the pass may have been preempted, and what
              * another source logged meanwhile may be older than the waiting lines. */
-            if (printed[i] >= LOG_SERVER_BATCH) {
+            if (printed[i] >= LOG_SERVER_LINES) {
                 continue;
             }
             if (moat_log_source_line(&sources[i], &len, &tsc) == NULL &&
-                moat_log_source_fill(&sources[i], LOG_SERVER_BATCH)) {
+                moat_log_source_fill(&sources[i], LOG_SERVER_RECORDS)) {
                 read[i] = true;
                 busy = true;
             }
