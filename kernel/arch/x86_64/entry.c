@@ -198,6 +198,9 @@ static void subject_enter(uint32_t cpu, subject_id_t id)
         CHECK(tc->stacks[i] == 0u);
     }
     CHECK(tc->user_rsp == 0u);
+    /* Never an iretq to a non-canonical RIP: TCG would fault only at the fetch in ring
+     * 3, where real CPUs fault in ring 0 (exit-fault's bad_rip). */
+    CHECK(ctx->rip < MOAT_USER_VIRT_END);
 #endif
     struct trap_frame *frame =
         (struct trap_frame *)(uintptr_t)(tc->stack_top - sizeof(struct trap_frame));
