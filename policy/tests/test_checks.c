@@ -133,6 +133,8 @@ int main(int argc, char **argv)
     POLC_CASE(ioport_two_owners),
     POLC_CASE(ioport_pci_config),
     POLC_CASE(ioport_pci_reset),
+    POLC_CASE(ioport_fw_cfg_dma),
+    POLC_CASE(ioport_apm_smi),
     POLC_CASE(ioport_reset_port_a),
     POLC_CASE(ioport_keyboard_reset),
     POLC_CASE(ioport_keyboard_data),
