@@ -28,8 +28,12 @@ static const struct polc_port_range polc_platform_ports[] = {
      "holds the firmware's settings", false},
     {0x92, 0x92, "system control port A", "bit 0 resets the machine and bit 1 gates A20",
      false},
+    {0xb2, 0xb3, "the APM control ports", "a write to 0xb2 raises an SMI, which stops the "
+     "CPU in firmware outside every frame", false},
     {0xf4, 0xf7, "QEMU's isa-debug-exit port", "a write ends the emulated machine with a "
      "chosen exit status (the kernel's poweroff status)", false},
+    {0x510, 0x51b, "QEMU's fw_cfg interface", "its DMA address register 0x514 makes the "
+     "emulator copy data to any physical address (DMA without an IOMMU)", false},
     {0x600, 0x67f, "the ACPI PM block of QEMU's q35 (ICH9)", "PM1a control 0x604 powers "
      "the machine off (the kernel's poweroff); it also holds the SMI enables and the TCO "
      "watchdog", false},
