@@ -76,8 +76,9 @@ static const char *audit_kind_name(uint16_t kind)
     return "panic";
 }
 
-void audit_record(uint16_t kind, subject_id_t subject, const struct arch_fault *f,
-                  uint64_t action)
+/* The record into the audit region; returns its sequence number and time. */
+uint64_t audit_write(uint16_t kind, subject_id_t subject, const struct arch_fault *f,
+                     uint64_t action, tsc_t *tsc)
 {
     struct moat_audit_record r = {0};
     /* One record at a time in the region, whichever CPU writes it. */
@@ -103,8 +104,14 @@ void audit_record(uint16_t kind, subject_id_t subject, const struct arch_fault *
         audit_write_header();
     }
     smp_console_unlock(locked);
+    *tsc = r.tsc;
+    return r.seq;
+}
 
-    uint64_t seq = r.seq;
+/* Its lines in the kernel's output (the core may defer them to the subject's next frame). */
+void audit_print(uint64_t seq, tsc_t tsc, uint16_t kind, subject_id_t subject,
+                 const struct arch_fault *f, uint64_t action)
+{
     audit_mark(seq, "begin");
     audit_line_begin(seq, "kind");
     print_str(audit_kind_name(kind));
@@ -117,7 +124,7 @@ void audit_record(uint16_t kind, subject_id_t subject, const struct arch_fault *
     }
     print_nl();
     audit_line_begin(seq, "tsc");
-    print_dec(r.tsc);
+    print_dec(tsc);
     print_nl();
     if (kind == MOAT_AUDIT_FAULT || (kind == MOAT_AUDIT_PANIC && f->ip != 0u)) {
         audit_line_begin(seq, "vector");
@@ -146,4 +153,12 @@ void audit_record(uint16_t kind, subject_id_t subject, const struct arch_fault *
         print_nl();
     }
     audit_mark(seq, "end");
+}
+
+void audit_record(uint16_t kind, subject_id_t subject, const struct arch_fault *f,
+                  uint64_t action)
+{
+    tsc_t tsc = 0;
+    uint64_t seq = audit_write(kind, subject, f, action, &tsc);
+    audit_print(seq, tsc, kind, subject, f, action);
 }

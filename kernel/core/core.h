@@ -42,6 +42,14 @@ struct core_subject {
     uint32_t reset_step;  /* RESETTING: the reset step under way ... */
     uint64_t reset_done;  /* ... and how many of its bytes are done */
     uint64_t finish_tsc;  /* what its reset's last part (registers, sinfo) took at boot */
+    /* A fault or exit too near its frame's end: its report (audit lines, action line)
+     * waits for the subject's next frame start, and the subject does not run until then. */
+    bool report_pending;
+    uint8_t report_action;
+    uint16_t report_kind;
+    uint64_t report_seq;
+    tsc_t report_tsc;
+    struct arch_fault report_fault;
 };
 
 /* Reset work per kernel entry: chunks of this many bytes, at most this many chunks, and
@@ -70,6 +78,8 @@ struct core_cpu {
     uint64_t worst_lateness; /* TSC ticks, of the frames that did start */
     /* What one reset chunk took last on this CPU (TSC ticks; measured at boot first). */
     uint64_t reset_chunk_tsc;
+    /* What the last fault or exit report (audit lines and action line) took here. */
+    uint64_t report_cost_tsc;
 };
 
 /*
@@ -135,6 +145,8 @@ void subject_take_requests(subject_id_t id);
 tsc_t subject_reset_work(subject_id_t id, tsc_t until);
 void subject_stop(subject_id_t id);
 void subject_restart(subject_id_t id);
+void subject_contain(subject_id_t id, uint16_t kind, const struct arch_fault *f);
+void subject_report_deferred(subject_id_t id);
 
 int64_t event_send(subject_id_t from, uint64_t id);
 int64_t event_take(subject_id_t id);
@@ -142,6 +154,10 @@ void event_raise(subject_id_t id, uint8_t event);
 void event_fire_timer(subject_id_t id, tsc_t now);
 
 void audit_init(void);
+uint64_t audit_write(uint16_t kind, subject_id_t subject, const struct arch_fault *f,
+                     uint64_t action, tsc_t *tsc);
+void audit_print(uint64_t seq, tsc_t tsc, uint16_t kind, subject_id_t subject,
+                 const struct arch_fault *f, uint64_t action);
 void audit_record(uint16_t kind, subject_id_t subject, const struct arch_fault *f,
                   uint64_t action);
 

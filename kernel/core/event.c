@@ -142,13 +142,7 @@ struct core_next core_on_kcall(tsc_t now, subject_id_t current, uint64_t number,
     case MOAT_KCALL_EXIT: {
         struct arch_fault f = {0};
         f.vector = (uint32_t)arg0;
-        uint8_t action = moat_system.subjects[current].on_fault;
-        audit_record(MOAT_AUDIT_EXIT, current, &f, action);
-        if (action == MOAT_FAULT_RESTART) {
-            subject_restart(current);
-        } else {
-            subject_stop(current);
-        }
+        subject_contain(current, MOAT_AUDIT_EXIT, &f);
         deliver = false;
         break;
     }

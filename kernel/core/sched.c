@@ -134,6 +134,7 @@ static void sched_begin_frame(struct core_cpu *c, subject_id_t id, tsc_t now)
         }
     }
     if (id < moat_system.subject_count) {
+        subject_report_deferred(id);
         subject_take_requests(id);
     }
 }
@@ -164,6 +165,9 @@ struct core_next sched_pick(tsc_t now)
             next.deadline = more;
             return next;
         }
+    }
+    if (subj->report_pending) {
+        return next; /* its fault's report waits for its next frame start, and so does it */
     }
     event_fire_timer(id, now);
     if (c->yielded) {

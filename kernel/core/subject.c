@@ -99,10 +99,8 @@ tsc_t subject_reset_work(subject_id_t id, tsc_t until)
     return 0;
 }
 
-void subject_stop(subject_id_t id)
+static void subject_print_stopped(subject_id_t id)
 {
-    ATOMIC_STORE(&core_subjects[id].state, (uint8_t)SUBJECT_STOPPED);
-    core_subjects[id].timer_deadline = 0;
     bool locked = smp_console_lock();
     print_str("subject ");
     print_str(moat_system.subjects[id].name);
@@ -111,13 +109,11 @@ void subject_stop(subject_id_t id)
     smp_console_unlock(locked);
 }
 
-/* Begins a restart; the reset steps run in the subject's frames from now on (sched_pick). */
-void subject_restart(subject_id_t id)
+/* A flood (one restart per frame) must not fill the kernel log: the first
+ * SUBJECT_RESTART_NOTICES restarts are reported, then every power of two. */
+static void subject_print_restarted(subject_id_t id)
 {
-    uint32_t n = ++core_subjects[id].restarts;
-    subject_reset_begin(id);
-    /* A restart flood (one per frame) must not fill the kernel log: the first
-     * SUBJECT_RESTART_NOTICES restarts are reported, then every power of two. */
+    uint32_t n = core_subjects[id].restarts;
     if (n > SUBJECT_RESTART_NOTICES && (n & (n - 1u)) != 0u) {
         return;
     }
@@ -125,10 +121,91 @@ void subject_restart(subject_id_t id)
     print_str("subject ");
     print_str(moat_system.subjects[id].name);
     print_str(" restarted (");
-    print_dec(core_subjects[id].restarts);
+    print_dec(n);
     print_str(")");
     print_nl();
     smp_console_unlock(locked);
+}
+
+static void subject_do_stop(subject_id_t id)
+{
+    ATOMIC_STORE(&core_subjects[id].state, (uint8_t)SUBJECT_STOPPED);
+    core_subjects[id].timer_deadline = 0;
+}
+
+/* Begins a restart; the reset steps run in the subject's frames from now on (sched_pick). */
+static void subject_do_restart(subject_id_t id)
+{
+    core_subjects[id].restarts++;
+    subject_reset_begin(id);
+}
+
+void subject_stop(subject_id_t id)
+{
+    subject_do_stop(id);
+    subject_print_stopped(id);
+}
+
+void subject_restart(subject_id_t id)
+{
+    subject_do_restart(id);
+    subject_print_restarted(id);
+}
+
+static void subject_report(subject_id_t id, uint64_t seq, tsc_t tsc, uint16_t kind,
+                           const struct arch_fault *f, uint8_t action)
+{
+    struct core_cpu *c = &core_cpus[arch_cpu_id()];
+    tsc_t start = arch_now();
+    audit_print(seq, tsc, kind, id, f, action);
+    if (action == MOAT_FAULT_RESTART) {
+        subject_print_restarted(id);
+    } else {
+        subject_print_stopped(id);
+    }
+    c->report_cost_tsc = arch_now() - start;
+}
+
+/*
+ * A fault or exit of the running subject (in its own frame): the audit record into the
+ * region at once, then its policy action. Its report (audit lines and the action's line)
+ * is printed now if it fits before the frame's end at what the last one took on this
+ * CPU, else at the subject's next frame start (which it waits for).
+ */
+void subject_contain(subject_id_t id, uint16_t kind, const struct arch_fault *f)
+{
+    struct core_subject *s = &core_subjects[id];
+    const struct core_cpu *c = &core_cpus[arch_cpu_id()];
+    uint8_t action = moat_system.subjects[id].on_fault;
+    tsc_t tsc = 0;
+    uint64_t seq = audit_write(kind, id, f, action, &tsc);
+    if (action == MOAT_FAULT_RESTART) {
+        subject_do_restart(id);
+    } else {
+        subject_do_stop(id);
+    }
+    tsc_t now = arch_now();
+    if (now < c->frame_end && c->frame_end - now >= c->report_cost_tsc) {
+        subject_report(id, seq, tsc, kind, f, action);
+        return;
+    }
+    s->report_pending = true;
+    s->report_seq = seq;
+    s->report_tsc = tsc;
+    s->report_kind = kind;
+    s->report_action = action;
+    s->report_fault = *f;
+}
+
+/* At the start of id's frame: a report its last fault or exit left for it. */
+void subject_report_deferred(subject_id_t id)
+{
+    struct core_subject *s = &core_subjects[id];
+    if (s->report_pending) {
+        s->report_pending = false;
+        subject_report(id, s->report_seq, s->report_tsc, s->report_kind, &s->report_fault,
+                       s->report_action);
+    }
 }
 
 /* At the start of id's frame: the restart or stop others asked for since its last one. */
@@ -181,13 +258,7 @@ void core_prepare_subjects(void)
 struct core_next core_on_fault(tsc_t now, subject_id_t current, const struct arch_fault *f)
 {
     CHECK(current < moat_system.subject_count);
-    uint8_t action = moat_system.subjects[current].on_fault;
-    audit_record(MOAT_AUDIT_FAULT, current, f, action);
-    if (action == MOAT_FAULT_RESTART) {
-        subject_restart(current);
-    } else {
-        subject_stop(current);
-    }
+    subject_contain(current, MOAT_AUDIT_FAULT, f);
     return core_on_timer(now);
 }
 

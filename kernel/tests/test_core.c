@@ -683,6 +683,66 @@ static void reset_finish_waits_for_a_frame_with_room_for_it(void **state)
     assert_int_equal(fake.now, START + T(20 * 40 + 37));
 }
 
+static struct core_next timer_at(tsc_t now)
+{
+    fake.now = now;
+    return core_on_timer(now);
+}
+
+/* A report (audit lines, "restarted") taking 3 ticks here does not fit 2 ticks before
+ * the frame's end: it is printed at the subject's next frame start, in its time. */
+static void a_fault_near_its_frame_end_is_reported_at_its_next_frame_start(void **state)
+{
+    (void)state;
+    boot();
+    core_cpus[0].report_cost_tsc = T(3);
+    core_on_timer(START + T(35));
+    struct arch_fault f = {.vector = 6, .ip = 0x401234};
+    fake.now = START + T(38);
+    struct core_next n = core_on_fault(fake.now, GAMMA, &f);
+    assert_int_equal(n.subject, MOAT_SUBJECT_IDLE);
+    assert_false(fake_log_has("audit 1 begin"));
+    struct moat_audit_record r;
+    memcpy(&r, &fake.mem[0x8000 + sizeof(struct moat_audit_header)], sizeof(r));
+    assert_int_equal(r.ip, 0x401234); /* the region has it at once */
+    for (uint32_t t = 40; t < 75; t += 5) {
+        timer_at(START + T(t));
+    }
+    assert_false(fake_log_has("audit 1 begin"));
+    timer_at(START + T(75));
+    assert_true(fake_log_has("audit 1 begin\naudit 1 kind fault\naudit 1 subject gamma\n"));
+    assert_true(fake_log_has("audit 1 ip 0x401234\n"));
+    assert_true(fake_log_has("audit 1 end\nsubject gamma restarted (1)\n"));
+}
+
+static void a_fault_with_room_before_its_frame_end_is_reported_at_once(void **state)
+{
+    (void)state;
+    boot();
+    core_cpus[0].report_cost_tsc = T(3);
+    core_on_timer(START + T(35));
+    struct arch_fault f = {.vector = 6};
+    fake.now = START + T(36);
+    core_on_fault(fake.now, GAMMA, &f);
+    assert_true(fake_log_has("audit 1 end\nsubject gamma restarted (1)\n"));
+}
+
+static void a_subject_waiting_for_its_report_does_not_run_again_in_that_frame(void **state)
+{
+    (void)state;
+    boot();
+    core_cpus[0].report_cost_tsc = T(3);
+    struct arch_fault f = {.vector = 6};
+    fake.now = START + T(8);
+    struct core_next n = core_on_fault(fake.now, ALPHA, &f); /* its tiny reset is done */
+    assert_int_equal(n.subject, MOAT_SUBJECT_IDLE);
+    assert_int_equal(n.deadline, START + T(10));
+    assert_int_equal(core_subjects[ALPHA].state, SUBJECT_RUNNABLE);
+    n = timer_at(START + T(40));
+    assert_int_equal(n.subject, ALPHA);
+    assert_true(fake_log_has("audit 1 end\nsubject alpha restarted (1)\n"));
+}
+
 static void own_fault_restart_runs_in_own_frames_only(void **state)
 {
     (void)state;
@@ -699,12 +759,6 @@ static void own_fault_restart_runs_in_own_frames_only(void **state)
     assert_int_equal(n.subject, ALPHA);
     assert_int_equal(fake.now, START + T(40));
     assert_int_equal(core_subjects[GAMMA].state, SUBJECT_RESETTING);
-}
-
-static struct core_next timer_at(tsc_t now)
-{
-    fake.now = now;
-    return core_on_timer(now);
 }
 
 /* Major frames from..to-1 each come 38 ticks late into their last frame (gamma's):
@@ -822,6 +876,11 @@ int main(void)
         cmocka_unit_test_setup(reset_work_per_kernel_entry_is_bounded, setup),
         cmocka_unit_test_setup(reset_chunk_that_would_overrun_the_frame_waits, setup),
         cmocka_unit_test_setup(reset_finish_waits_for_a_frame_with_room_for_it, setup),
+        cmocka_unit_test_setup(a_fault_near_its_frame_end_is_reported_at_its_next_frame_start,
+                               setup),
+        cmocka_unit_test_setup(a_fault_with_room_before_its_frame_end_is_reported_at_once, setup),
+        cmocka_unit_test_setup(a_subject_waiting_for_its_report_does_not_run_again_in_that_frame,
+                               setup),
         cmocka_unit_test_setup(own_fault_restart_runs_in_own_frames_only, setup),
         cmocka_unit_test_setup(frames_are_shortened_when_cpu_is_late, setup),
         cmocka_unit_test_setup(late_notices_back_off_and_skip_single_late_frames, setup),
