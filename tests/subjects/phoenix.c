@@ -1,8 +1,9 @@
 /*
  * Restart test subjects, one image. "phoenix" (on-fault restart) checks that each life
  * starts from fresh state (initialised data, zero .bss and memory, clean SSE registers
- * and MXCSR), says so on COM1, dirties all of it, tells "keeper", and faults in its
- * next frame. "keeper" powers off after hearing of three lives.
+ * and MXCSR), says so in its log, dirties all of it, waits until the log server has
+ * printed its line (t_flush), tells "keeper", and faults in its next frame. "keeper"
+ * powers off after hearing of three lives (events coalesce: maybe after more).
  */
 #include "testlib.h"
 
@@ -23,6 +24,9 @@ static int phoenix(void)
     bss_value = 9;
     mem[0] = 0xff;
     __asm__ volatile("pcmpeqd %%xmm0, %%xmm0\n\tldmxcsr %0" : : "m"((uint32_t){0x1d80}) : "xmm0");
+    /* The restart wipes this life's log channel, and "born" may let the keeper power
+     * off: the line must be out first, whatever the host does to the frames. */
+    t_flush();
     moat_event_send(t_event("born", MOAT_RES_EVENT_SEND));
     moat_yield();
     __asm__ volatile("ud2");

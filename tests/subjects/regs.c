@@ -5,7 +5,8 @@
  * control word, then runs crt0 and main. A start is clean when all general registers
  * but the documented ones (rip, rsp, rdi = the sinfo page) are 0, RFLAGS is IF only,
  * the vector registers are 0, MXCSR 0x1f80 and the control word 0x037f. Each life
- * tells the keeper (phoenix.c's, which powers off after three lives); a clean one then
+ * tells the keeper (phoenix.c's, which powers off after three lives) and waits until the
+ * log server has printed the kernel's lines so far (t_flush); a clean one then
  * fills every register with a pattern and faults (#UD, so the kernel restarts it), a
  * dirty one returns a mask of what was not fresh, which the kernel audits as the exit
  * status.
@@ -104,6 +105,9 @@ static int regs(void)
 {
     int dirty = regs_dirty();
     moat_event_send(t_event("born", MOAT_RES_EVENT_SEND));
+    /* The last fault's kernel lines are out before this life provokes more: a fault loop
+     * faster than the log server's frames overwrote the first ones in the kernel log. */
+    t_flush();
     moat_yield();
     if (dirty != 0) {
         return dirty;

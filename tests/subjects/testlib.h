@@ -102,4 +102,20 @@ static inline unsigned t_event(const char *name, uint32_t kind)
     return r->id;
 }
 
+/*
+ * Returns once the log server has printed every line logged so far: sends "flush" and
+ * waits for "flushed" (the log server's optional handshake; the policy routes both
+ * between this subject and the log server). A subject that is about to lose its log
+ * channel (a fault restarts it, which wipes the channel) or whose next act lets another
+ * subject power off calls it first, so no line is lost or printed late however the host
+ * delays the log server's frames. Any other incoming event while waiting is dropped.
+ */
+static inline void t_flush(void)
+{
+    unsigned flushed = t_event("flushed", MOAT_RES_EVENT_RECV);
+    moat_event_send(t_event("flush", MOAT_RES_EVENT_SEND));
+    while (moat_event_wait() != (int)flushed) {
+    }
+}
+
 #endif /* MOAT_TESTLIB_H */
