@@ -52,6 +52,19 @@ static void subject_reset_begin(subject_id_t id)
 }
 
 /*
+ * Whether work estimated at `need` may start at `now` and end before `until`, the end of
+ * the frame that began at `start`. An estimate longer than half the frame counts as half
+ * the frame: a boot measurement the host or an SMI stretched past the frame's length (or
+ * a frame shorter than the work) would otherwise never fit, and the subject would never
+ * run again; this way the work still runs, in the first half of one of its frames.
+ */
+static bool subject_work_fits(tsc_t now, tsc_t until, tsc_t start, uint64_t need)
+{
+    uint64_t half = until > start ? (until - start) / 2u : 0u;
+    return now < until && until - now >= (need < half ? need : half);
+}
+
+/*
  * Part of a restart's reset steps, in chunks of SUBJECT_RESET_CHUNK_BYTES, at most
  * SUBJECT_RESET_CHUNKS_PER_ENTRY of them, each started only when it can end before
  * `until` (the frame's end) at the cost the last chunk took on this CPU; the same for the
@@ -66,8 +79,9 @@ tsc_t subject_reset_work(subject_id_t id, tsc_t until)
     struct core_cpu *c = &core_cpus[arch_cpu_id()];
     uint32_t steps = d->reset_count < MOAT_MAX_RESETS ? d->reset_count : MOAT_MAX_RESETS;
     tsc_t now = arch_now();
+    tsc_t start = c->major_start + sched_ticks_to_tsc(c->frame_ticks);
     for (uint32_t chunk = 0; chunk < SUBJECT_RESET_CHUNKS_PER_ENTRY && s->reset_step < steps &&
-                             now < until && until - now >= c->reset_chunk_tsc;
+                             subject_work_fits(now, until, start, c->reset_chunk_tsc);
          chunk++) {
         const struct moat_reset *r = &d->resets[s->reset_step];
         uint64_t size = r->size - s->reset_done;
@@ -89,10 +103,10 @@ tsc_t subject_reset_work(subject_id_t id, tsc_t until)
         }
     }
     if (s->reset_step < steps) {
-        return now < until && until - now >= c->reset_chunk_tsc ? now : until;
+        return subject_work_fits(now, until, start, c->reset_chunk_tsc) ? now : until;
     }
     /* The last part (fresh registers and XSAVE image) must fit before the end as well. */
-    if (now >= until || until - now < s->finish_tsc) {
+    if (!subject_work_fits(now, until, start, s->finish_tsc)) {
         return until;
     }
     subject_reset_finish(id);

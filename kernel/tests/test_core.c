@@ -683,6 +683,36 @@ static void reset_finish_waits_for_a_frame_with_room_for_it(void **state)
     assert_int_equal(fake.now, START + T(20 * 40 + 37));
 }
 
+/*
+ * Estimates measured at boot while the host (or an SMI) stalled the CPU: a chunk and the
+ * last part each "took" 100 ticks, 20 times gamma's 5-tick frame, so nothing would ever
+ * fit and gamma would never run again. They count as half its frame: the reset runs in
+ * its frames' first halves, ends inside them, and gamma runs again.
+ */
+static void reset_ends_although_its_boot_estimates_exceed_the_frame(void **state)
+{
+    (void)state;
+    fake.phys_cost = T(100);
+    fake.init_cost = T(100);
+    boot();
+    fake.phys_cost = T(1) / 4u;
+    fake.init_cost = T(1);
+    core_on_timer(START + T(35));
+    struct arch_fault f = {.vector = 6};
+    fake.now = START + T(38);
+    core_on_fault(fake.now, GAMMA, &f);
+    uint32_t inits = fake.init_count[GAMMA];
+    struct core_next n = {0};
+    for (uint32_t m = 1; m < 10 && fake.init_count[GAMMA] == inits; m++) {
+        fake.now = START + T(40 * m + 35);
+        n = core_on_timer(fake.now);
+        assert_true(fake.now <= START + T(40 * m + 40));
+    }
+    assert_int_equal(fake.init_count[GAMMA], inits + 1u);
+    assert_int_equal(core_subjects[GAMMA].state, SUBJECT_RUNNABLE);
+    assert_int_equal(n.subject, GAMMA);
+}
+
 static struct core_next timer_at(tsc_t now)
 {
     fake.now = now;
@@ -876,6 +906,7 @@ int main(void)
         cmocka_unit_test_setup(reset_work_per_kernel_entry_is_bounded, setup),
         cmocka_unit_test_setup(reset_chunk_that_would_overrun_the_frame_waits, setup),
         cmocka_unit_test_setup(reset_finish_waits_for_a_frame_with_room_for_it, setup),
+        cmocka_unit_test_setup(reset_ends_although_its_boot_estimates_exceed_the_frame, setup),
         cmocka_unit_test_setup(a_fault_near_its_frame_end_is_reported_at_its_next_frame_start,
                                setup),
         cmocka_unit_test_setup(a_fault_with_room_before_its_frame_end_is_reported_at_once, setup),
