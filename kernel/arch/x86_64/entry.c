@@ -27,6 +27,7 @@ struct io_span {
     uint16_t lo, hi;
 };
 static struct io_span io_spans[MOAT_MAX_SUBJECTS];
+static bool io_span_known[MOAT_MAX_SUBJECTS];
 static struct io_span io_loaded_span[MOAT_MAX_CPUS];
 
 static const char *const vector_names[32] = {
@@ -115,9 +116,14 @@ void arch_subject_init(subject_id_t id, const struct moat_subject *subject)
     c->rflags = RFLAGS_IF;
     c->cs = SEL_USER_CS;
     c->ss = SEL_USER_DS;
-    io_spans[id] = io_span_of(subject->io_bitmap);
+    /* The policy's bitmap never changes: its span is found once, at the first init
+     * (boot), so a restart's last part costs about one reset chunk. */
+    if (!io_span_known[id]) {
+        io_spans[id] = io_span_of(subject->io_bitmap);
+        io_span_known[id] = true;
+    }
     uint8_t *area = xsave_areas[id];
-    __builtin_memset(area, 0, XSAVE_AREA);
+    __builtin_memset(area, 0, cpu_features.xsave_size); /* what XSAVE/XRSTOR use of it */
     area[0] = 0x7f; /* x87 control word 0x037f */
     area[1] = 0x03;
     area[24] = 0x80; /* MXCSR 0x1f80: all SIMD exceptions masked */
