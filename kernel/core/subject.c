@@ -53,15 +53,19 @@ static void subject_reset_begin(subject_id_t id)
 
 /*
  * Whether work estimated at `need` may start at `now` and end before `until`, the end of
- * the frame that began at `start`. An estimate longer than half the frame counts as half
- * the frame: a boot measurement the host or an SMI stretched past the frame's length (or
- * a frame shorter than the work) would otherwise never fit, and the subject would never
- * run again; this way the work still runs, in the first half of one of its frames.
+ * the frame that began at `start`. An estimate above three quarters of the frame would
+ * (almost) never fit, frame starts being a little late: a boot measurement the host or
+ * an SMI stretched, or a frame shorter than the work, and the subject would never run
+ * again. Such an estimate counts as half the frame: the work runs in the first half of
+ * one of its frames (and overruns it only if it really is that long). Below that, as is.
  */
 static bool subject_work_fits(tsc_t now, tsc_t until, tsc_t start, uint64_t need)
 {
-    uint64_t half = until > start ? (until - start) / 2u : 0u;
-    return now < until && until - now >= (need < half ? need : half);
+    uint64_t frame = until > start ? until - start : 0u;
+    if (need > frame - frame / 4u) {
+        need = frame / 2u;
+    }
+    return now < until && until - now >= need;
 }
 
 /*
