@@ -6,7 +6,8 @@
 Runs `moat-polc build` for the kernel tables, compiles them and links the kernel with
 them, then runs `moat-polc build --kernel` for the image. -I DIR is where the subject
 ELFs named in the policy are found (repeatable). The installed copy knows where the
-SDK put moat-polc and the kernel; the in-tree build passes every path explicitly.
+SDK put moat-polc, the kernel and the kernel's flags for tables.c (kernel-cflags.txt,
+written by the Moat build); the in-tree build passes every path explicitly.
 """
 import argparse
 import os
@@ -21,20 +22,19 @@ INSTALLED = {
     "kernel_archive": "@KERNEL_ARCHIVE@",
     "kernel_ld": "@KERNEL_LD@",
     "include": "@INCLUDEDIR@",
+    "cflags_file": "@KERNEL_CFLAGS@",
 }
-
-# Flags for the generated tables.c: what the kernel build uses for its own objects.
-TABLE_CFLAGS = [
-    "--target=x86_64-unknown-none-elf", "-std=c11", "-ffreestanding", "-fno-builtin",
-    "-nostdlibinc", "-fno-stack-protector", "-fno-pic", "-fno-pie", "-mno-red-zone",
-    "-O2", "-mcmodel=small", "-mgeneral-regs-only", "-fno-asynchronous-unwind-tables",
-    "-ffunction-sections", "-fdata-sections",
-]
 
 
 def default(name):
     value = INSTALLED[name]
     return None if value.startswith("@") else value
+
+
+def read_cflags(path):
+    """The flags for tables.c, one per line, as the Moat build wrote them (fs_tables_cflags)."""
+    with open(path, encoding="utf-8") as f:
+        return [line.strip() for line in f if line.strip() and not line.startswith("#")]
 
 
 def run(cmd):
@@ -54,16 +54,19 @@ def main():
     ap.add_argument("--polc", default=default("polc"))
     ap.add_argument("--kernel-archive", default=default("kernel_archive"))
     ap.add_argument("--kernel-ld", default=default("kernel_ld"))
+    ap.add_argument("--cflags-file", default=default("cflags_file"),
+                    help="the kernel build's flags for tables.c (kernel-cflags.txt)")
     ap.add_argument("--include", action="append", default=[],
                     help="header folder for tables.c (moat/abi/tables.h)")
     ap.add_argument("--clang", default=shutil.which("clang") or "clang")
     ap.add_argument("--lld", default=shutil.which("ld.lld") or "ld.lld")
     args = ap.parse_args()
     includes = args.include or ([default("include")] if default("include") else [])
-    for what in ("polc", "kernel_archive", "kernel_ld"):
+    for what in ("polc", "kernel_archive", "kernel_ld", "cflags_file"):
         if not getattr(args, what):
             ap.error(f"--{what.replace('_', '-')} is needed (not an installed moat-image)")
 
+    cflags = read_cflags(args.cflags_file)
     polc = [args.polc, "build", args.xml]
     for d in args.dirs:
         polc += ["-I", d]
@@ -71,7 +74,7 @@ def main():
         run(polc + ["-o", tmp])
         tables_o = os.path.join(tmp, "tables.o")
         kernel = os.path.join(tmp, "kernel.elf")
-        run([args.clang] + TABLE_CFLAGS + [f"-I{i}" for i in includes] +
+        run([args.clang] + cflags + [f"-I{i}" for i in includes] +
             ["-c", os.path.join(tmp, "tables.c"), "-o", tables_o])
         run([args.lld, "-nostdlib", "-z", "max-page-size=4096", "--gc-sections",
              "-T", args.kernel_ld, "--whole-archive", args.kernel_archive,
