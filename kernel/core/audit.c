@@ -108,49 +108,92 @@ uint64_t audit_write(uint16_t kind, subject_id_t subject, const struct arch_faul
     return r.seq;
 }
 
-/* Its lines in the kernel's output (the core may defer them to the subject's next frame). */
+/*
+ * Line `line` (from 0) of the report of record seq, the lines a fault or exit prints:
+ * begin, kind, subject, tsc, vector and error (a fault or panic; an exit: status), ip,
+ * addr, action, end. False past the last; nothing printed then. A panic's register lines
+ * are audit_print's.
+ */
+bool audit_print_line(uint64_t seq, tsc_t tsc, uint16_t kind, subject_id_t subject,
+                      const struct arch_fault *f, uint64_t action, uint32_t line)
+{
+    enum { L_BEGIN, L_KIND, L_SUBJECT, L_TSC, L_VECTOR, L_ERROR, L_IP, L_ADDR, L_ACTION, L_END };
+    uint32_t which = line;
+    if (kind == MOAT_AUDIT_EXIT && which >= L_ERROR) {
+        which++; /* an exit has a status line, no error line */
+    }
+    switch (which) {
+    case L_BEGIN:
+        audit_mark(seq, "begin");
+        return true;
+    case L_KIND:
+        audit_line_begin(seq, "kind");
+        print_str(audit_kind_name(kind));
+        break;
+    case L_SUBJECT:
+        audit_line_begin(seq, "subject");
+        print_str(subject < moat_system.subject_count ? moat_system.subjects[subject].name
+                                                      : "kernel");
+        break;
+    case L_TSC:
+        audit_line_begin(seq, "tsc");
+        print_dec(tsc);
+        break;
+    case L_VECTOR:
+        audit_line_begin(seq, kind == MOAT_AUDIT_EXIT ? "status" : "vector");
+        print_dec(f->vector);
+        if (kind != MOAT_AUDIT_EXIT) {
+            print_str(" ");
+            print_str(arch_vector_name(f->vector));
+        }
+        break;
+    case L_ERROR:
+        audit_hex(seq, "error", f->error);
+        return true;
+    case L_IP:
+        audit_hex(seq, "ip", f->ip);
+        return true;
+    case L_ADDR:
+        audit_hex(seq, "addr", f->addr);
+        return true;
+    case L_ACTION:
+        audit_line_begin(seq, "action");
+        print_str(action == MOAT_FAULT_RESTART ? "restart" : "stop");
+        break;
+    case L_END:
+        audit_mark(seq, "end");
+        return true;
+    default:
+        return false;
+    }
+    print_nl();
+    return true;
+}
+
+/* All its lines in the kernel's output: a fault's or exit's as audit_print_line gives
+ * them; a panic's with its registers instead of the action. */
 void audit_print(uint64_t seq, tsc_t tsc, uint16_t kind, subject_id_t subject,
                  const struct arch_fault *f, uint64_t action)
 {
-    audit_mark(seq, "begin");
-    audit_line_begin(seq, "kind");
-    print_str(audit_kind_name(kind));
-    print_nl();
-    audit_line_begin(seq, "subject");
-    if (subject < moat_system.subject_count) {
-        print_str(moat_system.subjects[subject].name);
-    } else {
-        print_str("kernel");
+    if (kind != MOAT_AUDIT_PANIC) {
+        for (uint32_t i = 0; audit_print_line(seq, tsc, kind, subject, f, action, i); i++) {
+        }
+        return;
     }
-    print_nl();
-    audit_line_begin(seq, "tsc");
-    print_dec(tsc);
-    print_nl();
-    if (kind == MOAT_AUDIT_FAULT || (kind == MOAT_AUDIT_PANIC && f->ip != 0u)) {
-        audit_line_begin(seq, "vector");
-        print_dec(f->vector);
-        print_str(" ");
-        print_str(arch_vector_name(f->vector));
-        print_nl();
-        audit_hex(seq, "error", f->error);
-    } else if (kind == MOAT_AUDIT_EXIT) {
-        audit_line_begin(seq, "status");
-        print_dec(f->vector);
-        print_nl();
+    for (uint32_t i = 0; i < 4u; i++) { /* begin, kind, subject, tsc */
+        (void)audit_print_line(seq, tsc, kind, subject, f, action, i);
+    }
+    if (f->ip != 0u) { /* vector and error */
+        (void)audit_print_line(seq, tsc, kind, subject, f, action, 4u);
+        (void)audit_print_line(seq, tsc, kind, subject, f, action, 5u);
     }
     audit_hex(seq, "ip", f->ip);
     audit_hex(seq, "addr", f->addr);
-    if (kind == MOAT_AUDIT_PANIC) {
-        for (uint32_t i = 0; i < ARCH_FAULT_REGS; i++) {
-            const char *name = arch_register_name(i);
-            if (name[0] != '\0') {
-                audit_hex(seq, name, f->regs[i]);
-            }
+    for (uint32_t i = 0; i < ARCH_FAULT_REGS; i++) {
+        const char *name = arch_register_name(i);
+        if (name[0] != '\0') {
+            audit_hex(seq, name, f->regs[i]);
         }
-    } else {
-        audit_line_begin(seq, "action");
-        print_str(action == MOAT_FAULT_RESTART ? "restart" : "stop");
-        print_nl();
     }
     audit_mark(seq, "end");
 }

@@ -42,9 +42,11 @@ struct core_subject {
     uint32_t reset_step;  /* RESETTING: the reset step under way ... */
     uint64_t reset_done;  /* ... and how many of its bytes are done */
     uint64_t finish_tsc;  /* what its reset's last part (registers, sinfo) took at boot */
-    /* A fault or exit too near its frame's end: its report (audit lines, action line)
-     * waits for the subject's next frame start, and the subject does not run until then. */
+    /* A fault's or exit's report (audit lines, then the action's line) still to print:
+     * line by line in the subject's own frames, each only while it fits before the
+     * frame's end; the subject does not run until it is out. */
     bool report_pending;
+    uint32_t report_line; /* the next line to print */
     uint8_t report_action;
     uint16_t report_kind;
     uint64_t report_seq;
@@ -78,8 +80,8 @@ struct core_cpu {
     uint64_t worst_lateness; /* TSC ticks, of the frames that did start */
     /* What one reset chunk took last on this CPU (TSC ticks; measured at boot first). */
     uint64_t reset_chunk_tsc;
-    /* What the last fault or exit report (audit lines and action line) took here. */
-    uint64_t report_cost_tsc;
+    /* What the last line of a fault or exit report took here. */
+    uint64_t report_line_tsc;
 };
 
 /*
@@ -146,7 +148,7 @@ tsc_t subject_reset_work(subject_id_t id, tsc_t until);
 void subject_stop(subject_id_t id);
 void subject_restart(subject_id_t id);
 void subject_contain(subject_id_t id, uint16_t kind, const struct arch_fault *f);
-void subject_report_deferred(subject_id_t id);
+bool subject_report_work(subject_id_t id, tsc_t until);
 
 int64_t event_send(subject_id_t from, uint64_t id);
 int64_t event_take(subject_id_t id);
@@ -158,6 +160,8 @@ uint64_t audit_write(uint16_t kind, subject_id_t subject, const struct arch_faul
                      uint64_t action, tsc_t *tsc);
 void audit_print(uint64_t seq, tsc_t tsc, uint16_t kind, subject_id_t subject,
                  const struct arch_fault *f, uint64_t action);
+bool audit_print_line(uint64_t seq, tsc_t tsc, uint16_t kind, subject_id_t subject,
+                      const struct arch_fault *f, uint64_t action, uint32_t line);
 void audit_record(uint16_t kind, subject_id_t subject, const struct arch_fault *f,
                   uint64_t action);
 

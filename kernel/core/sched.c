@@ -134,7 +134,6 @@ static void sched_begin_frame(struct core_cpu *c, subject_id_t id, tsc_t now)
         }
     }
     if (id < moat_system.subject_count) {
-        subject_report_deferred(id);
         subject_take_requests(id);
     }
 }
@@ -158,6 +157,8 @@ struct core_next sched_pick(tsc_t now)
         return next;
     }
     struct core_subject *subj = &core_subjects[id];
+    /* Its fault's report first (as much as fits), then its reset, each in its own time. */
+    bool reported = !subj->report_pending || subject_report_work(id, c->frame_end);
     if (ATOMIC_LOAD(&subj->state) == SUBJECT_RESETTING) {
         /* More of the reset in another kernel entry, at once or in its next frame. */
         tsc_t more = subject_reset_work(id, c->frame_end);
@@ -166,8 +167,8 @@ struct core_next sched_pick(tsc_t now)
             return next;
         }
     }
-    if (subj->report_pending) {
-        return next; /* its fault's report waits for its next frame start, and so does it */
+    if (!reported) {
+        return next; /* the rest of its fault's report in its next frame, and it with it */
     }
     event_fire_timer(id, now);
     if (c->yielded) {

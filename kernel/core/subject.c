@@ -170,30 +170,45 @@ void subject_restart(subject_id_t id)
     subject_print_restarted(id);
 }
 
-static void subject_report(subject_id_t id, uint64_t seq, tsc_t tsc, uint16_t kind,
-                           const struct arch_fault *f, uint8_t action)
+/*
+ * The report of id's last fault or exit, in the subject's own frame: its lines one at a
+ * time, each only while one line (what the last took on this CPU) fits before `until`,
+ * the action's line last. A line is ~1.4k instructions under -icount, so even the first,
+ * unmeasured, overruns the frame by less than the isolation bound. True once it is out.
+ */
+bool subject_report_work(subject_id_t id, tsc_t until)
 {
+    struct core_subject *s = &core_subjects[id];
     struct core_cpu *c = &core_cpus[arch_cpu_id()];
-    tsc_t start = arch_now();
-    audit_print(seq, tsc, kind, id, f, action);
-    if (action == MOAT_FAULT_RESTART) {
-        subject_print_restarted(id);
-    } else {
-        subject_print_stopped(id);
+    tsc_t start = c->major_start + sched_ticks_to_tsc(c->frame_ticks);
+    tsc_t now = arch_now();
+    /* Bounded: a report has at most 10 audit lines and then the action's line. */
+    while (s->report_pending && subject_work_fits(now, until, start, c->report_line_tsc)) {
+        if (!audit_print_line(s->report_seq, s->report_tsc, s->report_kind, id,
+                              &s->report_fault, s->report_action, s->report_line)) {
+            if (s->report_action == MOAT_FAULT_RESTART) {
+                subject_print_restarted(id);
+            } else {
+                subject_print_stopped(id);
+            }
+            s->report_pending = false;
+        }
+        s->report_line++;
+        tsc_t after = arch_now();
+        c->report_line_tsc = after - now;
+        now = after;
     }
-    c->report_cost_tsc = arch_now() - start;
+    return !s->report_pending;
 }
 
 /*
  * A fault or exit of the running subject (in its own frame): the audit record into the
- * region at once, then its policy action. Its report (audit lines and the action's line)
- * is printed now if it fits before the frame's end at what the last one took on this
- * CPU, else at the subject's next frame start (which it waits for).
+ * region at once, then its policy action, then as much of its report as fits before the
+ * frame's end (subject_report_work); the rest in its next frames.
  */
 void subject_contain(subject_id_t id, uint16_t kind, const struct arch_fault *f)
 {
     struct core_subject *s = &core_subjects[id];
-    const struct core_cpu *c = &core_cpus[arch_cpu_id()];
     uint8_t action = moat_system.subjects[id].on_fault;
     tsc_t tsc = 0;
     uint64_t seq = audit_write(kind, id, f, action, &tsc);
@@ -202,28 +217,14 @@ void subject_contain(subject_id_t id, uint16_t kind, const struct arch_fault *f)
     } else {
         subject_do_stop(id);
     }
-    tsc_t now = arch_now();
-    if (now < c->frame_end && c->frame_end - now >= c->report_cost_tsc) {
-        subject_report(id, seq, tsc, kind, f, action);
-        return;
-    }
     s->report_pending = true;
+    s->report_line = 0;
     s->report_seq = seq;
     s->report_tsc = tsc;
     s->report_kind = kind;
     s->report_action = action;
     s->report_fault = *f;
-}
-
-/* At the start of id's frame: a report its last fault or exit left for it. */
-void subject_report_deferred(subject_id_t id)
-{
-    struct core_subject *s = &core_subjects[id];
-    if (s->report_pending) {
-        s->report_pending = false;
-        subject_report(id, s->report_seq, s->report_tsc, s->report_kind, &s->report_fault,
-                       s->report_action);
-    }
+    (void)subject_report_work(id, core_cpus[arch_cpu_id()].frame_end);
 }
 
 /* At the start of id's frame: the restart or stop others asked for since its last one. */

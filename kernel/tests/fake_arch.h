@@ -14,6 +14,7 @@
 
 struct fake_arch {
     tsc_t now;
+    tsc_t now_step;         /* arch_now() moves `now` on by this first (0: a still clock) */
     char console[65536];
     size_t console_len;
     uint8_t mem[FAKE_MEM_SIZE];

@@ -725,7 +725,7 @@ static void a_fault_near_its_frame_end_is_reported_at_its_next_frame_start(void 
 {
     (void)state;
     boot();
-    core_cpus[0].report_cost_tsc = T(3);
+    core_cpus[0].report_line_tsc = T(3);
     core_on_timer(START + T(35));
     struct arch_fault f = {.vector = 6, .ip = 0x401234};
     fake.now = START + T(38);
@@ -749,7 +749,7 @@ static void a_fault_with_room_before_its_frame_end_is_reported_at_once(void **st
 {
     (void)state;
     boot();
-    core_cpus[0].report_cost_tsc = T(3);
+    core_cpus[0].report_line_tsc = T(3);
     core_on_timer(START + T(35));
     struct arch_fault f = {.vector = 6};
     fake.now = START + T(36);
@@ -761,7 +761,7 @@ static void a_subject_waiting_for_its_report_does_not_run_again_in_that_frame(vo
 {
     (void)state;
     boot();
-    core_cpus[0].report_cost_tsc = T(3);
+    core_cpus[0].report_line_tsc = T(3);
     struct arch_fault f = {.vector = 6};
     fake.now = START + T(8);
     struct core_next n = core_on_fault(fake.now, ALPHA, &f); /* its tiny reset is done */
@@ -771,6 +771,33 @@ static void a_subject_waiting_for_its_report_does_not_run_again_in_that_frame(vo
     n = timer_at(START + T(40));
     assert_int_equal(n.subject, ALPHA);
     assert_true(fake_log_has("audit 1 end\nsubject alpha restarted (1)\n"));
+}
+
+/* Each arch_now() here moves the clock half a tick, so a report line (its stamp, then
+ * the measurement after it) takes about one tick: a fault 2 ticks before alpha's frame
+ * end prints only the report's first lines there, never past the end by more than a
+ * line, and the rest at alpha's next frame start; alpha runs only then. */
+static void a_fault_report_is_printed_line_by_line_in_own_frames(void **state)
+{
+    (void)state;
+    boot();
+    core_cpus[0].report_line_tsc = T(1);
+    struct arch_fault f = {.vector = 6, .ip = 0x401234};
+    fake.now = START + T(8);
+    fake.now_step = T(1) / 2u;
+    struct core_next n = core_on_fault(fake.now, ALPHA, &f);
+    assert_int_equal(n.subject, MOAT_SUBJECT_IDLE);
+    assert_true(fake_log_has("audit 1 begin\n"));
+    assert_false(fake_log_has("audit 1 end"));
+    assert_false(fake_log_has("subject alpha restarted (1)"));
+    assert_true(fake.now <= START + T(11));
+    fake.now_step = 0;
+    n = timer_at(START + T(40));
+    assert_int_equal(n.subject, ALPHA);
+    assert_true(fake_log_has("audit 1 begin\naudit 1 kind fault\naudit 1 subject alpha\n"
+                             "audit 1 tsc "));
+    assert_true(fake_log_has("audit 1 ip 0x401234\naudit 1 addr 0x0\naudit 1 action restart\n"
+                             "audit 1 end\nsubject alpha restarted (1)\n"));
 }
 
 static void own_fault_restart_runs_in_own_frames_only(void **state)
@@ -910,6 +937,7 @@ int main(void)
         cmocka_unit_test_setup(a_fault_near_its_frame_end_is_reported_at_its_next_frame_start,
                                setup),
         cmocka_unit_test_setup(a_fault_with_room_before_its_frame_end_is_reported_at_once, setup),
+        cmocka_unit_test_setup(a_fault_report_is_printed_line_by_line_in_own_frames, setup),
         cmocka_unit_test_setup(a_subject_waiting_for_its_report_does_not_run_again_in_that_frame,
                                setup),
         cmocka_unit_test_setup(own_fault_restart_runs_in_own_frames_only, setup),
