@@ -165,6 +165,80 @@ uint64_t channel_lost(const struct channel_reader *r);
 int channel_map_file(const char *path, bool writable, void **mem, size_t *mem_size);
 /* Unmap what channel_map_file mapped. Returns 0 or a negative errno value. */
 int channel_unmap(void *mem, size_t mem_size);
+
+/*
+ * Channel files: create-or-open a regular file that holds one channel, check it, map it
+ * and set up the writer or reader over it in one call (docs/channel-protocol.md, "Linux").
+ *
+ * Errors of the channel_file_* calls, after the init errors above (which they also
+ * return for bad arguments). System errors come back as one of the first three, with the
+ * errno value kept in struct channel_file.sys_errno; channel_file_message() says what
+ * went wrong in one line, with the numbers.
+ */
+#define CHANNEL_ERR_FILE_MISSING      (-7)  /* no such file, and CHANNEL_FILE_CREATE not given */
+#define CHANNEL_ERR_FILE_ACCESS       (-8)  /* permission denied or read-only file system */
+#define CHANNEL_ERR_FILE_SYSTEM       (-9)  /* any other failing system call (see sys_errno) */
+#define CHANNEL_ERR_FILE_TYPE         (-10) /* not a regular file (directory, FIFO, device) */
+#define CHANNEL_ERR_FILE_SIZE         (-11) /* the file's size does not fit the channel asked for */
+#define CHANNEL_ERR_FILE_NOT_CHANNEL  (-12) /* the header is neither all zero nor SHMStream v2 */
+#define CHANNEL_ERR_FILE_PROTOCOL     (-13) /* an initialised header has another protocol */
+#define CHANNEL_ERR_FILE_ELEMENT_SIZE (-14) /* an initialised header has another element size */
+#define CHANNEL_ERR_FILE_BLANK        (-15) /* protocol/size to be taken from a blank header */
+
+/* Flags of the channel_file_* calls. */
+#define CHANNEL_FILE_CREATE 1u /* create the file (0666 & ~umask) when it does not exist */
+
+/* A mapped channel file, filled in by channel_file_writer/reader. Caller-allocated. */
+struct channel_file {
+    void *mem;             /* the mapping (header first), NULL when not open */
+    size_t mem_size;       /* bytes mapped: the whole file */
+    uint64_t protocol;     /* the channel's protocol and element size (asked for or found) */
+    uint64_t element_size;
+    uint64_t elements;     /* slots: (mem_size - 64) / element_size */
+    bool created;          /* this call created the file */
+    /* For channel_file_message() after a failure: */
+    const char *path;      /* the caller's path (not copied) */
+    int sys_errno;         /* errno of the failing system call, 0 if none */
+    uint64_t file_size;    /* size found, when the file was opened */
+    uint64_t header_protocol;     /* what an initialised header said */
+    uint64_t header_element_size;
+};
+
+/*
+ * Open (or with CHANNEL_FILE_CREATE create) the channel file at path for writing, map it
+ * shared read-write and initialise w over it with the nonzero epoch (a new epoch: readers
+ * resynchronise, the ring starts empty).
+ *
+ * A new file gets exactly 64 + element_size * elements bytes, zero-filled. An existing
+ * file must be a regular file of exactly that size (or, with elements 0, of any size
+ * holding at least one element); its header must be all zero (never initialised) or a
+ * SHMStream v2 header with the same protocol and element size; anything else is
+ * refused, so a writer never overwrites a file that is not its channel.
+ * Returns 0 or a CHANNEL_ERR_* value; on failure nothing stays mapped or open.
+ */
+int channel_file_writer(struct channel_file *f, struct channel_writer *w, const char *path,
+                        uint64_t protocol, size_t element_size, size_t elements, uint64_t epoch,
+                        unsigned flags);
+/*
+ * The reader's side: the same checks, then a PROT_READ mapping and channel_reader_init
+ * over it. protocol 0 and element_size 0 mean "what the header says" (then the header
+ * must be initialised, else CHANNEL_ERR_FILE_BLANK); elements 0 accepts any file size
+ * holding at least one element (a reader may map more than the ring). With
+ * CHANNEL_FILE_CREATE the reader may create the file first (zero-filled, so a writer
+ * started later opens it), which needs protocol, element size and element count.
+ */
+int channel_file_reader(struct channel_file *f, struct channel_reader *r, const char *path,
+                        uint64_t protocol, size_t element_size, size_t elements, unsigned flags);
+/* Unmap a channel file opened by the calls above. Returns 0 or CHANNEL_ERR_FILE_SYSTEM. */
+int channel_file_close(struct channel_file *f);
+/* A fixed one-line description of any CHANNEL_ERR_* code ("unknown error" otherwise). */
+const char *channel_strerror(int err);
+/*
+ * One line for the failure err of a channel_file_* call on f, with the path and the
+ * numbers ("PATH: 1000 bytes, but a channel of 16 x 64-byte elements is 1088"), written
+ * to buf (always NUL-terminated when size > 0). Returns buf.
+ */
+char *channel_file_message(const struct channel_file *f, int err, char *buf, size_t size);
 #endif
 
 #ifdef __cplusplus
