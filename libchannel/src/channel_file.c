@@ -35,6 +35,9 @@ static int file_errno_code(struct channel_file *f, int err)
     if (err == EACCES || err == EPERM || err == EROFS) {
         return CHANNEL_ERR_FILE_ACCESS;
     }
+    if (err == EISDIR) {
+        return CHANNEL_ERR_FILE_TYPE; /* a directory opened for writing */
+    }
     return CHANNEL_ERR_FILE_SYSTEM;
 }
 
