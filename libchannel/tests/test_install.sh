@@ -1,7 +1,8 @@
 #!/bin/sh
 # An outside program builds against the installed library: install the build into a
 # temporary DESTDIR, find libchannel.pc there, and compile and run a small program with
-# nothing but `pkg-config --cflags --libs libchannel`, linked shared and static.
+# nothing but `pkg-config --cflags --libs libchannel`, linked shared and static. The
+# shared one runs without LD_LIBRARY_PATH (the rpath in the .pc's Libs).
 # Usage: test_install.sh MESON PKG_CONFIG BUILD_DIR CC [CC_ARGS...]
 set -eu
 meson="$1"
@@ -60,11 +61,28 @@ int main(void)
 }
 PROG
 
+# Shared, as after `meson setup --prefix P && meson install`: the .pc's own paths moved
+# under DESTDIR by redefining prefix (libdir is ${prefix}/...), so its -L and its rpath
+# both name the installed lib directory. The program must run with no LD_LIBRARY_PATH:
+# the rpath in Libs is what finds libchannel.so.1.
+prefix=$(PKG_CONFIG_SYSROOT_DIR= "$pkg_config" --variable=prefix libchannel)
+moved_libs=$(PKG_CONFIG_SYSROOT_DIR= "$pkg_config" --define-variable=prefix="$root$prefix" \
+    --libs libchannel)
+moved_cflags=$(PKG_CONFIG_SYSROOT_DIR= "$pkg_config" --define-variable=prefix="$root$prefix" \
+    --cflags libchannel)
+echo "libs (prefix $root$prefix): $moved_libs"
+case "$moved_libs" in
+*"-Wl,-rpath,$libdir"*) ;;
+*) echo "shared: Libs has no -Wl,-rpath,$libdir"; exit 1 ;;
+esac
 # shellcheck disable=SC2086 # cflags and libs are word lists
-"$@" -o "$tmp/prog-shared" "$tmp/prog.c" $cflags $libs
-out=$(LD_LIBRARY_PATH="$libdir" "$tmp/prog-shared")
+"$@" -o "$tmp/prog-shared" "$tmp/prog.c" $moved_cflags $moved_libs
+out=$(env -u LD_LIBRARY_PATH "$tmp/prog-shared") || {
+    echo "shared: the program does not run without LD_LIBRARY_PATH (rpath missing?)"
+    exit 1
+}
 [ "$out" = "hello, channel!" ] || { echo "shared: unexpected output '$out'"; exit 1; }
-if ! LD_LIBRARY_PATH="$libdir" ldd "$tmp/prog-shared" | grep -q "$libdir/libchannel.so"; then
+if ! env -u LD_LIBRARY_PATH ldd "$tmp/prog-shared" | grep -q "$libdir/libchannel.so"; then
     echo "shared: did not load the installed libchannel.so"
     exit 1
 fi
@@ -73,4 +91,4 @@ fi
 "$@" -o "$tmp/prog-static" "$tmp/prog.c" $cflags "$libdir/libchannel.a"
 out=$("$tmp/prog-static")
 [ "$out" = "hello, channel!" ] || { echo "static: unexpected output '$out'"; exit 1; }
-echo "installed libchannel works from pkg-config, shared and static"
+echo "installed libchannel works from pkg-config, shared (by its rpath) and static"
