@@ -354,6 +354,11 @@ char *channel_file_message(const struct channel_file *f, int err, char *buf, siz
                            " = %" PRIu64 " bytes",
                            path, what, f->file_size, f->elements, f->element_size, f->elements,
                            f->element_size, file_channel_bytes(f->element_size, f->elements));
+        } else if (f->element_size == 0u) {
+            (void)snprintf(buf, size,
+                           "%s: %s: the file has %" PRIu64 " bytes, less than the 64-byte "
+                           "header",
+                           path, what, f->file_size);
         } else {
             (void)snprintf(buf, size,
                            "%s: %s: the file has %" PRIu64 " bytes, less than the 64-byte "

@@ -220,6 +220,9 @@ static void file_smaller_than_header_and_one_element_is_refused(void **state)
     assert_true(contains(msg, "127 bytes, less than the 64-byte header and one 64-byte element"));
     write_bytes(path, data, 10);
     assert_int_equal(channel_file_reader(&f, &r, path, 0, 0, 0, 0), CHANNEL_ERR_FILE_SIZE);
+    channel_file_message(&f, CHANNEL_ERR_FILE_SIZE, msg, sizeof(msg));
+    assert_true(contains(msg, "the file has 10 bytes, less than the 64-byte header"));
+    assert_null(strstr(msg, "0-byte element"));
 }
 
 static void header_with_another_protocol_is_refused_untouched(void **state)
