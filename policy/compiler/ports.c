@@ -10,6 +10,12 @@
 #include "polc.h"
 
 static const struct polc_port_range polc_platform_ports[] = {
+    {0x00, 0x1f, "the first ISA DMA controller", "it programs ISA DMA transfers to physical memory below 16 MiB, where the kernel "
+     "lives (DMA without an IOMMU)", false},
+    {0x81, 0x8f, "the ISA DMA page registers", "they set the physical page of every ISA DMA "
+     "transfer (DMA without an IOMMU into the kernel's low 16 MiB)", false},
+    {0xc0, 0xdf, "the second ISA DMA controller", "it programs ISA DMA transfers to physical memory below 16 MiB, where the kernel "
+     "lives (DMA without an IOMMU)", false},
     {0x20, 0x21, "the master PIC", "the kernel masks it at boot; unmasked, it raises "
      "interrupts on kernel vectors", true},
     {0xa0, 0xa1, "the slave PIC", "the kernel masks it at boot; unmasked, it raises "
