@@ -67,6 +67,7 @@ struct core_cpu {
     bool yielded;          /* the current frame's subject gave up the rest of it */
     tsc_t major_start;     /* planned TSC of the current major frame's start */
     uint64_t frame_ticks;  /* ticks from the major start to the current frame's start */
+    tsc_t frame_start;     /* planned TSC of the current frame's start */
     tsc_t frame_end;       /* planned TSC of the current frame's end */
     uint64_t major_count;
     bool frame_begun;      /* the current frame's start work (requests, timer) is done */

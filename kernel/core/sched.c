@@ -33,6 +33,7 @@ static const struct moat_cpu_schedule *sched_schedule(const struct core_cpu *c)
 static void sched_set_frame_end(struct core_cpu *c)
 {
     const struct moat_cpu_schedule *s = sched_schedule(c);
+    c->frame_start = c->major_start + sched_ticks_to_tsc(c->frame_ticks);
     c->frame_end = c->major_start + sched_ticks_to_tsc(c->frame_ticks + s->frames[c->frame].ticks);
     /* Published before sched_pick reads pending bits (see smp_kick). */
     ATOMIC_STORE(&c->frame_subject, s->frames[c->frame].subject);
@@ -122,7 +123,7 @@ void sched_step(void)
 /* A frame's first pick: how late it starts, and the requests its subject has waiting. */
 static void sched_begin_frame(struct core_cpu *c, subject_id_t id, tsc_t now)
 {
-    tsc_t start = c->major_start + sched_ticks_to_tsc(c->frame_ticks);
+    tsc_t start = c->frame_start;
     c->frame_begun = true;
     if (now > start) {
         if (now - start > c->worst_lateness) {

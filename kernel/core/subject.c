@@ -83,7 +83,7 @@ tsc_t subject_reset_work(subject_id_t id, tsc_t until)
     struct core_cpu *c = &core_cpus[arch_cpu_id()];
     uint32_t steps = d->reset_count < MOAT_MAX_RESETS ? d->reset_count : MOAT_MAX_RESETS;
     tsc_t now = arch_now();
-    tsc_t start = c->major_start + sched_ticks_to_tsc(c->frame_ticks);
+    tsc_t start = c->frame_start;
     for (uint32_t chunk = 0; chunk < SUBJECT_RESET_CHUNKS_PER_ENTRY && s->reset_step < steps &&
                              subject_work_fits(now, until, start, c->reset_chunk_tsc);
          chunk++) {
@@ -180,7 +180,7 @@ bool subject_report_work(subject_id_t id, tsc_t until)
 {
     struct core_subject *s = &core_subjects[id];
     struct core_cpu *c = &core_cpus[arch_cpu_id()];
-    tsc_t start = c->major_start + sched_ticks_to_tsc(c->frame_ticks);
+    tsc_t start = c->frame_start;
     tsc_t now = arch_now();
     /* Bounded: a report has at most 10 audit lines and then the action's line. */
     while (s->report_pending && subject_work_fits(now, until, start, c->report_line_tsc)) {
