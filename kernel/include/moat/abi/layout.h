@@ -48,6 +48,26 @@
 #define MOAT_TRAMPOLINE_SHARED_SIZE   MOAT_U64(0x00002000)
 #define MOAT_TRAMPOLINE_DATA_SIZE     (MOAT_TRAMPOLINE_SHARED_OFFSET + MOAT_TRAMPOLINE_SHARED_SIZE)
 
+/*
+ * The tables blob (tables.h): the prebuilt kernel ELF carries a PT_LOAD segment at this
+ * physical address with p_memsz MOAT_TABLES_CAPACITY and no file bytes; moat-polc fills
+ * it with the system's blob. The kernel maps it read-only; its own image ends below it.
+ */
+#define MOAT_TABLES_PHYS     MOAT_U64(0x00400000)
+#define MOAT_TABLES_CAPACITY MOAT_U64(0x00c00000)
+
+/*
+ * ELF notes (name "Moat", 4-byte aligned descriptors of 32-bit words, little-endian):
+ *  - MOAT_NOTE_KERNEL in the prebuilt kernel: { version, tables layout hash (low, high) }
+ *    so that moat-polc refuses a kernel built for another tables format;
+ *  - MOAT_NOTE_SYSTEM in a system image, written by moat-polc, for whoever boots it
+ *    (moat-run): { version, cpu count, memory end in MiB (every policy region below it) }.
+ */
+#define MOAT_NOTE_NAME          "Moat"
+#define MOAT_NOTE_KERNEL        1
+#define MOAT_NOTE_SYSTEM        2
+#define MOAT_NOTE_VERSION       1
+
 /* Where policy regions without a pinned physical address are placed (first fit, upward). */
 #define MOAT_ALLOC_PHYS_BASE MOAT_KERNEL_PHYS_END
 
