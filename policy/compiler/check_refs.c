@@ -10,15 +10,11 @@
 
 struct polc_subject *polc_find_subject(struct polc_system *sys, const char *name)
 {
-    if (name == NULL) {
+    if (name == NULL || sys->subject_names == NULL) {
         return NULL;
     }
-    for (size_t i = 0; i < sys->subject_count; i++) {
-        if (strcmp(sys->subjects[i].name, name) == 0) {
-            return &sys->subjects[i];
-        }
-    }
-    return NULL;
+    long i = polc_names_get(sys->subject_names, name);
+    return i >= 0 ? &sys->subjects[i] : NULL;
 }
 
 static const char *polc_names_hint(struct polc_ctx *ctx, const char *name, const void *base,
@@ -55,24 +51,25 @@ static bool polc_find_plan(struct polc_system *sys, const char *name, plan_id_t 
     return false;
 }
 
-/* Reports the second and later uses of a name; `stride` walks an array of structs. */
-static void polc_unique(struct polc_ctx *ctx, const char *kind, const void *base,
-                        size_t count, size_t stride, size_t name_off, size_t line_off)
+/* Reports the second and later uses of a name; `stride` walks an array of structs.
+ * Returns the index (name -> first position), for lookups afterwards. */
+static struct polc_names *polc_unique(struct polc_ctx *ctx, const char *kind, const void *base,
+                                      size_t count, size_t stride, size_t name_off,
+                                      size_t line_off)
 {
     const uint8_t *p = base;
+    struct polc_names *names = polc_names_new(&ctx->arena, count);
     for (size_t i = 0; i < count; i++) {
         const char *name = *(const char *const *)(const void *)(p + i * stride + name_off);
-        for (size_t j = 0; j < i; j++) {
-            const char *other = *(const char *const *)(const void *)(p + j * stride + name_off);
-            if (strcmp(name, other) == 0) {
-                long line = *(const long *)(const void *)(p + i * stride + line_off);
-                long first = *(const long *)(const void *)(p + j * stride + line_off);
-                polc_error(ctx, line, "%s '%s' is defined twice (first at line %ld)", kind,
-                           name, first);
-                break;
-            }
+        long j = polc_names_put(names, name, (long)i);
+        if (j >= 0) {
+            long line = *(const long *)(const void *)(p + i * stride + line_off);
+            long first = *(const long *)(const void *)(p + (size_t)j * stride + line_off);
+            polc_error(ctx, line, "%s '%s' is defined twice (first at line %ld)", kind, name,
+                       first);
         }
     }
+    return names;
 }
 
 #define POLC_UNIQUE(ctx, kind, array, count)                                              \
@@ -97,14 +94,18 @@ static void polc_res_add(struct polc_res_name *list, size_t *count, const char *
     (*count)++;
 }
 
+/* The first earlier resource of a name, per kind of clash: any kind, or any but another
+ * channel (two channels of one name are reported as such), or any but another event. */
+struct polc_res_first {
+    long any;
+    long not_channel;
+    long not_event;
+};
+
 static void polc_check_resource_names(struct polc_ctx *ctx, struct polc_subject *s)
 {
-    struct polc_system *sys = &ctx->sys;
-    size_t cap = s->memory_count + s->ioport_count + s->irq_count + s->timer_count;
-    for (size_t i = 0; i < sys->channel_count; i++) {
-        cap += sys->channels[i].writer_count + sys->channels[i].reader_count;
-    }
-    cap += 2 * sys->event_count;
+    size_t cap = s->memory_count + s->ioport_count + s->irq_count + s->timer_count +
+                 s->end_count + s->send_count + s->notify_count;
     struct polc_res_name *list = polc_alloc(&ctx->arena, (cap + 1) * sizeof(*list));
     size_t n = 0;
     for (size_t i = 0; i < s->memory_count; i++) {
@@ -120,38 +121,63 @@ static void polc_check_resource_names(struct polc_ctx *ctx, struct polc_subject 
     for (size_t i = 0; i < s->timer_count; i++) {
         polc_res_add(list, &n, s->timers[i].name, "timer", s->timers[i].line, NULL);
     }
-    for (size_t i = 0; i < sys->channel_count; i++) {
-        struct polc_channel *ch = &sys->channels[i];
-        bool uses = false;
-        for (size_t j = 0; j < ch->writer_count; j++) {
-            uses = uses || ch->writers[j].subject == s;
-        }
-        for (size_t j = 0; j < ch->reader_count; j++) {
-            uses = uses || ch->readers[j].subject == s;
-        }
-        if (uses) {
+    for (size_t i = 0; i < s->end_count; i++) {
+        struct polc_channel *ch = s->ends[i].channel;
+        if (i == 0 || s->ends[i - 1].channel != ch) {
             polc_res_add(list, &n, ch->name, "channel", ch->line, ch);
         }
     }
-    for (size_t i = 0; i < sys->event_count; i++) {
-        struct polc_event *ev = &sys->events[i];
-        if (ev->from == s || (ev->action == MOAT_ACTION_NOTIFY && ev->to == s)) {
-            polc_res_add(list, &n, ev->name, "event", ev->line, ev);
-        }
-    }
-    for (size_t i = 0; i < n; i++) {
-        for (size_t j = 0; j < i; j++) {
-            /* Two channels or two events of one name are already reported as such. */
-            bool global = list[i].origin != NULL && list[j].origin != NULL &&
-                          strcmp(list[i].kind, list[j].kind) == 0;
-            if (strcmp(list[i].name, list[j].name) == 0 && !global) {
-                polc_error(ctx, list[i].line,
-                           "subject '%s': resource name '%s' is used by %s (line %ld) and "
-                           "%s (line %ld)",
-                           s->name, list[i].name, list[j].kind, list[j].line, list[i].kind,
-                           list[i].line);
-                break;
+    /* Events in document order: merge its sends and its notifications. */
+    size_t a = 0;
+    size_t b = 0;
+    while (a < s->send_count || b < s->notify_count) {
+        struct polc_event *ev;
+        if (b == s->notify_count ||
+            (a < s->send_count && s->sends[a] <= s->notifies[b])) {
+            ev = s->sends[a++];
+            if (b < s->notify_count && s->notifies[b] == ev) {
+                b++; /* an event to itself counts once */
             }
+        } else {
+            ev = s->notifies[b++];
+        }
+        polc_res_add(list, &n, ev->name, "event", ev->line, ev);
+    }
+    struct polc_names *seen = polc_names_new(&ctx->arena, n);
+    struct polc_res_first *first = polc_alloc(&ctx->arena, (n + 1) * sizeof(*first));
+    size_t first_count = 0;
+    for (size_t i = 0; i < n; i++) {
+        long slot = polc_names_put(seen, list[i].name, (long)first_count);
+        struct polc_res_first *f;
+        if (slot < 0) {
+            f = &first[first_count++];
+            *f = (struct polc_res_first){-1, -1, -1};
+        } else {
+            f = &first[slot];
+        }
+        long j = f->any;
+        if (list[i].origin != NULL && strcmp(list[i].kind, "channel") == 0) {
+            j = f->not_channel;
+        } else if (list[i].origin != NULL && strcmp(list[i].kind, "event") == 0) {
+            j = f->not_event;
+        }
+        if (j >= 0) {
+            polc_error(ctx, list[i].line,
+                       "subject '%s': resource name '%s' is used by %s (line %ld) and "
+                       "%s (line %ld)",
+                       s->name, list[i].name, list[j].kind, list[j].line, list[i].kind,
+                       list[i].line);
+        }
+        bool channel = list[i].origin != NULL && strcmp(list[i].kind, "channel") == 0;
+        bool event = list[i].origin != NULL && strcmp(list[i].kind, "event") == 0;
+        if (f->any < 0) {
+            f->any = (long)i;
+        }
+        if (f->not_channel < 0 && !channel) {
+            f->not_channel = (long)i;
+        }
+        if (f->not_event < 0 && !event) {
+            f->not_event = (long)i;
         }
     }
 }
@@ -159,7 +185,7 @@ static void polc_check_resource_names(struct polc_ctx *ctx, struct polc_subject 
 void polc_check_names(struct polc_ctx *ctx)
 {
     struct polc_system *sys = &ctx->sys;
-    POLC_UNIQUE(ctx, "subject", sys->subjects, sys->subject_count);
+    sys->subject_names = POLC_UNIQUE(ctx, "subject", sys->subjects, sys->subject_count);
     POLC_UNIQUE(ctx, "channel", sys->channels, sys->channel_count);
     POLC_UNIQUE(ctx, "event", sys->events, sys->event_count);
     POLC_UNIQUE(ctx, "plan", sys->plans, sys->plan_count);
@@ -167,6 +193,10 @@ void polc_check_names(struct polc_ctx *ctx)
         polc_error(ctx, sys->subjects[MOAT_MAX_SUBJECTS].line,
                    "too many subjects: %zu (at most %d)", sys->subject_count,
                    MOAT_MAX_SUBJECTS);
+    }
+    if (sys->channel_count > MOAT_MAX_CHANNELS) {
+        polc_error(ctx, sys->channels[MOAT_MAX_CHANNELS].line,
+                   "too many channels: %zu (at most %d)", sys->channel_count, MOAT_MAX_CHANNELS);
     }
 }
 
@@ -313,6 +343,62 @@ static void polc_resolve_event(struct polc_ctx *ctx, struct polc_event *ev)
     }
 }
 
+/* Per subject: its channel ends, sends and notifications, in one pass over channels and
+ * events, so that no later stage walks every channel or event for every subject. */
+void polc_index_subjects(struct polc_ctx *ctx)
+{
+    struct polc_system *sys = &ctx->sys;
+    for (size_t i = 0; i < sys->subject_count; i++) {
+        struct polc_subject *s = &sys->subjects[i];
+        s->end_count = 0;
+        s->notify_count = 0;
+    }
+    for (size_t i = 0; i < sys->channel_count; i++) {
+        struct polc_channel *ch = &sys->channels[i];
+        for (size_t j = 0; j < ch->writer_count + ch->reader_count; j++) {
+            struct polc_endpoint *e =
+                j < ch->writer_count ? &ch->writers[j] : &ch->readers[j - ch->writer_count];
+            if (e->subject != NULL) {
+                e->subject->end_count++;
+            }
+        }
+    }
+    for (size_t i = 0; i < sys->event_count; i++) {
+        struct polc_event *ev = &sys->events[i];
+        if (ev->action == MOAT_ACTION_NOTIFY && ev->to != NULL) {
+            ev->to->notify_count++;
+        }
+    }
+    for (size_t i = 0; i < sys->subject_count; i++) {
+        struct polc_subject *s = &sys->subjects[i];
+        s->ends = polc_alloc(&ctx->arena, (s->end_count + 1) * sizeof(*s->ends));
+        s->sends = polc_alloc(&ctx->arena, (s->send_count + 1) * sizeof(*s->sends));
+        s->notifies = polc_alloc(&ctx->arena, (s->notify_count + 1) * sizeof(*s->notifies));
+        s->end_count = 0;
+        s->notify_count = 0;
+    }
+    for (size_t i = 0; i < sys->channel_count; i++) {
+        struct polc_channel *ch = &sys->channels[i];
+        for (size_t j = 0; j < ch->writer_count + ch->reader_count; j++) {
+            bool writer = j < ch->writer_count;
+            struct polc_endpoint *e = writer ? &ch->writers[j] : &ch->readers[j - ch->writer_count];
+            if (e->subject != NULL) {
+                e->subject->ends[e->subject->end_count++] =
+                    (struct polc_subject_end){ch, e, writer};
+            }
+        }
+    }
+    for (size_t i = 0; i < sys->event_count; i++) {
+        struct polc_event *ev = &sys->events[i];
+        if (ev->from != NULL) {
+            ev->from->sends[ev->send_id] = ev;
+        }
+        if (ev->action == MOAT_ACTION_NOTIFY && ev->to != NULL) {
+            ev->to->notifies[ev->to->notify_count++] = ev;
+        }
+    }
+}
+
 void polc_check_events(struct polc_ctx *ctx)
 {
     struct polc_system *sys = &ctx->sys;
@@ -349,6 +435,7 @@ void polc_check_events(struct polc_ctx *ctx)
             }
         }
     }
+    polc_index_subjects(ctx);
     for (size_t i = 0; i < sys->subject_count; i++) {
         struct polc_subject *s = &sys->subjects[i];
         if (s->irq_count + s->timer_count > MOAT_MAX_EVENTS) {

@@ -2,19 +2,23 @@
  * The driver: runs the stages in order and implements the command line
  * (check | build | layout). Errors are collected for the whole run; outputs are written
  * only when there is none, and a file whose content did not change is left untouched
- * so build systems do not rebuild what depends on it.
+ * so build systems do not rebuild what depends on it. build packs a prebuilt kernel:
+ * no compiler or linker runs.
  */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "polc.h"
 
 #ifndef POLC_VERSION
 #define POLC_VERSION "unknown"
+#endif
+/* The installed kernel relative to the folder of the moat-polc executable (meson). */
+#ifndef POLC_KERNEL_RELPATH
+#define POLC_KERNEL_RELPATH "../lib/moat-sdk/kernel/kernel.elf"
 #endif
 
 void polc_ctx_init(struct polc_ctx *ctx, const char *file, const char *const *include_dirs,
@@ -120,16 +124,47 @@ static bool polc_write_if_changed(const char *path, const struct polc_buf *conte
 
 static const char polc_usage[] =
     "usage: moat-polc check  SYSTEM.xml [-I DIR]...\n"
-    "       moat-polc build  SYSTEM.xml -o OUTDIR [-I DIR]... [--kernel KERNEL.elf]\n"
+    "       moat-polc build  SYSTEM.xml [-I DIR]... -o SYSTEM.elf [--kernel KERNEL.elf]\n"
+    "                        [--layout LAYOUT.txt]\n"
     "       moat-polc layout SYSTEM.xml [-I DIR]...\n"
-    "check validates the policy; build writes OUTDIR/tables.c and OUTDIR/layout.txt, and\n"
-    "with --kernel also the bootable image OUTDIR/system.elf; layout prints the layout\n"
-    "report. -I adds a folder to search for subject images; --version prints the\n"
-    "version. Exit status: 0 valid, 1 policy errors, 2 usage or I/O errors.\n";
+    "check validates the policy; build writes the bootable image SYSTEM.elf: the prebuilt\n"
+    "kernel (default: the installed one, " POLC_KERNEL_RELPATH " next to\n"
+    "moat-polc) with the policy's tables, page tables, sinfo pages and subjects, and with\n"
+    "--layout the layout report; layout prints the layout report. -I adds a folder to\n"
+    "search for subject images; --version prints the version.\n"
+    "Exit status: 0 valid, 1 policy errors, 2 usage, I/O or kernel errors.\n";
 
-static const char *polc_out_path(struct polc_ctx *ctx, const char *dir, const char *name)
+/* The installed kernel, found from moat-polc's own path (the SDK is relocatable). */
+static const char *polc_default_kernel(struct polc_ctx *ctx)
 {
-    return polc_sprintf(&ctx->arena, "%s/%s", dir, name);
+    char self[4096];
+    ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+    if (n <= 0) {
+        return NULL;
+    }
+    self[n] = 0;
+    char *slash = strrchr(self, '/');
+    if (slash == NULL) {
+        return NULL;
+    }
+    *slash = 0;
+    return polc_sprintf(&ctx->arena, "%s/%s", self, POLC_KERNEL_RELPATH);
+}
+
+/* Reads and checks the kernel; messages name the kernel file. */
+static bool polc_load_kernel(const char *path, uint8_t **bytes, size_t *size,
+                             struct polc_kernel_info *info, struct polc_buf *err)
+{
+    if (!polc_read_file(path, bytes, size)) {
+        polc_buf_printf(err, "moat-polc: cannot read kernel %s: %s\n", path, strerror(errno));
+        return false;
+    }
+    struct polc_ctx kctx;
+    polc_ctx_init(&kctx, path, NULL, 0);
+    bool ok = polc_kernel_check(&kctx, *bytes, *size, info);
+    polc_buf_append(err, kctx.messages.data, kctx.messages.len);
+    polc_ctx_free(&kctx);
+    return ok;
 }
 
 int polc_main(int argc, char **argv, struct polc_buf *out, struct polc_buf *err)
@@ -149,8 +184,9 @@ int polc_main(int argc, char **argv, struct polc_buf *out, struct polc_buf *err)
         return 2;
     }
     const char *policy = NULL;
-    const char *outdir = NULL;
+    const char *output = NULL;
     const char *kernel = NULL;
+    const char *layout = NULL;
     const char **includes = calloc((size_t)argc, sizeof(*includes));
     if (includes == NULL) {
         return 2;
@@ -159,18 +195,22 @@ int polc_main(int argc, char **argv, struct polc_buf *out, struct polc_buf *err)
     int status = 2;
     for (int i = 2; i < argc; i++) {
         const char *a = argv[i];
-        const char **slot = NULL;
-        if (strcmp(a, "-I") == 0 || strcmp(a, "-o") == 0 || strcmp(a, "--kernel") == 0) {
+        if (strcmp(a, "-I") == 0 || strcmp(a, "-o") == 0 || strcmp(a, "--kernel") == 0 ||
+            strcmp(a, "--layout") == 0) {
             if (i + 1 >= argc) {
                 polc_buf_printf(err, "moat-polc: %s needs an argument\n", a);
                 goto out;
             }
+            const char *value = argv[++i];
             if (strcmp(a, "-I") == 0) {
-                includes[include_count++] = argv[++i];
-                continue;
+                includes[include_count++] = value;
+            } else if (strcmp(a, "-o") == 0) {
+                output = value;
+            } else if (strcmp(a, "--kernel") == 0) {
+                kernel = value;
+            } else {
+                layout = value;
             }
-            slot = strcmp(a, "-o") == 0 ? &outdir : &kernel;
-            *slot = argv[++i];
         } else if (strncmp(a, "-I", 2) == 0) {
             includes[include_count++] = a + 2;
         } else if (a[0] == '-') {
@@ -188,12 +228,12 @@ int polc_main(int argc, char **argv, struct polc_buf *out, struct polc_buf *err)
         goto out;
     }
     bool build = strcmp(command, "build") == 0;
-    if (build && outdir == NULL) {
-        polc_buf_printf(err, "moat-polc: build needs -o OUTDIR\n");
+    if (build && output == NULL) {
+        polc_buf_printf(err, "moat-polc: build needs -o SYSTEM.elf\n");
         goto out;
     }
-    if (!build && (outdir != NULL || kernel != NULL)) {
-        polc_buf_printf(err, "moat-polc: -o and --kernel are only for build\n");
+    if (!build && (output != NULL || kernel != NULL || layout != NULL)) {
+        polc_buf_printf(err, "moat-polc: -o, --kernel and --layout are only for build\n");
         goto out;
     }
     uint8_t *xml = NULL;
@@ -202,28 +242,37 @@ int polc_main(int argc, char **argv, struct polc_buf *out, struct polc_buf *err)
         polc_buf_printf(err, "moat-polc: cannot read %s: %s\n", policy, strerror(errno));
         goto out;
     }
-    uint8_t *kernel_bytes = NULL;
-    size_t kernel_size = 0;
-    if (kernel != NULL && !polc_read_file(kernel, &kernel_bytes, &kernel_size)) {
-        polc_buf_printf(err, "moat-polc: cannot read %s: %s\n", kernel, strerror(errno));
-        free(xml);
-        goto out;
-    }
     struct polc_ctx ctx;
     polc_ctx_init(&ctx, policy, includes, include_count);
     bool ok = polc_compile(&ctx, xml, xml_size);
     free(xml);
-    struct polc_buf tables = {0};
+    struct polc_kernel_info info;
+    memset(&info, 0, sizeof(info));
+    uint8_t *kernel_bytes = NULL;
+    size_t kernel_size = 0;
+    bool kernel_ok = true;
+    if (build) {
+        if (kernel == NULL) {
+            kernel = polc_default_kernel(&ctx);
+        }
+        kernel_ok = kernel != NULL && polc_load_kernel(kernel, &kernel_bytes, &kernel_size,
+                                                       &info, err);
+        if (kernel == NULL) {
+            polc_buf_printf(err, "moat-polc: cannot find the installed kernel; give --kernel\n");
+        }
+    }
+    struct polc_buf blob = {0};
     struct polc_buf report = {0};
     struct polc_buf image = {0};
     if (ok && strcmp(command, "check") != 0) {
         polc_generate(&ctx);
-        polc_gen_report(&ctx, &report);
-        if (build) {
-            polc_gen_tables(&ctx, &tables);
-            if (kernel_bytes != NULL) {
-                ok = polc_gen_image(&ctx, kernel_bytes, kernel_size, &image);
-            }
+        ok = polc_gen_blob(&ctx, &blob);
+        info.blob_size = blob.len;
+        if (ok && build && kernel_ok) {
+            ok = polc_gen_image(&ctx, kernel_bytes, kernel_size, &blob, &image);
+        }
+        if (ok) {
+            polc_gen_report(&ctx, &info, &report);
         }
     }
     polc_buf_append(err, ctx.messages.data, ctx.messages.len);
@@ -231,25 +280,21 @@ int polc_main(int argc, char **argv, struct polc_buf *out, struct polc_buf *err)
         polc_buf_printf(err, "%s: %u error%s\n", policy, ctx.error_count,
                         ctx.error_count == 1 ? "" : "s");
         status = 1;
+    } else if (!kernel_ok) {
+        status = 2;
     } else if (strcmp(command, "layout") == 0) {
         polc_buf_append(out, report.data, report.len);
         status = 0;
     } else if (build) {
         status = 0;
-        struct stat st;
-        if (stat(outdir, &st) != 0 && mkdir(outdir, 0777) != 0) {
-            polc_buf_printf(err, "moat-polc: cannot create %s: %s\n", outdir, strerror(errno));
-            status = 2;
-        } else if (!polc_write_if_changed(polc_out_path(&ctx, outdir, "tables.c"), &tables, err) ||
-                   !polc_write_if_changed(polc_out_path(&ctx, outdir, "layout.txt"), &report, err) ||
-                   (kernel_bytes != NULL &&
-                    !polc_write_if_changed(polc_out_path(&ctx, outdir, "system.elf"), &image, err))) {
+        if (!polc_write_if_changed(output, &image, err) ||
+            (layout != NULL && !polc_write_if_changed(layout, &report, err))) {
             status = 2;
         }
     } else {
         status = 0;
     }
-    polc_buf_free(&tables);
+    polc_buf_free(&blob);
     polc_buf_free(&report);
     polc_buf_free(&image);
     free(kernel_bytes);

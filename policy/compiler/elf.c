@@ -11,13 +11,32 @@
 
 #include "polc.h"
 
-static uint64_t polc_le(const uint8_t *p, size_t n)
+uint64_t polc_le_get(const uint8_t *p, size_t n)
 {
     uint64_t v = 0;
     for (size_t i = n; i > 0; i--) {
         v = (v << 8) | p[i - 1];
     }
     return v;
+}
+
+void polc_le_put(uint8_t *p, uint64_t v, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        p[i] = (uint8_t)(v >> (8 * i));
+    }
+}
+
+void polc_phdr_read(const uint8_t *ph, struct polc_phdr *out)
+{
+    out->type = (uint32_t)polc_le_get(ph + offsetof(Elf64_Phdr, p_type), 4);
+    out->flags = (uint32_t)polc_le_get(ph + offsetof(Elf64_Phdr, p_flags), 4);
+    out->offset = polc_le_get(ph + offsetof(Elf64_Phdr, p_offset), 8);
+    out->vaddr = polc_le_get(ph + offsetof(Elf64_Phdr, p_vaddr), 8);
+    out->paddr = polc_le_get(ph + offsetof(Elf64_Phdr, p_paddr), 8);
+    out->filesz = polc_le_get(ph + offsetof(Elf64_Phdr, p_filesz), 8);
+    out->memsz = polc_le_get(ph + offsetof(Elf64_Phdr, p_memsz), 8);
+    out->align = polc_le_get(ph + offsetof(Elf64_Phdr, p_align), 8);
 }
 
 static bool polc_is_file(const char *path)
@@ -80,23 +99,23 @@ bool polc_elf_load(struct polc_ctx *ctx, struct polc_subject *s, const char *pat
         polc_error(ctx, s->line, "subject '%s': image '%s' is not little-endian", s->name, img);
         return false;
     }
-    uint64_t machine = polc_le(data + offsetof(Elf64_Ehdr, e_machine), 2);
+    uint64_t machine = polc_le_get(data + offsetof(Elf64_Ehdr, e_machine), 2);
     if (machine != EM_X86_64) {
         polc_error(ctx, s->line, "subject '%s': image '%s' is not for x86-64 (e_machine %llu)",
                    s->name, img, (unsigned long long)machine);
         return false;
     }
-    uint64_t type = polc_le(data + offsetof(Elf64_Ehdr, e_type), 2);
+    uint64_t type = polc_le_get(data + offsetof(Elf64_Ehdr, e_type), 2);
     if (type != ET_EXEC) {
         polc_error(ctx, s->line,
                    "subject '%s': image '%s' is not a static executable (ELF type %llu)",
                    s->name, img, (unsigned long long)type);
         return false;
     }
-    uint64_t phoff = polc_le(data + offsetof(Elf64_Ehdr, e_phoff), 8);
-    uint64_t phentsize = polc_le(data + offsetof(Elf64_Ehdr, e_phentsize), 2);
-    uint64_t phnum = polc_le(data + offsetof(Elf64_Ehdr, e_phnum), 2);
-    image->entry = polc_le(data + offsetof(Elf64_Ehdr, e_entry), 8);
+    uint64_t phoff = polc_le_get(data + offsetof(Elf64_Ehdr, e_phoff), 8);
+    uint64_t phentsize = polc_le_get(data + offsetof(Elf64_Ehdr, e_phentsize), 2);
+    uint64_t phnum = polc_le_get(data + offsetof(Elf64_Ehdr, e_phnum), 2);
+    image->entry = polc_le_get(data + offsetof(Elf64_Ehdr, e_entry), 8);
     if (phentsize != sizeof(Elf64_Phdr) || phoff > size ||
         phnum > (size - phoff) / sizeof(Elf64_Phdr)) {
         polc_error(ctx, s->line, "subject '%s': image '%s' is truncated (program headers)",
@@ -107,37 +126,32 @@ bool polc_elf_load(struct polc_ctx *ctx, struct polc_subject *s, const char *pat
     bool ok = true;
     bool entry_ok = false;
     for (uint64_t i = 0; i < phnum; i++) {
-        const uint8_t *ph = data + phoff + i * sizeof(Elf64_Phdr);
-        uint64_t p_type = polc_le(ph + offsetof(Elf64_Phdr, p_type), 4);
-        uint64_t flags = polc_le(ph + offsetof(Elf64_Phdr, p_flags), 4);
-        uint64_t offset = polc_le(ph + offsetof(Elf64_Phdr, p_offset), 8);
-        uint64_t vaddr = polc_le(ph + offsetof(Elf64_Phdr, p_vaddr), 8);
-        uint64_t filesz = polc_le(ph + offsetof(Elf64_Phdr, p_filesz), 8);
-        uint64_t memsz = polc_le(ph + offsetof(Elf64_Phdr, p_memsz), 8);
-        if (p_type == PT_DYNAMIC || p_type == PT_INTERP) {
+        struct polc_phdr ph;
+        polc_phdr_read(data + phoff + i * sizeof(Elf64_Phdr), &ph);
+        if (ph.type == PT_DYNAMIC || ph.type == PT_INTERP) {
             polc_error(ctx, s->line, "subject '%s': image '%s' is dynamically linked", s->name,
                        img);
             return false;
         }
-        if (p_type != PT_LOAD || memsz == 0) {
+        if (ph.type != PT_LOAD || ph.memsz == 0) {
             continue;
         }
-        if (offset > size || filesz > size - offset) {
+        if (ph.offset > size || ph.filesz > size - ph.offset) {
             polc_error(ctx, s->line,
                        "subject '%s': image '%s' is truncated (segment %llu ends beyond the file)",
                        s->name, img, (unsigned long long)i);
             ok = false;
             continue;
         }
-        if (memsz < filesz) {
+        if (ph.memsz < ph.filesz) {
             polc_error(ctx, s->line,
                        "subject '%s': image '%s' segment %llu has p_memsz below p_filesz",
                        s->name, img, (unsigned long long)i);
             ok = false;
             continue;
         }
-        unsigned perm = ((flags & PF_R) != 0 ? POLC_R : 0) | ((flags & PF_W) != 0 ? POLC_W : 0) |
-                        ((flags & PF_X) != 0 ? POLC_X : 0);
+        unsigned perm = ((ph.flags & PF_R) != 0 ? POLC_R : 0) | ((ph.flags & PF_W) != 0 ? POLC_W : 0) |
+                        ((ph.flags & PF_X) != 0 ? POLC_X : 0);
         if ((perm & POLC_W) != 0 && (perm & POLC_X) != 0) {
             polc_error(ctx, s->line,
                        "subject '%s': image '%s' segment %llu is both writable and executable "
@@ -147,7 +161,7 @@ bool polc_elf_load(struct polc_ctx *ctx, struct polc_subject *s, const char *pat
             continue;
         }
         uint64_t end;
-        if (polc_add_overflows(vaddr, memsz, &end) || end > MOAT_USER_VIRT_END) {
+        if (polc_add_overflows(ph.vaddr, ph.memsz, &end) || end > MOAT_USER_VIRT_END) {
             polc_error(ctx, s->line,
                        "subject '%s': image '%s' segment %llu is outside the user half "
                        "(below 0x%llx)",
@@ -157,13 +171,13 @@ bool polc_elf_load(struct polc_ctx *ctx, struct polc_subject *s, const char *pat
             continue;
         }
         struct polc_segment *seg = &image->segments[image->segment_count++];
-        seg->vaddr = vaddr & ~(MOAT_PAGE_SIZE - 1);
-        seg->offset_in_page = vaddr - seg->vaddr;
+        seg->vaddr = ph.vaddr & ~(MOAT_PAGE_SIZE - 1);
+        seg->offset_in_page = ph.vaddr - seg->vaddr;
         seg->size = ((end + MOAT_PAGE_SIZE - 1) & ~(MOAT_PAGE_SIZE - 1)) - seg->vaddr;
-        seg->file_data = data + offset;
-        seg->file_size = filesz;
+        seg->file_data = data + ph.offset;
+        seg->file_size = ph.filesz;
         seg->perm = perm | POLC_R;
-        if ((perm & POLC_X) != 0 && image->entry >= vaddr && image->entry < end) {
+        if ((perm & POLC_X) != 0 && image->entry >= ph.vaddr && image->entry < end) {
             entry_ok = true;
         }
     }

@@ -1,10 +1,12 @@
 /*
- * The bootable image: one ELF64 file holding the kernel (its PT_LOAD and PT_NOTE
- * segments, entry point, Multiboot2 header and PVH note kept) followed by every policy
- * region with content (subject segments, pristine copies, page tables, sinfo pages) and
- * every zero-filled region (p_filesz 0), each PT_LOAD at its physical address
- * (p_paddr = p_vaddr). Physically adjacent regions share one PT_LOAD, because GRUB
- * wants the program headers inside the first 32 KiB of the file.
+ * The bootable image: one ELF64 file holding the prebuilt kernel (its PT_LOAD and PT_NOTE
+ * segments, entry point, Multiboot2 header and PVH note kept), the tables blob as the
+ * file bytes of the kernel's tables segment, a PT_NOTE "Moat"/MOAT_NOTE_SYSTEM for
+ * whoever boots it, then every policy region with content (subject segments, pristine
+ * copies, page tables, sinfo pages) and every zero-filled region (p_filesz 0: stacks,
+ * memories, channels, the audit and subject state regions), each PT_LOAD at its
+ * physical address (p_paddr = p_vaddr). Physically adjacent regions share one PT_LOAD,
+ * because GRUB wants the program headers inside the first 32 KiB of the file.
  */
 #include <elf.h>
 #include <stdlib.h>
@@ -19,6 +21,7 @@ struct polc_out_seg {
     uint32_t type;
     uint32_t flags;
     uint64_t old_offset; /* kernel segments: where the bytes are in the kernel file */
+    bool tables;         /* the kernel's tables segment: its bytes are the blob */
     const uint8_t *data;
     uint64_t filesz;
     uint64_t memsz;
@@ -28,22 +31,6 @@ struct polc_out_seg {
     uint64_t offset; /* in the new file */
     struct polc_buf own; /* merged policy content */
 };
-
-static uint64_t polc_rd(const uint8_t *p, size_t n)
-{
-    uint64_t v = 0;
-    for (size_t i = n; i > 0; i--) {
-        v = (v << 8) | p[i - 1];
-    }
-    return v;
-}
-
-static void polc_wr(uint8_t *p, uint64_t v, size_t n)
-{
-    for (size_t i = 0; i < n; i++) {
-        p[i] = (uint8_t)(v >> (8 * i));
-    }
-}
 
 static uint32_t polc_region_flags(const struct polc_region *r)
 {
@@ -55,10 +42,10 @@ static bool polc_find_mb2(const uint8_t *k, size_t size, uint64_t *offset)
 {
     size_t limit = size < POLC_MB2_SEARCH ? size : POLC_MB2_SEARCH;
     for (size_t off = 0; off + 16 <= limit; off += 8) {
-        uint32_t magic = (uint32_t)polc_rd(k + off, 4);
-        uint32_t arch = (uint32_t)polc_rd(k + off + 4, 4);
-        uint32_t len = (uint32_t)polc_rd(k + off + 8, 4);
-        uint32_t sum = (uint32_t)polc_rd(k + off + 12, 4);
+        uint32_t magic = (uint32_t)polc_le_get(k + off, 4);
+        uint32_t arch = (uint32_t)polc_le_get(k + off + 4, 4);
+        uint32_t len = (uint32_t)polc_le_get(k + off + 8, 4);
+        uint32_t sum = (uint32_t)polc_le_get(k + off + 12, 4);
         if (magic == POLC_MB2_MAGIC && (uint32_t)(magic + arch + len + sum) == 0) {
             *offset = off;
             return true;
@@ -73,23 +60,46 @@ static uint64_t polc_congruent(uint64_t cursor, uint64_t want)
     return cursor + delta;
 }
 
-bool polc_gen_image(struct polc_ctx *ctx, const uint8_t *k, size_t ksize, struct polc_buf *out)
+uint64_t polc_memory_end_mib(const struct polc_system *sys)
+{
+    uint64_t end = MOAT_KERNEL_PHYS_END;
+    for (size_t i = 0; i < sys->region_count; i++) {
+        const struct polc_region *r = sys->regions[i];
+        if (r->allocated && r->size != 0 && r->phys + r->size > end) {
+            end = r->phys + r->size;
+        }
+    }
+    uint64_t mib = 1ULL << 20;
+    return (end + mib - 1) / mib;
+}
+
+/* The system note: { MOAT_NOTE_VERSION, cpu count, memory end in MiB }. */
+static void polc_system_note(const struct polc_system *sys, struct polc_buf *note)
+{
+    uint8_t word[4];
+    const uint32_t head[3] = {sizeof(MOAT_NOTE_NAME), 12, MOAT_NOTE_SYSTEM};
+    const uint32_t desc[3] = {MOAT_NOTE_VERSION, (uint32_t)sys->cpu_count,
+                              (uint32_t)polc_memory_end_mib(sys)};
+    for (size_t i = 0; i < 3; i++) {
+        polc_le_put(word, head[i], 4);
+        polc_buf_append(note, word, 4);
+    }
+    polc_buf_append(note, MOAT_NOTE_NAME, sizeof(MOAT_NOTE_NAME));
+    polc_buf_zero(note, (4 - note->len % 4) % 4);
+    for (size_t i = 0; i < 3; i++) {
+        polc_le_put(word, desc[i], 4);
+        polc_buf_append(note, word, 4);
+    }
+}
+
+bool polc_gen_image(struct polc_ctx *ctx, const uint8_t *k, size_t ksize,
+                    const struct polc_buf *blob, struct polc_buf *out)
 {
     struct polc_system *sys = &ctx->sys;
-    if (ksize < sizeof(Elf64_Ehdr) || memcmp(k, ELFMAG, SELFMAG) != 0 ||
-        k[EI_CLASS] != ELFCLASS64 || k[EI_DATA] != ELFDATA2LSB ||
-        polc_rd(k + offsetof(Elf64_Ehdr, e_machine), 2) != EM_X86_64) {
-        polc_error(ctx, 0, "kernel: not an ELF64 x86-64 file");
-        return false;
-    }
-    uint64_t phoff = polc_rd(k + offsetof(Elf64_Ehdr, e_phoff), 8);
-    uint64_t phnum = polc_rd(k + offsetof(Elf64_Ehdr, e_phnum), 2);
-    if (polc_rd(k + offsetof(Elf64_Ehdr, e_phentsize), 2) != sizeof(Elf64_Phdr) ||
-        phoff > ksize || phnum > (ksize - phoff) / sizeof(Elf64_Phdr)) {
-        polc_error(ctx, 0, "kernel: truncated program headers");
-        return false;
-    }
-    size_t cap = phnum + sys->region_count + 1;
+    /* The kernel passed polc_kernel_check: ELF64 x86-64, program headers in the file. */
+    uint64_t phoff = polc_le_get(k + offsetof(Elf64_Ehdr, e_phoff), 8);
+    uint64_t phnum = polc_le_get(k + offsetof(Elf64_Ehdr, e_phnum), 2);
+    size_t cap = phnum + sys->region_count + 2;
     struct polc_out_seg *segs = calloc(cap, sizeof(*segs));
     if (segs == NULL) {
         abort();
@@ -97,34 +107,41 @@ bool polc_gen_image(struct polc_ctx *ctx, const uint8_t *k, size_t ksize, struct
     size_t n = 0;
     bool ok = true;
     for (uint64_t i = 0; i < phnum; i++) {
-        const uint8_t *ph = k + phoff + i * sizeof(Elf64_Phdr);
-        uint32_t type = (uint32_t)polc_rd(ph + offsetof(Elf64_Phdr, p_type), 4);
+        struct polc_phdr ph;
+        polc_phdr_read(k + phoff + i * sizeof(Elf64_Phdr), &ph);
+        uint32_t type = ph.type;
         if (type != PT_LOAD && type != PT_NOTE) {
             continue;
         }
         struct polc_out_seg *s = &segs[n++];
         s->type = type;
-        s->flags = (uint32_t)polc_rd(ph + offsetof(Elf64_Phdr, p_flags), 4);
-        s->old_offset = polc_rd(ph + offsetof(Elf64_Phdr, p_offset), 8);
-        s->vaddr = polc_rd(ph + offsetof(Elf64_Phdr, p_vaddr), 8);
-        s->paddr = polc_rd(ph + offsetof(Elf64_Phdr, p_paddr), 8);
-        s->filesz = polc_rd(ph + offsetof(Elf64_Phdr, p_filesz), 8);
-        s->memsz = polc_rd(ph + offsetof(Elf64_Phdr, p_memsz), 8);
-        s->align = polc_rd(ph + offsetof(Elf64_Phdr, p_align), 8);
-        if (s->old_offset > ksize || s->filesz > ksize - s->old_offset) {
-            polc_error(ctx, 0, "kernel: segment %llu lies beyond the end of the file",
-                       (unsigned long long)i);
-            ok = false;
-            continue;
-        }
+        s->flags = ph.flags;
+        s->old_offset = ph.offset;
+        s->vaddr = ph.vaddr;
+        s->paddr = ph.paddr;
+        s->filesz = ph.filesz;
+        s->memsz = ph.memsz;
+        s->align = ph.align;
+        /* polc_kernel_check has bounded every segment by the file and the kernel's 16M. */
         s->data = k + s->old_offset;
-        if (type == PT_LOAD && (s->paddr + s->memsz > MOAT_KERNEL_PHYS_END || s->paddr + s->memsz < s->paddr)) {
-            polc_error(ctx, 0, "kernel: segment %llu (paddr 0x%llx) reaches beyond the kernel's 16M",
-                       (unsigned long long)i, (unsigned long long)s->paddr);
-            ok = false;
+        if (type == PT_LOAD && s->paddr == MOAT_TABLES_PHYS) {
+            /* The reserved tables segment (checked empty by polc_kernel_check). */
+            s->data = blob->data;
+            s->filesz = blob->len;
+            s->old_offset = s->vaddr; /* no old bytes: keep the offset congruent to vaddr */
+            s->tables = true;
         }
     }
     size_t kernel_count = n;
+    struct polc_out_seg *note = &segs[n++];
+    note->type = PT_NOTE;
+    note->flags = PF_R;
+    note->align = 4;
+    polc_system_note(sys, &note->own);
+    note->data = note->own.data;
+    note->filesz = note->own.len;
+    note->memsz = 0;
+    size_t policy_first = n;
 
     /* Policy regions in physical order, adjacent ones merged. */
     struct polc_region **sorted = polc_regions_by_phys(sys);
@@ -173,7 +190,7 @@ bool polc_gen_image(struct polc_ctx *ctx, const uint8_t *k, size_t ksize, struct
         bool inside = false;
         for (size_t j = 0; j < kernel_count && !inside; j++) {
             struct polc_out_seg *l = &segs[j];
-            if (l->type == PT_LOAD && s->old_offset >= l->old_offset &&
+            if (l->type == PT_LOAD && !l->tables && s->old_offset >= l->old_offset &&
                 s->old_offset + s->filesz <= l->old_offset + l->filesz) {
                 s->offset = l->offset + (s->old_offset - l->old_offset);
                 inside = true;
@@ -184,7 +201,9 @@ bool polc_gen_image(struct polc_ctx *ctx, const uint8_t *k, size_t ksize, struct
             cursor = s->offset + s->filesz;
         }
     }
-    for (size_t i = kernel_count; i < n; i++) {
+    note->offset = (cursor + 7) & ~7ULL;
+    cursor = note->offset + note->filesz;
+    for (size_t i = policy_first; i < n; i++) {
         segs[i].offset = polc_congruent(cursor, segs[i].paddr);
         segs[i].data = segs[i].own.data;
         cursor = segs[i].offset + segs[i].filesz;
@@ -194,7 +213,8 @@ bool polc_gen_image(struct polc_ctx *ctx, const uint8_t *k, size_t ksize, struct
         bool placed = false;
         for (size_t j = 0; j < kernel_count; j++) {
             struct polc_out_seg *l = &segs[j];
-            if (l->type == PT_LOAD && mb2_old >= l->old_offset && mb2_old < l->old_offset + l->filesz) {
+            if (l->type == PT_LOAD && !l->tables && mb2_old >= l->old_offset &&
+                mb2_old < l->old_offset + l->filesz) {
                 uint64_t moved = l->offset + (mb2_old - l->old_offset);
                 placed = true;
                 if (moved + 16 > POLC_MB2_SEARCH) {
@@ -215,23 +235,23 @@ bool polc_gen_image(struct polc_ctx *ctx, const uint8_t *k, size_t ksize, struct
         polc_buf_zero(out, cursor);
         uint8_t *f = out->data;
         memcpy(f, k, sizeof(Elf64_Ehdr));
-        polc_wr(f + offsetof(Elf64_Ehdr, e_phoff), sizeof(Elf64_Ehdr), 8);
-        polc_wr(f + offsetof(Elf64_Ehdr, e_shoff), 0, 8);
-        polc_wr(f + offsetof(Elf64_Ehdr, e_phnum), n, 2);
-        polc_wr(f + offsetof(Elf64_Ehdr, e_shnum), 0, 2);
-        polc_wr(f + offsetof(Elf64_Ehdr, e_shstrndx), 0, 2);
-        polc_wr(f + offsetof(Elf64_Ehdr, e_shentsize), sizeof(Elf64_Shdr), 2);
+        polc_le_put(f + offsetof(Elf64_Ehdr, e_phoff), sizeof(Elf64_Ehdr), 8);
+        polc_le_put(f + offsetof(Elf64_Ehdr, e_shoff), 0, 8);
+        polc_le_put(f + offsetof(Elf64_Ehdr, e_phnum), n, 2);
+        polc_le_put(f + offsetof(Elf64_Ehdr, e_shnum), 0, 2);
+        polc_le_put(f + offsetof(Elf64_Ehdr, e_shstrndx), 0, 2);
+        polc_le_put(f + offsetof(Elf64_Ehdr, e_shentsize), sizeof(Elf64_Shdr), 2);
         for (size_t i = 0; i < n; i++) {
             struct polc_out_seg *s = &segs[i];
             uint8_t *ph = f + sizeof(Elf64_Ehdr) + i * sizeof(Elf64_Phdr);
-            polc_wr(ph + offsetof(Elf64_Phdr, p_type), s->type, 4);
-            polc_wr(ph + offsetof(Elf64_Phdr, p_flags), s->flags, 4);
-            polc_wr(ph + offsetof(Elf64_Phdr, p_offset), s->offset, 8);
-            polc_wr(ph + offsetof(Elf64_Phdr, p_vaddr), s->vaddr, 8);
-            polc_wr(ph + offsetof(Elf64_Phdr, p_paddr), s->paddr, 8);
-            polc_wr(ph + offsetof(Elf64_Phdr, p_filesz), s->filesz, 8);
-            polc_wr(ph + offsetof(Elf64_Phdr, p_memsz), s->memsz, 8);
-            polc_wr(ph + offsetof(Elf64_Phdr, p_align), s->align, 8);
+            polc_le_put(ph + offsetof(Elf64_Phdr, p_type), s->type, 4);
+            polc_le_put(ph + offsetof(Elf64_Phdr, p_flags), s->flags, 4);
+            polc_le_put(ph + offsetof(Elf64_Phdr, p_offset), s->offset, 8);
+            polc_le_put(ph + offsetof(Elf64_Phdr, p_vaddr), s->vaddr, 8);
+            polc_le_put(ph + offsetof(Elf64_Phdr, p_paddr), s->paddr, 8);
+            polc_le_put(ph + offsetof(Elf64_Phdr, p_filesz), s->filesz, 8);
+            polc_le_put(ph + offsetof(Elf64_Phdr, p_memsz), s->memsz, 8);
+            polc_le_put(ph + offsetof(Elf64_Phdr, p_align), s->align, 8);
             if (s->filesz != 0) {
                 memcpy(f + s->offset, s->data, s->filesz);
             }

@@ -29,6 +29,7 @@ struct polc_region *polc_new_region(struct polc_ctx *ctx, enum polc_region_kind 
     r->name = name;
     r->line = line;
     r->size = size;
+    r->index = sys->region_count;
     if (sys->region_count == sys->region_cap) {
         size_t cap = sys->region_cap != 0 ? sys->region_cap * 2 : 64;
         struct polc_region **list = polc_alloc(&ctx->arena, cap * sizeof(*list));
@@ -98,16 +99,13 @@ struct polc_pending {
     uint64_t size;
     unsigned perm;
     struct polc_region *region;
+    vaddr_t *virt; /* where to note the address it gets */
 };
 
 static void polc_subject_maps(struct polc_ctx *ctx, struct polc_subject *s)
 {
-    struct polc_system *sys = &ctx->sys;
     /* Segments, memories, channels, then stack, sinfo and three trampoline pieces. */
-    size_t cap = s->image.segment_count + s->memory_count + 5;
-    for (size_t i = 0; i < sys->channel_count; i++) {
-        cap += sys->channels[i].writer_count + sys->channels[i].reader_count;
-    }
+    size_t cap = s->image.segment_count + s->memory_count + s->end_count + 5;
     s->maps = polc_alloc(&ctx->arena, cap * sizeof(*s->maps));
     struct polc_pending *pending = polc_alloc(&ctx->arena, cap * sizeof(*pending));
     size_t pending_count = 0;
@@ -147,27 +145,23 @@ static void polc_subject_maps(struct polc_ctx *ctx, struct polc_subject *s)
         const char *what = polc_sprintf(&ctx->arena, "memory '%s'", m->name);
         if (m->has_vaddr) {
             polc_add_map(s, what, m->line, m->vaddr, m->size, m->perm, m->region);
+            m->virt = m->vaddr;
         } else {
             pending[pending_count++] =
-                (struct polc_pending){what, m->line, m->size, m->perm, m->region};
+                (struct polc_pending){what, m->line, m->size, m->perm, m->region, &m->virt};
         }
     }
-    for (size_t i = 0; i < sys->channel_count; i++) {
-        struct polc_channel *ch = &sys->channels[i];
-        for (size_t j = 0; j < ch->writer_count + ch->reader_count; j++) {
-            bool writer = j < ch->writer_count;
-            struct polc_endpoint *e = writer ? &ch->writers[j] : &ch->readers[j - ch->writer_count];
-            if (e->subject != s) {
-                continue;
-            }
-            const char *what = polc_sprintf(&ctx->arena, "channel '%s'", ch->name);
-            unsigned perm = writer ? (POLC_R | POLC_W) : POLC_R;
-            if (e->has_vaddr) {
-                polc_add_map(s, what, e->line, e->vaddr, ch->size, perm, ch->region);
-            } else {
-                pending[pending_count++] =
-                    (struct polc_pending){what, e->line, ch->size, perm, ch->region};
-            }
+    for (size_t i = 0; i < s->end_count; i++) {
+        struct polc_channel *ch = s->ends[i].channel;
+        struct polc_endpoint *e = s->ends[i].endpoint;
+        const char *what = polc_sprintf(&ctx->arena, "channel '%s'", ch->name);
+        unsigned perm = s->ends[i].writer ? (POLC_R | POLC_W) : POLC_R;
+        if (e->has_vaddr) {
+            polc_add_map(s, what, e->line, e->vaddr, ch->size, perm, ch->region);
+            e->virt = e->vaddr;
+        } else {
+            pending[pending_count++] =
+                (struct polc_pending){what, e->line, ch->size, perm, ch->region, &e->virt};
         }
     }
     /* Check the fixed mappings before placing the rest around them. */
@@ -199,6 +193,7 @@ static void polc_subject_maps(struct polc_ctx *ctx, struct polc_subject *s)
         bool large = p->region != NULL && p->region->large && !p->region->pinned;
         vaddr_t at = polc_place(s, fixed_count, &cursor, p->size, large);
         polc_add_map(s, p->what, p->line, at, p->size, p->perm, p->region);
+        *p->virt = at;
         if (at + p->size > MOAT_STACK_TOP - s->stack_size) {
             polc_error(ctx, p->line, "subject '%s': no virtual room left for %s", s->name,
                        p->what);
@@ -279,6 +274,9 @@ void polc_layout_virtual(struct polc_ctx *ctx)
     }
     sys->audit = polc_new_region(ctx, POLC_REG_AUDIT, "system", "audit", sys->platform_line,
                                  sys->audit_size);
+    sys->state = polc_new_region(ctx, POLC_REG_STATE, "kernel", "subject state",
+                                 sys->platform_line,
+                                 sys->subject_count * MOAT_SUBJECT_STATE_SIZE);
 }
 
 static bool polc_has_content(const struct polc_region *r)
@@ -295,9 +293,9 @@ static const char *polc_region_label(struct polc_ctx *ctx, const struct polc_reg
     return polc_sprintf(&ctx->arena, "memory '%s' of subject '%s'", r->name, r->owner);
 }
 
-size_t polc_merged_regions(const struct polc_system *sys, struct moat_ram_range *out)
+size_t polc_merged_regions(const struct polc_system *sys, struct polc_region *const *sorted,
+                           struct moat_ram_range *out)
 {
-    struct polc_region **sorted = polc_regions_by_phys(sys);
     size_t count = 0;
     paddr_t start = 0;
     paddr_t end = 0;
@@ -320,8 +318,22 @@ size_t polc_merged_regions(const struct polc_system *sys, struct moat_ram_range 
     if (count != 0 && out != NULL) {
         out[count - 1] = (struct moat_ram_range){start, end - start};
     }
-    free(sorted);
     return count;
+}
+
+static int polc_pinned_cmp(const void *a, const void *b)
+{
+    const struct polc_region *x = *(const struct polc_region *const *)a;
+    const struct polc_region *y = *(const struct polc_region *const *)b;
+    if (x->phys != y->phys) {
+        return x->phys < y->phys ? -1 : 1;
+    }
+    return x->index < y->index ? -1 : x->index > y->index ? 1 : 0;
+}
+
+static uint64_t polc_align_up(uint64_t v, uint64_t align)
+{
+    return (v + align - 1) & ~(align - 1);
 }
 
 void polc_layout_physical(struct polc_ctx *ctx)
@@ -330,6 +342,8 @@ void polc_layout_physical(struct polc_ctx *ctx)
     char mem_text[32];
     polc_format_size(mem_text, sizeof(mem_text), sys->memory_size);
     /* Pinned regions: inside usable memory, above the kernel, disjoint. */
+    struct polc_region **pinned = polc_alloc(&ctx->arena, (sys->region_count + 1) * sizeof(*pinned));
+    size_t pinned_count = 0;
     for (size_t i = 0; i < sys->region_count; i++) {
         struct polc_region *r = sys->regions[i];
         if (!r->pinned) {
@@ -348,18 +362,31 @@ void polc_layout_physical(struct polc_ctx *ctx)
             continue;
         }
         r->allocated = true;
-        for (size_t j = 0; j < i; j++) {
-            struct polc_region *o = sys->regions[j];
-            if (o->pinned && o->allocated && polc_overlaps(r->phys, r->size, o->phys, o->size)) {
-                polc_error(ctx, r->line, "%s: paddr 0x%llx overlaps %s (0x%llx-0x%llx)", label,
-                           (unsigned long long)r->phys, polc_region_label(ctx, o),
-                           (unsigned long long)o->phys,
-                           (unsigned long long)(o->phys + o->size - 1));
-            }
+        pinned[pinned_count++] = r;
+    }
+    /* Overlaps in one sweep by address; the later region (allocation order) is named. */
+    struct polc_region **by_phys = pinned;
+    qsort(by_phys, pinned_count, sizeof(*by_phys), polc_pinned_cmp);
+    const struct polc_region *reach = NULL; /* the earlier region ending last */
+    for (size_t i = 0; i < pinned_count; i++) {
+        struct polc_region *r = by_phys[i];
+        if (reach != NULL && r->phys < reach->phys + reach->size && r->size != 0) {
+            /* the message names the region allocated later, as the policy's order */
+            const struct polc_region *later = r->index > reach->index ? r : reach;
+            const struct polc_region *earlier = later == r ? reach : r;
+            polc_error(ctx, later->line, "%s: paddr 0x%llx overlaps %s (0x%llx-0x%llx)",
+                       polc_region_label(ctx, later), (unsigned long long)later->phys,
+                       polc_region_label(ctx, earlier), (unsigned long long)earlier->phys,
+                       (unsigned long long)(earlier->phys + earlier->size - 1));
+        }
+        if (reach == NULL || r->phys + r->size > reach->phys + reach->size) {
+            reach = r;
         }
     }
-    /* Automatic regions: content first, then zero-filled ones. */
+    /* Automatic regions: content first, then zero-filled ones; first fit upward around
+     * the pinned ones, which the cursor passes in address order. */
     paddr_t cursor = MOAT_ALLOC_PHYS_BASE;
+    size_t next_pinned = 0;
     uint64_t shortage = 0;
     for (int pass = 0; pass < 2; pass++) {
         for (size_t i = 0; i < sys->region_count; i++) {
@@ -367,32 +394,30 @@ void polc_layout_physical(struct polc_ctx *ctx)
             if (r->pinned || polc_has_content(r) != (pass == 0)) {
                 continue;
             }
-            if (r->large) {
-                cursor = (cursor + POLC_LARGE_PAGE - 1) & ~(POLC_LARGE_PAGE - 1);
-            }
-            bool moved = true;
-            while (moved) {
-                moved = false;
-                for (size_t j = 0; j < sys->region_count; j++) {
-                    struct polc_region *o = sys->regions[j];
-                    if (o->pinned && o->allocated && polc_overlaps(cursor, r->size, o->phys, o->size)) {
-                        cursor = o->phys + o->size;
-                        if (r->large) {
-                            cursor = (cursor + POLC_LARGE_PAGE - 1) & ~(POLC_LARGE_PAGE - 1);
-                        }
-                        moved = true;
-                    }
+            uint64_t align = r->large ? POLC_LARGE_PAGE
+                             : r->kind == POLC_REG_STATE ? MOAT_SUBJECT_STATE_ALIGN
+                                                         : MOAT_PAGE_SIZE;
+            cursor = polc_align_up(cursor, align);
+            uint64_t end;
+            bool overflow = polc_add_overflows(cursor, r->size, &end);
+            for (size_t k = next_pinned; k < pinned_count && !overflow && by_phys[k]->phys < end; k++) {
+                const struct polc_region *o = by_phys[k];
+                if (o->phys + o->size > cursor && o->size != 0) {
+                    cursor = polc_align_up(o->phys + o->size, align);
+                    overflow = polc_add_overflows(cursor, r->size, &end);
                 }
             }
-            uint64_t end;
-            if (polc_add_overflows(cursor, r->size, &end) || end > sys->memory_size) {
-                uint64_t need = r->size;
-                polc_add_overflows(shortage, need, &shortage);
+            if (overflow || end > sys->memory_size) {
+                polc_add_overflows(shortage, r->size, &shortage);
                 continue;
             }
             r->phys = cursor;
             r->allocated = true;
             cursor = end;
+            while (next_pinned < pinned_count &&
+                   by_phys[next_pinned]->phys + by_phys[next_pinned]->size <= cursor) {
+                next_pinned++;
+            }
         }
     }
     if (shortage != 0) {
@@ -404,7 +429,9 @@ void polc_layout_physical(struct polc_ctx *ctx)
                    "platform: memory %s is too small; the policy's regions need about %s more",
                    mem_text, need_text);
     }
-    size_t ranges = polc_merged_regions(sys, NULL);
+    struct polc_region **sorted = polc_regions_by_phys(sys);
+    size_t ranges = polc_merged_regions(sys, sorted, NULL);
+    free(sorted);
     if (ranges > MOAT_MAX_REGIONS) {
         polc_error(ctx, sys->platform_line,
                    "the policy's regions form %zu separate physical ranges; the kernel checks "

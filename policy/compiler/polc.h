@@ -48,6 +48,14 @@ struct polc_ctx;
 const char *polc_hint(struct polc_ctx *ctx, const char *name, const char *const *candidates,
                       size_t count);
 
+/* ---- a name index: open addressing over strings, first insertion wins ---- */
+struct polc_names;
+struct polc_names *polc_names_new(struct polc_arena *arena, size_t capacity);
+/* The value stored under name, or -1; polc_names_put stores only a new name and returns
+ * the value the name already had, or -1 when it was new. */
+long polc_names_get(const struct polc_names *names, const char *name);
+long polc_names_put(struct polc_names *names, const char *name, long value);
+
 /* ---- access rights of a mapping ---- */
 #define POLC_LARGE_PAGE 0x200000ULL
 
@@ -65,6 +73,7 @@ enum polc_region_kind {
     POLC_REG_MEMORY,
     POLC_REG_CHANNEL,
     POLC_REG_AUDIT,
+    POLC_REG_STATE, /* the kernel's per-subject state slots */
 };
 
 struct polc_region {
@@ -79,6 +88,7 @@ struct polc_region {
     bool allocated;    /* phys known (pinned or placed) */
     const uint8_t *data; /* initial content, data_size bytes (rest is zero) */
     uint64_t data_size;
+    size_t index;        /* allocation order */
 };
 
 /* ---- one virtual mapping in a subject's address space ---- */
@@ -125,6 +135,7 @@ struct polc_memory {
     bool has_paddr;
     unsigned perm;
     struct polc_region *region;
+    vaddr_t virt; /* where the subject sees it (layout) */
 };
 
 /* An <ioport>, or a <platform-device>: ports that control the whole machine, granted
@@ -149,6 +160,17 @@ struct polc_timer {
     const char *name;
     long line;
     unsigned event_id; /* incoming */
+};
+
+struct polc_channel;
+struct polc_endpoint;
+struct polc_event;
+
+/* One channel end a subject holds (its index, built once by polc_index_subjects). */
+struct polc_subject_end {
+    struct polc_channel *channel;
+    struct polc_endpoint *endpoint;
+    bool writer;
 };
 
 struct polc_subject {
@@ -180,6 +202,16 @@ struct polc_subject {
     struct polc_region *sinfo;
     struct polc_region *pagetable;
     uint8_t *io_bitmap; /* NULL when no ports */
+    /* Its channel ends (channel order, writer first), the events it sends (by send id)
+     * and the notifications it receives (by document order): polc_index_subjects. */
+    struct polc_subject_end *ends;
+    size_t end_count;
+    struct polc_event **sends;
+    struct polc_event **notifies;
+    size_t notify_count;
+    uint32_t send_first;  /* into the blob's sends */
+    uint32_t reset_first; /* into the blob's resets */
+    uint32_t reset_count;
 };
 
 struct polc_endpoint {
@@ -188,6 +220,7 @@ struct polc_endpoint {
     vaddr_t vaddr;
     bool has_vaddr;
     struct polc_subject *subject;
+    vaddr_t virt; /* where the subject maps it (layout) */
 };
 
 struct polc_channel {
@@ -267,6 +300,8 @@ struct polc_system {
     size_t plan_count;
 
     struct polc_region *audit;
+    struct polc_region *state; /* per-subject kernel state, never mapped into a subject */
+    struct polc_names *subject_names; /* name -> first subject of that name (check_names) */
     struct polc_region **regions; /* every physical region, in allocation order */
     size_t region_count;
     size_t region_cap;
@@ -316,6 +351,21 @@ const struct polc_port_range *polc_platform_port_next(uint64_t base, uint64_t co
 const char *polc_ioport_kind(const struct polc_ioport *port);
 void polc_check_ioports(struct polc_ctx *ctx);
 
+/* Little-endian fields of ELF files, and one program header read out (elf.c). */
+uint64_t polc_le_get(const uint8_t *p, size_t n);
+void polc_le_put(uint8_t *p, uint64_t v, size_t n);
+struct polc_phdr {
+    uint32_t type;
+    uint32_t flags;
+    uint64_t offset;
+    uint64_t vaddr;
+    uint64_t paddr;
+    uint64_t filesz;
+    uint64_t memsz;
+    uint64_t align;
+};
+void polc_phdr_read(const uint8_t *ph, struct polc_phdr *out);
+
 /* Loads and validates one ELF file; reports errors against the subject. */
 bool polc_elf_load(struct polc_ctx *ctx, struct polc_subject *subject, const char *path);
 
@@ -334,10 +384,33 @@ void polc_sinfo_build(const struct polc_ctx *ctx, const struct polc_subject *sub
                       uint8_t *out, size_t out_size);
 void polc_io_bitmap_build(struct polc_ctx *ctx, struct polc_subject *subject);
 void polc_generate(struct polc_ctx *ctx); /* page tables, sinfo, I/O bitmaps */
-void polc_gen_tables(const struct polc_ctx *ctx, struct polc_buf *out);
-void polc_gen_report(const struct polc_ctx *ctx, struct polc_buf *out);
+/* The tables blob (moat/abi/tables.h), checksum last; false (and an error) when it
+ * exceeds MOAT_TABLES_CAPACITY. */
+bool polc_gen_blob(struct polc_ctx *ctx, struct polc_buf *out);
+
+/* What the image was packed against, for the report (kernel.c). */
+struct polc_kernel_info {
+    bool known;            /* false: no kernel (moat-polc layout) */
+    uint64_t file_hash;    /* FNV-1a 64 of the kernel file */
+    uint64_t file_size;
+    uint32_t note_version; /* its MOAT_NOTE_KERNEL */
+    uint64_t layout_hash;
+    uint64_t blob_size;
+};
+/* Checks a prebuilt kernel: ELF64 x86-64, its MOAT_NOTE_KERNEL matches this moat-polc's
+ * MOAT_TABLES_LAYOUT_HASH, it has the empty tables segment. Fills info. */
+bool polc_kernel_check(struct polc_ctx *ctx, const uint8_t *kernel, size_t kernel_size,
+                       struct polc_kernel_info *info);
+void polc_gen_report(const struct polc_ctx *ctx, const struct polc_kernel_info *kernel,
+                     struct polc_buf *out);
+/* The bootable image: the kernel with the blob in its tables segment, the policy's
+ * regions and the MOAT_NOTE_SYSTEM note. */
 bool polc_gen_image(struct polc_ctx *ctx, const uint8_t *kernel, size_t kernel_size,
-                    struct polc_buf *out);
+                    const struct polc_buf *blob, struct polc_buf *out);
+/* The memory end a machine needs for the image: the highest region end, in MiB, rounded up. */
+uint64_t polc_memory_end_mib(const struct polc_system *sys);
+uint64_t polc_fnv1a(const uint8_t *data, size_t size);
+void polc_index_subjects(struct polc_ctx *ctx);
 
 /* The whole front half: parse, check, lay out. true when the policy has no error. */
 bool polc_compile(struct polc_ctx *ctx, const uint8_t *xml, size_t xml_size);
@@ -355,9 +428,11 @@ struct polc_subject *polc_find_subject(struct polc_system *sys, const char *name
 const char *polc_subject_hint(struct polc_ctx *ctx, const char *name);
 const char *polc_plan_hint(struct polc_ctx *ctx, const char *name);
 bool polc_read_file(const char *path, uint8_t **data, size_t *size);
-/* The physical ranges in use, adjacent regions merged (what tables.c lists for the
- * kernel's memory-map check); fills out when not NULL, returns the count. */
-size_t polc_merged_regions(const struct polc_system *sys, struct moat_ram_range *out);
+/* The physical ranges in use, adjacent regions merged (what the blob lists for the
+ * kernel's memory-map check), from regions sorted by physical address; fills out when
+ * not NULL, returns the count. */
+size_t polc_merged_regions(const struct polc_system *sys, struct polc_region *const *sorted,
+                           struct moat_ram_range *out);
 /* Every region sorted by physical address; the caller frees the array. */
 struct polc_region **polc_regions_by_phys(const struct polc_system *sys);
 

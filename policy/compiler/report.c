@@ -28,6 +28,8 @@ static const char *polc_kind_name(enum polc_region_kind kind)
         return "channel";
     case POLC_REG_AUDIT:
         return "audit";
+    case POLC_REG_STATE:
+        return "state";
     }
     return "?";
 }
@@ -84,8 +86,7 @@ static void polc_report_devices(const struct polc_ioport *p, struct polc_buf *o)
     }
 }
 
-static void polc_report_subject(const struct polc_system *sys, const struct polc_subject *s,
-                                struct polc_buf *o)
+static void polc_report_subject(const struct polc_subject *s, struct polc_buf *o)
 {
     char size[32];
     char perm[4];
@@ -108,9 +109,9 @@ static void polc_report_subject(const struct polc_system *sys, const struct polc
                         size, perm, m->user ? "user" : "sup", (unsigned long long)phys, m->what,
                         large ? " (2M pages)" : "");
     }
-    for (size_t i = 0; i < sys->event_count; i++) {
-        const struct polc_event *ev = &sys->events[i];
-        if (ev->from == s) {
+    for (size_t i = 0; i < s->send_count; i++) {
+        const struct polc_event *ev = s->sends[i];
+        {
             polc_buf_printf(o, "  sends event %u '%s': %s", ev->send_id, ev->name,
                             polc_action_name(ev->action));
             if (ev->to != NULL) {
@@ -136,12 +137,10 @@ static void polc_report_subject(const struct polc_system *sys, const struct polc
         polc_buf_printf(o, "  receives event %u '%s': timer\n", s->timers[i].event_id,
                         s->timers[i].name);
     }
-    for (size_t i = 0; i < sys->event_count; i++) {
-        const struct polc_event *ev = &sys->events[i];
-        if (ev->action == MOAT_ACTION_NOTIFY && ev->to == s) {
-            polc_buf_printf(o, "  receives event %u '%s': from %s\n", ev->recv_id, ev->name,
-                            ev->from->name);
-        }
+    for (size_t i = 0; i < s->notify_count; i++) {
+        const struct polc_event *ev = s->notifies[i];
+        polc_buf_printf(o, "  receives event %u '%s': from %s\n", ev->recv_id, ev->name,
+                        ev->from->name);
     }
     for (size_t i = 0; i < s->ioport_count; i++) {
         const struct polc_ioport *p = &s->ioports[i];
@@ -202,7 +201,34 @@ static void polc_format_ns(char *out, size_t out_size, uint64_t ns)
     }
 }
 
-void polc_gen_report(const struct polc_ctx *ctx, struct polc_buf *o)
+/* The kernel build the image was packed against, the blob and the state region. */
+static void polc_report_kernel(const struct polc_system *sys, const struct polc_kernel_info *k,
+                               struct polc_buf *o)
+{
+    char size[32];
+    if (k == NULL || !k->known) {
+        polc_buf_printf(o, "Kernel: none (layout only; `moat-polc build` packs one)\n");
+    } else {
+        polc_buf_printf(o,
+                        "Kernel: %llu bytes, FNV-1a 0x%016llx, note version %u, tables layout "
+                        "0x%016llx\n",
+                        (unsigned long long)k->file_size, (unsigned long long)k->file_hash,
+                        k->note_version, (unsigned long long)k->layout_hash);
+    }
+    if (k != NULL && k->blob_size != 0) {
+        polc_format_size(size, sizeof(size), MOAT_TABLES_CAPACITY);
+        polc_buf_printf(o, "Tables blob: %llu bytes at 0x%llx (capacity %s)\n",
+                        (unsigned long long)k->blob_size, (unsigned long long)MOAT_TABLES_PHYS,
+                        size);
+    }
+    polc_format_size(size, sizeof(size), sys->state->size);
+    polc_buf_printf(o, "Subject state: %s at 0x%llx (%zu slots of %llu bytes, never mapped)\n\n",
+                    size, (unsigned long long)sys->state->phys, sys->subject_count,
+                    (unsigned long long)MOAT_SUBJECT_STATE_SIZE);
+}
+
+void polc_gen_report(const struct polc_ctx *ctx, const struct polc_kernel_info *kernel,
+                     struct polc_buf *o)
 {
     char tick[32];
     const struct polc_system *sys = &ctx->sys;
@@ -216,10 +242,11 @@ void polc_gen_report(const struct polc_ctx *ctx, struct polc_buf *o)
                     "%zu events, %zu plans\n\n",
                     (unsigned long long)sys->cpu_count, size, tick,
                     sys->subject_count, sys->channel_count, sys->event_count, sys->plan_count);
+    polc_report_kernel(sys, kernel, o);
     polc_report_platform_grants(sys, o);
     polc_report_physical(sys, o);
     for (size_t i = 0; i < sys->subject_count; i++) {
-        polc_report_subject(sys, &sys->subjects[i], o);
+        polc_report_subject(&sys->subjects[i], o);
     }
     if (sys->channel_count != 0) {
         polc_buf_printf(o, "Channels\n");

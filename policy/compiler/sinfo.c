@@ -12,40 +12,20 @@
 _Static_assert(sizeof(struct moat_sinfo) == 192, "sinfo header size changed");
 _Static_assert(sizeof(struct moat_sinfo_resource) == 112, "sinfo record size changed");
 
-static bool polc_maps_channel(const struct polc_channel *ch, const struct polc_subject *s,
-                              bool *writer, vaddr_t *virt)
+/* Whether end i is the subject's first end of its channel (a channel is one resource). */
+static bool polc_first_end(const struct polc_subject *s, size_t i)
 {
-    for (size_t j = 0; j < ch->writer_count + ch->reader_count; j++) {
-        const struct polc_endpoint *e =
-            j < ch->writer_count ? &ch->writers[j] : &ch->readers[j - ch->writer_count];
-        if (e->subject == s) {
-            *writer = j < ch->writer_count;
-            *virt = 0;
-            for (size_t k = 0; k < s->map_count; k++) {
-                if (s->maps[k].region == ch->region && s->maps[k].line == e->line) {
-                    *virt = s->maps[k].virt;
-                }
-            }
-            return true;
-        }
-    }
-    return false;
+    return i == 0 || s->ends[i - 1].channel != s->ends[i].channel;
 }
 
 size_t polc_sinfo_resource_count(const struct polc_subject *s, const struct polc_system *sys)
 {
+    (void)sys;
     size_t n = s->memory_count + s->irq_count + s->timer_count + s->ioport_count;
-    for (size_t i = 0; i < sys->channel_count; i++) {
-        bool writer;
-        vaddr_t virt;
-        n += polc_maps_channel(&sys->channels[i], s, &writer, &virt) ? 1 : 0;
+    for (size_t i = 0; i < s->end_count; i++) {
+        n += polc_first_end(s, i) ? 1 : 0;
     }
-    for (size_t i = 0; i < sys->event_count; i++) {
-        const struct polc_event *ev = &sys->events[i];
-        n += ev->from == s ? 1 : 0;
-        n += ev->action == MOAT_ACTION_NOTIFY && ev->to == s ? 1 : 0;
-    }
-    return n;
+    return n + s->send_count + s->notify_count;
 }
 
 static void polc_put_name(char *dst, const char *src)
@@ -67,16 +47,6 @@ static struct moat_sinfo_resource *polc_res(struct moat_sinfo_resource *res, siz
     polc_put_name(r->name, name);
     r->kind = kind;
     return r;
-}
-
-static vaddr_t polc_map_virt(const struct polc_subject *s, const struct polc_region *region)
-{
-    for (size_t k = 0; k < s->map_count; k++) {
-        if (s->maps[k].region == region) {
-            return s->maps[k].virt;
-        }
-    }
-    return 0;
 }
 
 /* Builds in host memory; x86-64 and the host share little-endian layout of these types. */
@@ -101,28 +71,26 @@ void polc_sinfo_build(const struct polc_ctx *ctx, const struct polc_subject *s, 
         if ((r = polc_res(res, &n, cap, m->name, MOAT_RES_MEMORY)) != NULL) {
             r->flags = ((m->perm & POLC_W) != 0 ? MOAT_RES_WRITABLE : 0) |
                        ((m->perm & POLC_X) != 0 ? MOAT_RES_EXECUTABLE : 0);
-            r->address = polc_map_virt(s, m->region);
+            r->address = m->virt;
             r->size = m->size;
         }
     }
-    for (size_t i = 0; i < sys->channel_count; i++) {
-        const struct polc_channel *ch = &sys->channels[i];
-        bool writer;
-        vaddr_t virt;
-        if (!polc_maps_channel(ch, s, &writer, &virt)) {
+    for (size_t i = 0; i < s->end_count; i++) {
+        const struct polc_channel *ch = s->ends[i].channel;
+        if (!polc_first_end(s, i)) {
             continue;
         }
         if ((r = polc_res(res, &n, cap, ch->name, MOAT_RES_CHANNEL)) != NULL) {
-            r->flags = writer ? (MOAT_RES_WRITER | MOAT_RES_WRITABLE) : 0;
-            r->address = virt;
+            r->flags = s->ends[i].writer ? (MOAT_RES_WRITER | MOAT_RES_WRITABLE) : 0;
+            r->address = s->ends[i].endpoint->virt;
             r->size = ch->size;
             r->element_size = ch->element_size;
             r->protocol = ch->protocol;
         }
     }
-    for (size_t i = 0; i < sys->event_count; i++) {
-        const struct polc_event *ev = &sys->events[i];
-        if (ev->from == s && (r = polc_res(res, &n, cap, ev->name, MOAT_RES_EVENT_SEND)) != NULL) {
+    for (size_t i = 0; i < s->send_count; i++) {
+        const struct polc_event *ev = s->sends[i];
+        if ((r = polc_res(res, &n, cap, ev->name, MOAT_RES_EVENT_SEND)) != NULL) {
             r->id = ev->send_id;
         }
     }
@@ -137,10 +105,9 @@ void polc_sinfo_build(const struct polc_ctx *ctx, const struct polc_subject *s, 
             r->id = s->timers[i].event_id;
         }
     }
-    for (size_t i = 0; i < sys->event_count; i++) {
-        const struct polc_event *ev = &sys->events[i];
-        if (ev->action == MOAT_ACTION_NOTIFY && ev->to == s &&
-            (r = polc_res(res, &n, cap, ev->name, MOAT_RES_EVENT_RECV)) != NULL) {
+    for (size_t i = 0; i < s->notify_count; i++) {
+        const struct polc_event *ev = s->notifies[i];
+        if ((r = polc_res(res, &n, cap, ev->name, MOAT_RES_EVENT_RECV)) != NULL) {
             r->id = ev->recv_id;
         }
     }

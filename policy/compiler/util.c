@@ -362,3 +362,58 @@ bool polc_read_file(const char *path, uint8_t **data, size_t *size)
     *size = buf.len;
     return true;
 }
+
+/* FNV-1a, 64-bit: the name index's hash and the kernel file's identity in the report. */
+uint64_t polc_fnv1a(const uint8_t *data, size_t size)
+{
+    uint64_t h = 0xcbf29ce484222325ULL;
+    for (size_t i = 0; i < size; i++) {
+        h = (h ^ data[i]) * 0x100000001b3ULL;
+    }
+    return h;
+}
+
+struct polc_names {
+    size_t mask; /* slots - 1, slots a power of two at least twice the capacity */
+    const char **keys;
+    long *values;
+};
+
+struct polc_names *polc_names_new(struct polc_arena *arena, size_t capacity)
+{
+    size_t slots = 16;
+    while (slots < 2 * capacity + 2) {
+        slots *= 2;
+    }
+    struct polc_names *n = polc_alloc(arena, sizeof(*n));
+    n->mask = slots - 1;
+    n->keys = polc_alloc(arena, slots * sizeof(*n->keys));
+    n->values = polc_alloc(arena, slots * sizeof(*n->values));
+    return n;
+}
+
+static size_t polc_names_slot(const struct polc_names *n, const char *name)
+{
+    size_t i = (size_t)polc_fnv1a((const uint8_t *)name, strlen(name)) & n->mask;
+    while (n->keys[i] != NULL && strcmp(n->keys[i], name) != 0) {
+        i = (i + 1) & n->mask;
+    }
+    return i;
+}
+
+long polc_names_get(const struct polc_names *n, const char *name)
+{
+    size_t i = polc_names_slot(n, name);
+    return n->keys[i] != NULL ? n->values[i] : -1;
+}
+
+long polc_names_put(struct polc_names *n, const char *name, long value)
+{
+    size_t i = polc_names_slot(n, name);
+    if (n->keys[i] != NULL) {
+        return n->values[i];
+    }
+    n->keys[i] = name;
+    n->values[i] = value;
+    return -1;
+}

@@ -1,7 +1,7 @@
 /*
  * libFuzzer target over the whole front half of moat-polc: XML parsing, schema
  * validation, every semantic check, the layout, and (for policies that pass) the
- * generation of page tables, sinfo pages, tables.c and the layout report.
+ * generation of page tables, sinfo pages, the tables blob and the layout report.
  *
  * An input starting with '<' is a policy as is. Any other input is a recipe: its bytes
  * choose the counts, sizes, addresses, references and schedule of a schema-valid policy,
@@ -158,8 +158,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         struct polc_buf tables = {0};
         struct polc_buf report = {0};
         polc_generate(&ctx);
-        polc_gen_tables(&ctx, &tables);
-        polc_gen_report(&ctx, &report);
+        polc_gen_blob(&ctx, &tables);
+        polc_gen_report(&ctx, NULL, &report);
         polc_buf_free(&tables);
         polc_buf_free(&report);
     }

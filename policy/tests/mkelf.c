@@ -1,7 +1,9 @@
 /*
  * Writes the ELF files the policy tests use: a good subject image, deliberately broken
- * ones (one defect each), and a stand-in kernel (Multiboot2 header, PVH-style note,
- * trampoline segments) for image tests. Usage: mkelf OUTDIR
+ * ones (one defect each), and stand-in prebuilt kernels (Multiboot2 header, PVH-style
+ * note, the Moat kernel note, trampoline segments, the empty tables segment) for image
+ * tests: a good one, one built for another tables layout, one without the tables
+ * segment. Usage: mkelf OUTDIR
  */
 #include <elf.h>
 #include <stdbool.h>
@@ -10,6 +12,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "moat/abi/layout.h"
+#include "moat/abi/tables.h"
 
 struct seg {
     uint32_t type;
@@ -29,9 +34,10 @@ struct elf_spec {
     uint8_t endian;
     uint64_t entry;
     size_t seg_count;
-    struct seg segs[4];
+    struct seg segs[6];
     size_t truncate_to; /* 0: whole file */
     bool kernel;
+    uint64_t layout_hash; /* kernels: what their MOAT_NOTE_KERNEL says */
 };
 
 static void put(uint8_t *p, uint64_t v, size_t n)
@@ -89,6 +95,15 @@ static int write_elf(const char *dir, const struct elf_spec *spec)
             put(file + note_offset + 8, 18, 4);
             memcpy(file + note_offset + 12, "Xen", 4);
             put(file + note_offset + 16, 0x100040, 4);
+            /* The Moat kernel note: "Moat", type 1, { version, layout hash lo, hi }. */
+            uint8_t *moat = file + note_offset + 20;
+            put(moat, sizeof(MOAT_NOTE_NAME), 4);
+            put(moat + 4, 12, 4);
+            put(moat + 8, MOAT_NOTE_KERNEL, 4);
+            memcpy(moat + 12, MOAT_NOTE_NAME, sizeof(MOAT_NOTE_NAME));
+            put(moat + 20, MOAT_NOTE_VERSION, 4);
+            put(moat + 24, spec->layout_hash & 0xffffffffu, 4);
+            put(moat + 28, spec->layout_hash >> 32, 4);
         }
         put(ph + offsetof(Elf64_Phdr, p_type), s->type, 4);
         put(ph + offsetof(Elf64_Phdr, p_flags), s->flags, 4);
@@ -119,30 +134,39 @@ static int write_elf(const char *dir, const struct elf_spec *spec)
 #define GOOD(n) n, ET_EXEC, EM_X86_64, ELFCLASS64, ELFDATA2LSB, 0x400000
 
 static const struct elf_spec specs[] = {
-    {GOOD("good.elf"), 2, {TEXT, DATA}, 0, false},
-    {"bad-class32.elf", ET_EXEC, EM_X86_64, ELFCLASS32, ELFDATA2LSB, 0x400000, 2, {TEXT, DATA}, 0, false},
-    {"bad-bigendian.elf", ET_EXEC, EM_X86_64, ELFCLASS64, ELFDATA2MSB, 0x400000, 2, {TEXT, DATA}, 0, false},
-    {"bad-machine.elf", ET_EXEC, EM_386, ELFCLASS64, ELFDATA2LSB, 0x400000, 2, {TEXT, DATA}, 0, false},
-    {"bad-type.elf", ET_DYN, EM_X86_64, ELFCLASS64, ELFDATA2LSB, 0x400000, 2, {TEXT, DATA}, 0, false},
-    {GOOD("bad-truncated.elf"), 2, {TEXT, DATA}, 0x1010, false},
-    {GOOD("bad-phdrs.elf"), 2, {TEXT, DATA}, 100, false},
-    {GOOD("bad-wx.elf"), 2, {{PT_LOAD, PF_R | PF_W | PF_X, 0x400000, 0, 0x100, 0x1000, 0xcc}, DATA}, 0, false},
-    {GOOD("bad-noload.elf"), 0, {TEXT}, 0, false},
-    {"bad-entry.elf", ET_EXEC, EM_X86_64, ELFCLASS64, ELFDATA2LSB, 0x401000, 2, {TEXT, DATA}, 0, false},
-    {GOOD("bad-memsz.elf"), 2, {TEXT, {PT_LOAD, RW, 0x401000, 0, 0x100, 0x10, 0x11}}, 0, false},
-    {GOOD("bad-sharedpage.elf"), 2, {TEXT, {PT_LOAD, RW, 0x400800, 0, 0x10, 0x100, 0x11}}, 0, false},
-    {GOOD("bad-dynamic.elf"), 3, {TEXT, DATA, {PT_INTERP, PF_R, 0x402000, 0, 0x10, 0x10, 0}}, 0, false},
-    {GOOD("bad-kernelhalf.elf"), 2, {TEXT, {PT_LOAD, RW, 0xffff800000000000, 0, 0x10, 0x1000, 0x11}}, 0, false},
+    {GOOD("good.elf"), 2, {TEXT, DATA}, 0, false, 0},
+    {"bad-class32.elf", ET_EXEC, EM_X86_64, ELFCLASS32, ELFDATA2LSB, 0x400000, 2, {TEXT, DATA}, 0, false, 0},
+    {"bad-bigendian.elf", ET_EXEC, EM_X86_64, ELFCLASS64, ELFDATA2MSB, 0x400000, 2, {TEXT, DATA}, 0, false, 0},
+    {"bad-machine.elf", ET_EXEC, EM_386, ELFCLASS64, ELFDATA2LSB, 0x400000, 2, {TEXT, DATA}, 0, false, 0},
+    {"bad-type.elf", ET_DYN, EM_X86_64, ELFCLASS64, ELFDATA2LSB, 0x400000, 2, {TEXT, DATA}, 0, false, 0},
+    {GOOD("bad-truncated.elf"), 2, {TEXT, DATA}, 0x1010, false, 0},
+    {GOOD("bad-phdrs.elf"), 2, {TEXT, DATA}, 100, false, 0},
+    {GOOD("bad-wx.elf"), 2, {{PT_LOAD, PF_R | PF_W | PF_X, 0x400000, 0, 0x100, 0x1000, 0xcc}, DATA}, 0, false, 0},
+    {GOOD("bad-noload.elf"), 0, {TEXT}, 0, false, 0},
+    {"bad-entry.elf", ET_EXEC, EM_X86_64, ELFCLASS64, ELFDATA2LSB, 0x401000, 2, {TEXT, DATA}, 0, false, 0},
+    {GOOD("bad-memsz.elf"), 2, {TEXT, {PT_LOAD, RW, 0x401000, 0, 0x100, 0x10, 0x11}}, 0, false, 0},
+    {GOOD("bad-sharedpage.elf"), 2, {TEXT, {PT_LOAD, RW, 0x400800, 0, 0x10, 0x100, 0x11}}, 0, false, 0},
+    {GOOD("bad-dynamic.elf"), 3, {TEXT, DATA, {PT_INTERP, PF_R, 0x402000, 0, 0x10, 0x10, 0}}, 0, false, 0},
+    {GOOD("bad-kernelhalf.elf"), 2, {TEXT, {PT_LOAD, RW, 0xffff800000000000, 0, 0x10, 0x1000, 0x11}}, 0, false, 0},
     {"bad-stack.elf", ET_EXEC, EM_X86_64, ELFCLASS64, ELFDATA2LSB, 0x7fffffdf8000, 1,
-     {{PT_LOAD, RX, 0x7fffffdf8000, 0, 0x100, 0x1000, 0xcc}}, 0, false},
+     {{PT_LOAD, RX, 0x7fffffdf8000, 0, 0x100, 0x1000, 0xcc}}, 0, false, 0},
     {"bad-toppage.elf", ET_EXEC, EM_X86_64, ELFCLASS64, ELFDATA2LSB, 0x7ffffffff000, 1,
-     {{PT_LOAD, RX, 0x7ffffffff000, 0, 0x100, 0x1000, 0xcc}}, 0, false},
-    {"kernel.elf", ET_EXEC, EM_X86_64, ELFCLASS64, ELFDATA2LSB, 0x100000, 4,
-     {{PT_LOAD, RX, 0x100000, 0x100000, 0x2000, 0x3000, 0x90},
-      {PT_NOTE, PF_R, 0x100020, 0x100020, 20, 20, 0},
-      {PT_LOAD, RX, 0xffffff8000000000, 0x200000, 0x1000, 0x4000, 0xc3},
-      {PT_LOAD, RW, 0xffffff8000004000, 0x204000, 0x100, 0x40000, 0x00}},
-     0, true},
+     {{PT_LOAD, RX, 0x7ffffffff000, 0, 0x100, 0x1000, 0xcc}}, 0, false, 0},
+#define KERNEL_SEGS                                                        \
+    {PT_LOAD, RX, 0x100000, 0x100000, 0x2000, 0x3000, 0x90},               \
+    {PT_NOTE, PF_R, 0x100020, 0x100020, 52, 52, 0},                        \
+    {PT_LOAD, RX, 0xffffff8000000000, 0x200000, 0x1000, 0x4000, 0xc3},     \
+    {PT_LOAD, RW, 0xffffff8000004000, 0x204000, 0x100, 0x40000, 0x00}
+#define TABLES_SEG {PT_LOAD, PF_R, 0xffffff8000400000, MOAT_TABLES_PHYS, 0, MOAT_TABLES_CAPACITY, 0}
+    {"kernel.elf", ET_EXEC, EM_X86_64, ELFCLASS64, ELFDATA2LSB, 0x100000, 5,
+     {KERNEL_SEGS, TABLES_SEG}, 0, true, MOAT_TABLES_LAYOUT_HASH},
+    {"kernel-otherlayout.elf", ET_EXEC, EM_X86_64, ELFCLASS64, ELFDATA2LSB, 0x100000, 5,
+     {KERNEL_SEGS, TABLES_SEG}, 0, true, MOAT_TABLES_LAYOUT_HASH ^ 0x100},
+    {"kernel-high.elf", ET_EXEC, EM_X86_64, ELFCLASS64, ELFDATA2LSB, 0x100000, 6,
+     {KERNEL_SEGS, TABLES_SEG, {PT_LOAD, RW, 0x1000000, 0x1000000, 0, 0x1000, 0}}, 0, true,
+     MOAT_TABLES_LAYOUT_HASH},
+    {"kernel-notables.elf", ET_EXEC, EM_X86_64, ELFCLASS64, ELFDATA2LSB, 0x100000, 4,
+     {KERNEL_SEGS}, 0, true, MOAT_TABLES_LAYOUT_HASH},
 };
 
 int main(int argc, char **argv)

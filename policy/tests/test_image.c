@@ -1,6 +1,8 @@
 /*
  * The system image moat-polc writes: the kernel stays bootable (entry, first segment,
- * Multiboot2 header, PVH note), every region sits at its physical address, and the page
+ * Multiboot2 header, PVH note), its tables segment holds the sealed blob, the system
+ * note says what machine it needs, kernels for another layout (or none) are refused,
+ * every region sits at its physical address, and the page
  * tables, sinfo pages and pristine copies in it say what the policy says, read back the
  * way the CPU and a boot loader would.
  */
@@ -11,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include <cmocka.h>
 
@@ -66,16 +69,15 @@ static uint64_t phys64(const struct image *img, paddr_t addr)
 static int image_build(void **state, const char *name)
 {
     struct image *img = calloc(1, sizeof(*img));
-    const char *out = path_in(work_dir, polc_sprintf(&test_arena, "image-%s", name));
+    const char *out = path_in(work_dir, polc_sprintf(&test_arena, "image-%s.elf", name));
     const char *policy = path_in(good_dir, name);
-    struct run r = polc("build", policy, "-I", elf_dir, "-o", out, "--kernel",
-                        path_in(elf_dir, "kernel.elf"));
+    struct run r = polc_build(policy, out, path_in(elf_dir, "kernel.elf"), NULL);
     if (r.status != 0) {
         fprintf(stderr, "%s", (const char *)r.err.data);
         return -1;
     }
     run_free(&r);
-    if (!polc_read_file(path_in(out, "system.elf"), &img->bytes, &img->size)) {
+    if (!polc_read_file(out, &img->bytes, &img->size)) {
         return -1;
     }
     /* The same inputs give the same layout: recompute it to know where things are. */
@@ -130,10 +132,10 @@ static void image_keeps_the_kernel_bootable(void **state)
     bool note = false;
     for (size_t i = 0; i < phnum(img); i++) {
         const uint8_t *ph = phdr(img, i);
+        const uint8_t *bytes = img->bytes + rd(ph + offsetof(Elf64_Phdr, p_offset), 8);
         if (rd(ph, 4) == PT_NOTE) {
-            note = true;
             assert_int_equal(rd(ph + offsetof(Elf64_Phdr, p_align), 8), 4);
-            assert_memory_equal(img->bytes + rd(ph + offsetof(Elf64_Phdr, p_offset), 8) + 12, "Xen", 4);
+            note = note || memcmp(bytes + 12, "Xen", 4) == 0;
         }
         if (rd(ph, 4) == PT_LOAD && rd(ph + offsetof(Elf64_Phdr, p_paddr), 8) >= MOAT_ALLOC_PHYS_BASE) {
             assert_int_equal(rd(ph + offsetof(Elf64_Phdr, p_vaddr), 8),
@@ -337,19 +339,135 @@ static void pristine_copies_match_the_segments(void **state)
     assert_int_equal(phys64(img, data->region->phys) & 0xff, 0x11);
 }
 
+/* The program header of the tables segment (PT_LOAD at MOAT_TABLES_PHYS). */
+static const uint8_t *tables_phdr(const struct image *img)
+{
+    for (size_t i = 0; i < phnum(img); i++) {
+        const uint8_t *ph = phdr(img, i);
+        if (rd(ph, 4) == PT_LOAD && rd(ph + offsetof(Elf64_Phdr, p_paddr), 8) == MOAT_TABLES_PHYS) {
+            return ph;
+        }
+    }
+    fail_msg("no tables segment");
+    return NULL;
+}
+
+/* The kernel's empty tables segment now carries the blob, whole and sealed. */
+static void tables_segment_holds_the_sealed_blob(void **state)
+{
+    struct image *img = *state;
+    const uint8_t *ph = tables_phdr(img);
+    uint64_t filesz = rd(ph + offsetof(Elf64_Phdr, p_filesz), 8);
+    const uint8_t *blob = img->bytes + rd(ph + offsetof(Elf64_Phdr, p_offset), 8);
+    assert_int_equal(rd(ph + offsetof(Elf64_Phdr, p_memsz), 8), MOAT_TABLES_CAPACITY);
+    assert_true(filesz >= sizeof(struct moat_tables_header));
+    struct moat_tables_header h;
+    memcpy(&h, blob, sizeof(h));
+    assert_int_equal(h.magic, MOAT_TABLES_MAGIC);
+    assert_int_equal(h.size, filesz);
+    assert_int_equal(h.checksum, moat_tables_checksum(blob, filesz));
+    /* The page tables the blob names are the ones in the image. */
+    struct polc_subject *filter = polc_find_subject(&img->ctx.sys, "filter");
+    struct moat_subject rec;
+    memcpy(&rec, blob + h.subjects.offset + filter->id * sizeof(rec), sizeof(rec));
+    assert_int_equal(rec.pml4, filter->pagetable->phys);
+    assert_int_equal(rec.sinfo_phys, filter->sinfo->phys);
+}
+
+/* moat-run reads the machine an image needs from its system note. */
+static void system_note_gives_cpus_and_memory(void **state)
+{
+    struct image *img = *state;
+    bool found = false;
+    for (size_t i = 0; i < phnum(img); i++) {
+        const uint8_t *ph = phdr(img, i);
+        const uint8_t *n = img->bytes + rd(ph + offsetof(Elf64_Phdr, p_offset), 8);
+        if (rd(ph, 4) != PT_NOTE || rd(n + 8, 4) != MOAT_NOTE_SYSTEM ||
+            memcmp(n + 12, "Moat", 5) != 0) {
+            continue;
+        }
+        found = true;
+        assert_int_equal(rd(n, 4), 5);
+        assert_int_equal(rd(n + 4, 4), 12);
+        assert_int_equal(rd(n + 20, 4), MOAT_NOTE_VERSION);
+        assert_int_equal(rd(n + 24, 4), 2);
+        /* Every region below the end: the pinned 'log' channel ends at 128M + 8K. */
+        assert_int_equal(rd(n + 28, 4), 129);
+        assert_int_equal(rd(n + 28, 4), polc_memory_end_mib(&img->ctx.sys));
+    }
+    assert_true(found);
+}
+
+static void expect_kernel_refused(const char *kernel, const char *message)
+{
+    const char *policy = path_in(good_dir, "pipeline.xml");
+    const char *out = path_in(work_dir, "refused.elf");
+    remove(out);
+    struct run r = polc_build(policy, out, kernel, NULL);
+    if (r.status != 2 || strstr((const char *)r.err.data, message) == NULL) {
+        print_error("kernel %s: wanted status 2 and '%s', got %d:\n%s\n", kernel, message,
+                    r.status, (const char *)r.err.data);
+        fail();
+    }
+    struct stat st;
+    assert_int_not_equal(stat(out, &st), 0);
+    run_free(&r);
+}
+
 static void broken_kernels_are_refused(void **state)
 {
     (void)state;
-    const char *policy = path_in(good_dir, "pipeline.xml");
-    const char *out = path_in(work_dir, "bad-kernel");
-    struct run r = polc("build", policy, "-I", elf_dir, "-o", out, "--kernel", policy);
-    assert_int_equal(r.status, 1);
-    assert_non_null(strstr((const char *)r.err.data, "error: kernel: not an ELF64 x86-64 file"));
+    expect_kernel_refused(path_in(good_dir, "pipeline.xml"), "error: not an ELF64 x86-64 file");
+    expect_kernel_refused(path_in(elf_dir, "good.elf"), "error: no Moat kernel note");
+    expect_kernel_refused(path_in(elf_dir, "kernel-otherlayout.elf"),
+                          polc_sprintf(&test_arena,
+                                       "kernel-otherlayout.elf: error: built for another tables "
+                                       "layout (note version 1, layout hash 0x%016llx; this "
+                                       "moat-polc writes version 1, layout hash 0x%016llx)",
+                                       (unsigned long long)(MOAT_TABLES_LAYOUT_HASH ^ 0x100),
+                                       (unsigned long long)MOAT_TABLES_LAYOUT_HASH));
+    expect_kernel_refused(path_in(elf_dir, "kernel-notables.elf"),
+                          "error: no tables segment (a PT_LOAD at paddr 0x400000");
+    expect_kernel_refused(path_in(work_dir, "does-not-exist.elf"), "cannot read kernel");
+    /* An image already packed is not a kernel to pack again. */
+    const char *packed = path_in(work_dir, "packed-once.elf");
+    struct run r = polc_build(path_in(good_dir, "pipeline.xml"), packed,
+                              path_in(elf_dir, "kernel.elf"), NULL);
+    assert_int_equal(r.status, 0);
     run_free(&r);
-    r = polc("build", policy, "-I", elf_dir, "-o", out, "--kernel",
-             path_in(elf_dir, "bad-kernelhalf.elf"));
+    expect_kernel_refused(packed, "error: its tables segment already holds");
+    expect_kernel_refused(path_in(elf_dir, "kernel-high.elf"), "reaches beyond the kernel's 16M");
+}
+
+/* A blob beyond the tables segment is refused with its size: 1,600 subjects with a port
+ * each need 1,600 I/O bitmaps of 8 KiB, 12.5 MiB. */
+static void a_blob_beyond_the_capacity_is_refused(void **state)
+{
+    (void)state;
+    struct polc_buf b = {0};
+    polc_buf_printf(&b, "<system name=\"t\"><platform cpus=\"1\" memory=\"4G\"/><subjects>");
+    for (int i = 0; i < 1600; i++) {
+        polc_buf_printf(&b,
+                        "<subject name=\"s%d\" cpu=\"0\" image=\"good.elf\" stack-size=\"4K\">"
+                        "<ioport name=\"p\" base=\"0x%x\"/></subject>",
+                        i, 0x1000 + i);
+    }
+    polc_buf_printf(&b, "</subjects><scheduling tick=\"1ms\"><plan name=\"p\"><cpu id=\"0\">");
+    for (int i = 0; i < 1600; i++) {
+        polc_buf_printf(&b, "<frame subject=\"s%d\" ticks=\"1\"/>", i);
+    }
+    polc_buf_printf(&b, "</cpu></plan></scheduling></system>");
+    const char *policy = write_temp("big-blob.xml", b.data, b.len);
+    polc_buf_free(&b);
+    struct run r = polc_build(policy, path_in(work_dir, "big-blob.elf"),
+                              path_in(elf_dir, "kernel.elf"), NULL);
     assert_int_equal(r.status, 1);
-    assert_non_null(strstr((const char *)r.err.data, "reaches beyond the kernel's 16M"));
+    if (strstr((const char *)r.err.data, "the tables blob is 13") == NULL ||
+        strstr((const char *)r.err.data,
+               " bytes; the kernel's tables segment holds 12M (12582912 bytes)") == NULL) {
+        print_error("got:\n%s\n", (const char *)r.err.data);
+        fail();
+    }
     run_free(&r);
 }
 
@@ -374,8 +492,8 @@ static void too_many_program_headers_are_refused(void **state)
     polc_buf_printf(&b, "</cpu></plan></scheduling></system>");
     const char *policy = write_temp("many-ranges.xml", b.data, b.len);
     polc_buf_free(&b);
-    struct run r = polc("build", policy, "-I", elf_dir, "-o", path_in(work_dir, "many-ranges"),
-                        "--kernel", path_in(elf_dir, "kernel.elf"));
+    struct run r = polc_build(policy, path_in(work_dir, "many-ranges.elf"),
+                              path_in(elf_dir, "kernel.elf"), NULL);
     assert_int_equal(r.status, 1);
     assert_non_null(strstr((const char *)r.err.data,
                            "program headers push the kernel's Multiboot2 header beyond the first "
@@ -420,10 +538,13 @@ int test_image_run(void)
 {
     const struct CMUnitTest kernel_tests[] = {
         cmocka_unit_test(broken_kernels_are_refused),
+        cmocka_unit_test(a_blob_beyond_the_capacity_is_refused),
         cmocka_unit_test(too_many_program_headers_are_refused),
     };
     const struct CMUnitTest image_tests[] = {
         cmocka_unit_test(image_keeps_the_kernel_bootable),
+        cmocka_unit_test(tables_segment_holds_the_sealed_blob),
+        cmocka_unit_test(system_note_gives_cpus_and_memory),
         cmocka_unit_test(page_tables_enforce_the_policy),
         cmocka_unit_test(page_tables_map_only_the_own_cpu_trampoline_slice),
         cmocka_unit_test(sinfo_lists_resources_by_name),

@@ -56,38 +56,63 @@ static void build_is_deterministic(void **state)
 {
     (void)state;
     const char *kernel = path_in(elf_dir, "kernel.elf");
-    const char *a = path_in(work_dir, "det-a");
-    const char *b = path_in(work_dir, "det-b");
-    struct run r1 = polc("build", path_in(good_dir, "pipeline.xml"), "-I", elf_dir, "-o", a,
-                         "--kernel", kernel);
+    const char *policy = path_in(good_dir, "pipeline.xml");
+    const char *a = path_in(work_dir, "det-a.elf");
+    const char *b = path_in(work_dir, "det-b.elf");
+    const char *la = path_in(work_dir, "det-a.txt");
+    const char *lb = path_in(work_dir, "det-b.txt");
+    struct run r1 = polc_build(policy, a, kernel, la);
     assert_int_equal(r1.status, 0);
-    struct run r2 = polc("build", path_in(good_dir, "pipeline.xml"), "-I", elf_dir, "-o", b,
-                         "--kernel", kernel);
+    struct run r2 = polc_build(policy, b, kernel, lb);
     assert_int_equal(r2.status, 0);
-    const char *files[] = {"tables.c", "layout.txt", "system.elf"};
-    for (size_t i = 0; i < 3; i++) {
-        char pa[4096];
-        char pb[4096];
-        snprintf(pa, sizeof(pa), "%s/%s", a, files[i]);
-        snprintf(pb, sizeof(pb), "%s/%s", b, files[i]);
-        assert_true(same_file(pa, pb));
-    }
+    assert_true(same_file(a, b));
+    assert_true(same_file(la, lb));
     run_free(&r1);
     run_free(&r2);
+}
+
+/* The report names the kernel build it was packed against, the blob and the state. */
+static void layout_names_the_kernel_it_was_packed_against(void **state)
+{
+    (void)state;
+    const char *kernel = path_in(elf_dir, "kernel.elf");
+    const char *layout = path_in(work_dir, "named-kernel.txt");
+    struct run r = polc_build(path_in(good_dir, "pipeline.xml"), path_in(work_dir, "named.elf"),
+                              kernel, layout);
+    assert_int_equal(r.status, 0);
+    run_free(&r);
+    uint8_t *k = NULL;
+    size_t ksize = 0;
+    uint8_t *report = NULL;
+    size_t report_size = 0;
+    assert_true(polc_read_file(kernel, &k, &ksize));
+    assert_true(polc_read_file(layout, &report, &report_size));
+    const char *line = polc_sprintf(&test_arena,
+                                    "Kernel: %zu bytes, FNV-1a 0x%016llx, note version 1, "
+                                    "tables layout 0x%016llx\n",
+                                    ksize, (unsigned long long)polc_fnv1a(k, ksize),
+                                    (unsigned long long)MOAT_TABLES_LAYOUT_HASH);
+    report = realloc(report, report_size + 1);
+    report[report_size] = 0;
+    assert_non_null(strstr((const char *)report, line));
+    assert_non_null(strstr((const char *)report, "Tables blob: "));
+    assert_non_null(strstr((const char *)report, " bytes at 0x400000 (capacity 12M)\n"));
+    assert_non_null(strstr((const char *)report, "Subject state: 32K at 0x"));
+    free(k);
+    free(report);
 }
 
 static void nothing_is_written_on_error(void **state)
 {
     (void)state;
-    char out[4096];
-    snprintf(out, sizeof(out), "%s/on-error", work_dir);
-    char bad[4096];
-    snprintf(bad, sizeof(bad), "%s/../bad/channel_reader_is_writer.xml", good_dir);
-    struct run r = polc("build", bad, "-I", elf_dir, "-o", out, NULL, NULL);
+    const char *out = path_in(work_dir, "on-error.elf");
+    const char *layout = path_in(work_dir, "on-error.txt");
+    const char *bad = path_in(good_dir, "../bad/channel_reader_is_writer.xml");
+    struct run r = polc_build(bad, out, path_in(elf_dir, "kernel.elf"), layout);
     assert_int_equal(r.status, 1);
     struct stat st;
-    assert_int_not_equal(stat(path_in(out, "tables.c"), &st), 0);
-    assert_int_not_equal(stat(path_in(out, "layout.txt"), &st), 0);
+    assert_int_not_equal(stat(out, &st), 0);
+    assert_int_not_equal(stat(layout, &st), 0);
     run_free(&r);
 }
 
@@ -198,7 +223,7 @@ static void usage_errors_exit_with_2(void **state)
     run_free(&r);
     r = polc("build", path_in(good_dir, "pipeline.xml"), NULL, NULL, NULL, NULL, NULL, NULL);
     assert_int_equal(r.status, 2);
-    assert_non_null(strstr((const char *)r.err.data, "build needs -o OUTDIR"));
+    assert_non_null(strstr((const char *)r.err.data, "build needs -o SYSTEM.elf"));
     run_free(&r);
     r = polc("check", path_in(work_dir, "does-not-exist.xml"), NULL, NULL, NULL, NULL, NULL, NULL);
     assert_int_equal(r.status, 2);
@@ -261,6 +286,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(shipped_policy_is_valid),
         cmocka_unit_test(layout_command_prints_the_report),
         cmocka_unit_test(build_is_deterministic),
+        cmocka_unit_test(layout_names_the_kernel_it_was_packed_against),
         cmocka_unit_test(nothing_is_written_on_error),
         cmocka_unit_test(the_page_below_the_top_page_may_be_mapped),
         cmocka_unit_test(malformed_xml_is_reported_with_its_line),

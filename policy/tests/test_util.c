@@ -32,6 +32,26 @@ struct run polc(const char *a1, const char *a2, const char *a3, const char *a4, 
     return r;
 }
 
+struct run polc_build(const char *policy, const char *out, const char *kernel,
+                      const char *layout)
+{
+    const char *args[12] = {"moat-polc", "build", policy, "-I", elf_dir, "-o", out};
+    int argc = 7;
+    if (kernel != NULL) {
+        args[argc++] = "--kernel";
+        args[argc++] = kernel;
+    }
+    if (layout != NULL) {
+        args[argc++] = "--layout";
+        args[argc++] = layout;
+    }
+    struct run r = {0};
+    r.status = polc_main(argc, (char **)args, &r.out, &r.err);
+    polc_buf_append(&r.out, "", 0);
+    polc_buf_append(&r.err, "", 0);
+    return r;
+}
+
 void run_free(struct run *r)
 {
     polc_buf_free(&r->out);

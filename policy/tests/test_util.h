@@ -25,6 +25,9 @@ struct run {
 };
 struct run polc(const char *a1, const char *a2, const char *a3, const char *a4, const char *a5,
                 const char *a6, const char *a7, const char *a8);
+/* build POLICY -I elf_dir -o OUT [--kernel KERNEL] [--layout LAYOUT] (NULL: left out). */
+struct run polc_build(const char *policy, const char *out, const char *kernel,
+                      const char *layout);
 void run_free(struct run *r);
 
 const char *path_in(const char *dir, const char *name);
