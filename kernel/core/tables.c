@@ -168,19 +168,21 @@ static bool arrays_ok(void)
            array_ok("strings", h->strings, 1u, MOAT_TABLES_CAPACITY);
 }
 
-/* The strings end with a NUL, so a name that starts inside them ends inside them. */
+/* The strings end with a NUL (names_ok), so a name that starts inside them ends there. */
 static bool name_ok(const char *kind, uint32_t index, uint32_t name)
 {
-    uint32_t count = tables->strings.count;
-    if (name < count && tables_string(0)[count - 1u] == '\0') {
-        return true;
-    }
     rec_at(kind, index, MOAT_TABLES_NONE);
-    return refuse("bad name, offset", name, ", strings bytes ", count);
+    return name < tables->strings.count ||
+           refuse("bad name, offset", name, ", strings bytes ", tables->strings.count);
 }
 
 static bool names_ok(void)
 {
+    uint32_t count = tables->strings.count;
+    rec_at("strings", MOAT_TABLES_NONE, MOAT_TABLES_NONE);
+    if (count == 0u || tables_string(0)[count - 1u] != '\0') {
+        return refuse("not NUL-ended, bytes", count, NULL, 0);
+    }
     if (!name_ok("system", MOAT_TABLES_NONE, tables->name)) {
         return false;
     }
