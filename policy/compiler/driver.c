@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "polc.h"
@@ -87,7 +88,26 @@ void polc_generate(struct polc_ctx *ctx)
     }
 }
 
-/* Writes path unless it already holds exactly these bytes. */
+/* Creates the folders above path that are missing (mkdir -p of its folder). */
+static void polc_make_parent(const char *path)
+{
+    size_t len = strlen(path);
+    char *dir = malloc(len + 1);
+    if (dir == NULL) {
+        return;
+    }
+    memcpy(dir, path, len + 1);
+    for (char *p = dir + 1; *p != 0; p++) {
+        if (*p == '/') {
+            *p = 0;
+            (void)mkdir(dir, 0777);
+            *p = '/';
+        }
+    }
+    free(dir);
+}
+
+/* Writes path (creating its folder) unless it already holds exactly these bytes. */
 static bool polc_write_if_changed(const char *path, const struct polc_buf *content,
                                   struct polc_buf *err)
 {
@@ -101,6 +121,7 @@ static bool polc_write_if_changed(const char *path, const struct polc_buf *conte
             return true;
         }
     }
+    polc_make_parent(path);
     struct polc_buf tmp = {0};
     polc_buf_printf(&tmp, "%s.tmp%ld", path, (long)getpid());
     FILE *f = fopen((const char *)tmp.data, "wb");

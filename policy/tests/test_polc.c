@@ -57,7 +57,7 @@ static void build_is_deterministic(void **state)
     (void)state;
     const char *kernel = path_in(elf_dir, "kernel.elf");
     const char *policy = path_in(good_dir, "pipeline.xml");
-    const char *a = path_in(work_dir, "det-a.elf");
+    const char *a = path_in(work_dir, "det/new/folder/det-a.elf"); /* folders made */
     const char *b = path_in(work_dir, "det-b.elf");
     const char *la = path_in(work_dir, "det-a.txt");
     const char *lb = path_in(work_dir, "det-b.txt");
