@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "draw.h"
 #include "polc.h"
 
 #ifndef POLC_VERSION
@@ -41,7 +42,7 @@ void polc_ctx_free(struct polc_ctx *ctx)
     polc_arena_free(&ctx->arena);
 }
 
-bool polc_compile(struct polc_ctx *ctx, const uint8_t *xml, size_t xml_size)
+bool polc_check_policy(struct polc_ctx *ctx, const uint8_t *xml, size_t xml_size)
 {
     if (!polc_parse(ctx, xml, xml_size)) {
         return false;
@@ -52,6 +53,14 @@ bool polc_compile(struct polc_ctx *ctx, const uint8_t *xml, size_t xml_size)
     polc_check_schedule(ctx);
     polc_check_devices(ctx);
     polc_check_memories(ctx);
+    return true;
+}
+
+bool polc_compile(struct polc_ctx *ctx, const uint8_t *xml, size_t xml_size)
+{
+    if (!polc_check_policy(ctx, xml, xml_size)) {
+        return false;
+    }
     polc_load_images(ctx);
     /* The layout needs consistent sizes and resolved references. */
     if (ctx->error_count != 0) {
@@ -122,6 +131,7 @@ static const char polc_usage[] =
     "usage: moat-polc check  SYSTEM.xml [-I DIR]...\n"
     "       moat-polc build  SYSTEM.xml -o OUTDIR [-I DIR]... [--kernel KERNEL.elf]\n"
     "       moat-polc layout SYSTEM.xml [-I DIR]...\n"
+    "       moat-polc draw   SYSTEM.xml [--schedule OUT.svg] [--flows OUT.svg]\n"
     "check validates the policy; build writes OUTDIR/tables.c and OUTDIR/layout.txt, and\n"
     "with --kernel also the bootable image OUTDIR/system.elf; layout prints the layout\n"
     "report. -I adds a folder to search for subject images; --version prints the\n"
@@ -143,6 +153,9 @@ int polc_main(int argc, char **argv, struct polc_buf *out, struct polc_buf *err)
         return 0;
     }
     const char *command = argv[1];
+    if (strcmp(command, "draw") == 0) {
+        return polc_draw_main(argc, argv, out, err);
+    }
     if (strcmp(command, "check") != 0 && strcmp(command, "build") != 0 &&
         strcmp(command, "layout") != 0) {
         polc_buf_printf(err, "moat-polc: unknown command '%s'\n%s", command, polc_usage);

@@ -339,6 +339,9 @@ void polc_gen_report(const struct polc_ctx *ctx, struct polc_buf *out);
 bool polc_gen_image(struct polc_ctx *ctx, const uint8_t *kernel, size_t kernel_size,
                     struct polc_buf *out);
 
+/* Parse and every check that needs no subject image; false when the parse failed
+ * (the other errors are counted in ctx->error_count). */
+bool polc_check_policy(struct polc_ctx *ctx, const uint8_t *xml, size_t xml_size);
 /* The whole front half: parse, check, lay out. true when the policy has no error. */
 bool polc_compile(struct polc_ctx *ctx, const uint8_t *xml, size_t xml_size);
 void polc_ctx_init(struct polc_ctx *ctx, const char *file, const char *const *include_dirs,
