@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "draw.h"
 #include "polc.h"
 
 #ifndef POLC_VERSION
@@ -46,7 +47,7 @@ void polc_ctx_free(struct polc_ctx *ctx)
     polc_arena_free(&ctx->arena);
 }
 
-bool polc_compile(struct polc_ctx *ctx, const uint8_t *xml, size_t xml_size)
+bool polc_check_policy(struct polc_ctx *ctx, const uint8_t *xml, size_t xml_size)
 {
     if (!polc_parse(ctx, xml, xml_size)) {
         return false;
@@ -57,6 +58,14 @@ bool polc_compile(struct polc_ctx *ctx, const uint8_t *xml, size_t xml_size)
     polc_check_schedule(ctx);
     polc_check_devices(ctx);
     polc_check_memories(ctx);
+    return true;
+}
+
+bool polc_compile(struct polc_ctx *ctx, const uint8_t *xml, size_t xml_size)
+{
+    if (!polc_check_policy(ctx, xml, xml_size)) {
+        return false;
+    }
     polc_load_images(ctx);
     /* The layout needs consistent sizes and resolved references. */
     if (ctx->error_count != 0) {
@@ -148,11 +157,13 @@ static const char polc_usage[] =
     "       moat-polc build  SYSTEM.xml [-I DIR]... -o SYSTEM.elf [--kernel KERNEL.elf]\n"
     "                        [--layout LAYOUT.txt]\n"
     "       moat-polc layout SYSTEM.xml [-I DIR]...\n"
+    "       moat-polc draw   SYSTEM.xml [--schedule OUT.svg] [--flows OUT.svg]\n"
     "check validates the policy; build writes the bootable image SYSTEM.elf: the prebuilt\n"
-    "kernel (default: the installed one, " POLC_KERNEL_RELPATH " next to\n"
-    "moat-polc) with the policy's tables, page tables, sinfo pages and subjects, and with\n"
-    "--layout the layout report; layout prints the layout report. -I adds a folder to\n"
-    "search for subject images; --version prints the version.\n"
+    "kernel (default: the installed one, " POLC_KERNEL_RELPATH "\n"
+    "relative to moat-polc's folder) with the policy's tables, page tables, sinfo pages\n"
+    "and subjects, and with --layout the layout report; layout prints the layout report;\n"
+    "draw writes pictures of the system. -I adds a folder to search for subject images;\n"
+    "--version prints the version.\n"
     "Exit status: 0 valid, 1 policy errors, 2 usage, I/O or kernel errors.\n";
 
 /* The installed kernel, found from moat-polc's own path (the SDK is relocatable). */
@@ -199,6 +210,9 @@ int polc_main(int argc, char **argv, struct polc_buf *out, struct polc_buf *err)
         return 0;
     }
     const char *command = argv[1];
+    if (strcmp(command, "draw") == 0) {
+        return polc_draw_main(argc, argv, out, err);
+    }
     if (strcmp(command, "check") != 0 && strcmp(command, "build") != 0 &&
         strcmp(command, "layout") != 0) {
         polc_buf_printf(err, "moat-polc: unknown command '%s'\n%s", command, polc_usage);

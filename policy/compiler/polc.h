@@ -412,6 +412,9 @@ uint64_t polc_memory_end_mib(const struct polc_system *sys);
 uint64_t polc_fnv1a(const uint8_t *data, size_t size);
 void polc_index_subjects(struct polc_ctx *ctx);
 
+/* Parse and every check that needs no subject image; false when the parse failed
+ * (the other errors are counted in ctx->error_count). */
+bool polc_check_policy(struct polc_ctx *ctx, const uint8_t *xml, size_t xml_size);
 /* The whole front half: parse, check, lay out. true when the policy has no error. */
 bool polc_compile(struct polc_ctx *ctx, const uint8_t *xml, size_t xml_size);
 void polc_ctx_init(struct polc_ctx *ctx, const char *file, const char *const *include_dirs,

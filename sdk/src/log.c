@@ -20,6 +20,11 @@ void moat_log_use(struct channel_writer *w)
     log_open_tried = w != NULL;
 }
 
+bool sdk_log_writes_to(const void *mem)
+{
+    return log_writer != NULL && log_writer->mem == mem;
+}
+
 /* The first channel this subject writes with the log protocol and record size. */
 static void log_open(void)
 {

@@ -7,6 +7,7 @@
 #ifndef MOAT_SDK_INTERNAL_H
 #define MOAT_SDK_INTERNAL_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 void sdk_attach_default_sinfo(void);
@@ -14,5 +15,7 @@ void sdk_attach_default_sinfo(void);
 uint64_t sdk_start_exit_status(int attach_result);
 /* A time stamp for log records and a base for fresh channel epochs (the TSC in subjects). */
 uint64_t sdk_timestamp(void);
+/* Whether moat_log() writes into the channel at mem (the test kit, before freeing it). */
+bool sdk_log_writes_to(const void *mem);
 
 #endif /* MOAT_SDK_INTERNAL_H */

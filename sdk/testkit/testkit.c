@@ -1,10 +1,21 @@
 /*
- * Host test kit: in-memory channels and a fake sinfo page (see <moat/testkit.h>).
+ * Host test kit: in-memory channels, a fake sinfo page and moat_test_reset() (see
+ * <moat/testkit.h>). The page a test attaches is copied into the kit's own storage, so
+ * a test's page on its stack cannot dangle once the test returns.
  */
 #include <stdlib.h>
 #include <string.h>
 
+#include <moat/subject.h>
 #include <moat/testkit.h>
+
+#include "sdk_internal.h"
+#include "testkit_internal.h"
+
+/* The page the lookups use, and what <moat/subject.h> names for code that reads it. */
+static struct moat_test_sinfo testkit_page;
+static bool testkit_page_attached;
+const struct moat_sinfo *moat_sinfo_page;
 
 #define TEST_PAGE_ALIGN 4096u
 
@@ -34,8 +45,37 @@ int moat_test_channel_create(struct moat_test_channel *c, size_t elements, size_
     return r;
 }
 
+/* The attached page's resource count, clamped to what the page holds. */
+static uint32_t testkit_resource_count(const struct moat_sinfo *info)
+{
+    size_t cap = (sizeof(testkit_page.page) - sizeof(*info)) / sizeof(struct moat_sinfo_resource);
+    if (info == NULL) {
+        return 0;
+    }
+    return info->resource_count < cap ? info->resource_count : (uint32_t)cap;
+}
+
+static bool testkit_page_lists(const void *mem)
+{
+    const struct moat_sinfo *info = testkit_attached_page();
+    for (uint32_t i = 0; i < testkit_resource_count(info); i++) {
+        if (info->resources[i].kind == MOAT_RES_CHANNEL &&
+            info->resources[i].address == (uint64_t)(uintptr_t)mem) {
+            return true;
+        }
+    }
+    return false;
+}
+
 void moat_test_channel_destroy(struct moat_test_channel *c)
 {
+    /* Nothing may go on using the memory: not the page's lookups, not moat_log(). */
+    if (c->mem != NULL && testkit_page_lists(c->mem)) {
+        testkit_sinfo_detach();
+    }
+    if (c->mem != NULL && sdk_log_writes_to(c->mem)) {
+        moat_log_use(NULL);
+    }
     free(c->mem);
     memset(c, 0, sizeof(*c));
 }
@@ -119,43 +159,54 @@ int moat_test_sinfo_add_event(struct moat_test_sinfo *s, const char *name, unsig
 
 int moat_test_sinfo_attach(struct moat_test_sinfo *s)
 {
-    return moat_sinfo_attach(s->page, sizeof(s->page));
-}
-
-int moat_test_log_capture(struct moat_test_channel *c)
-{
-    int r = moat_test_channel_create(c, 256, sizeof(struct moat_log_record), MOAT_LOG_PROTOCOL);
-    if (r == 0) {
-        moat_log_use(&c->writer);
+    if (s != &testkit_page) {
+        memcpy(&testkit_page, s, sizeof(testkit_page));
+    }
+    int r = moat_sinfo_attach(testkit_page.page, sizeof(testkit_page.page));
+    testkit_page_attached = r == MOAT_SINFO_OK;
+    moat_sinfo_page = testkit_page_attached ? test_info(&testkit_page) : NULL;
+    if (!testkit_log_capturing()) {
+        moat_log_use(NULL);
     }
     return r;
 }
 
-int moat_test_log_next(struct moat_test_channel *c, char *line, size_t line_size)
+const struct moat_sinfo *testkit_attached_page(void)
 {
-    if (line_size == 0) {
-        return -1;
-    }
-    size_t len = 0;
-    line[0] = '\0';
-    for (;;) {
-        struct moat_log_record rec;
-        enum channel_result res = channel_read(&c->reader, &rec);
-        if (res == CHANNEL_EPOCH_CHANGED) {
-            continue;
-        }
-        if (res != CHANNEL_SUCCESS) {
-            return -1;
-        }
-        size_t n = rec.length < MOAT_LOG_TEXT_MAX ? rec.length : MOAT_LOG_TEXT_MAX;
-        if (n > line_size - 1 - len) {
-            n = line_size - 1 - len;
-        }
-        memcpy(line + len, rec.text, n);
-        len += n;
-        line[len] = '\0';
-        if ((rec.flags & MOAT_LOG_CONTINUED) == 0) {
-            return 0;
+    return testkit_page_attached ? test_info(&testkit_page) : NULL;
+}
+
+bool testkit_page_has_id(uint32_t kind, unsigned id)
+{
+    const struct moat_sinfo *info = testkit_attached_page();
+    for (uint32_t i = 0; i < testkit_resource_count(info); i++) {
+        if (info->resources[i].kind == kind && info->resources[i].id == id) {
+            return true;
         }
     }
+    return false;
+}
+
+void testkit_sinfo_detach(void)
+{
+    (void)moat_sinfo_attach(NULL, 0);
+    testkit_page_attached = false;
+    moat_sinfo_page = NULL;
+    if (!testkit_log_capturing()) {
+        moat_log_use(NULL);
+    }
+}
+
+void moat_test_reset(void)
+{
+    testkit_log_reset();
+    testkit_sinfo_detach();
+    testkit_kernel_reset();
+}
+
+int moat_test_setup(void **state)
+{
+    (void)state;
+    moat_test_reset();
+    return 0;
 }

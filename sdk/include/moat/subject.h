@@ -3,6 +3,9 @@
  * address of its subject info page. A subject's entry is main(); crt0 calls it and,
  * when it returns, tells the kernel, which audits it and applies the subject's policy
  * fault action (stop or restart). Kernel calls take integers only.
+ * A host build (__STDC_HOSTED__: the freestanding subject flags include -ffreestanding)
+ * sends the kernel calls and the TSC read to the test kit's fake kernel instead
+ * (<moat/testkit.h>), so a subject's event and timer logic runs in a host unit test.
  */
 #ifndef MOAT_SUBJECT_H
 #define MOAT_SUBJECT_H
@@ -17,14 +20,23 @@ int main(void);
 /* The subject info page, as the kernel passed it to crt0. */
 extern const struct moat_sinfo *moat_sinfo_page;
 
+#if __STDC_HOSTED__
+int64_t moat_test_kcall(uint64_t number, uint64_t arg0, uint64_t arg1);
+uint64_t moat_test_rdtsc(void);
+#endif
+
 static inline int64_t moat_kcall(uint64_t number, uint64_t arg0, uint64_t arg1)
 {
+#if __STDC_HOSTED__
+    return moat_test_kcall(number, arg0, arg1);
+#else
     int64_t result;
     __asm__ volatile("syscall"
                      : "=a"(result)
                      : "a"(number), "D"(arg0), "S"(arg1)
                      : "rcx", "r11", "memory");
     return result;
+#endif
 }
 
 /* Give up the rest of the current minor frame. */
@@ -63,9 +75,13 @@ static inline int moat_timer_set(uint64_t tsc_deadline, unsigned id)
 /* The time-stamp counter; moat_sinfo_page->tsc_khz converts it to time. */
 static inline uint64_t moat_rdtsc(void)
 {
+#if __STDC_HOSTED__
+    return moat_test_rdtsc();
+#else
     uint32_t lo, hi;
     __asm__ volatile("rdtsc" : "=a"(lo), "=d"(hi));
     return ((uint64_t)hi << 32) | lo;
+#endif
 }
 
 #endif /* MOAT_SUBJECT_H */
