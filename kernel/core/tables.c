@@ -398,7 +398,9 @@ static bool system_ok(void)
     if (h->initial_plan >= h->plans.count) {
         return refuse("bad initial plan", h->initial_plan, ", plans ", h->plans.count);
     }
-    if (h->klog_size != 0u && h->klog_reader >= h->subjects.count) {
+    /* MOAT_SUBJECT_IDLE: no reader (power actions then happen at once). */
+    if (h->klog_size != 0u && h->klog_reader != MOAT_SUBJECT_IDLE &&
+        h->klog_reader >= h->subjects.count) {
         return refuse("bad klog reader", h->klog_reader, ", subjects ", h->subjects.count);
     }
     if (h->audit_size != 0u && !range_ok("audit outside the regions", h->audit_phys, h->audit_size)) {
