@@ -3,7 +3,7 @@
  * ones (one defect each), and stand-in prebuilt kernels (Multiboot2 header, PVH-style
  * note, the Moat kernel note, trampoline segments, the empty tables segment) for image
  * tests: a good one, one built for another tables layout, one without the tables
- * segment. Usage: mkelf OUTDIR
+ * segment, one whose tables segment is too small, one with a segment beyond 16M. Usage: mkelf OUTDIR
  */
 #include <elf.h>
 #include <stdbool.h>
@@ -165,6 +165,9 @@ static const struct elf_spec specs[] = {
     {"kernel-high.elf", ET_EXEC, EM_X86_64, ELFCLASS64, ELFDATA2LSB, 0x100000, 6,
      {KERNEL_SEGS, TABLES_SEG, {PT_LOAD, RW, 0x1000000, 0x1000000, 0, 0x1000, 0}}, 0, true,
      MOAT_TABLES_LAYOUT_HASH},
+    {"kernel-smalltables.elf", ET_EXEC, EM_X86_64, ELFCLASS64, ELFDATA2LSB, 0x100000, 5,
+     {KERNEL_SEGS, {PT_LOAD, PF_R, 0xffffff8000400000, MOAT_TABLES_PHYS, 0, MOAT_TABLES_CAPACITY / 2, 0}},
+     0, true, MOAT_TABLES_LAYOUT_HASH},
     {"kernel-notables.elf", ET_EXEC, EM_X86_64, ELFCLASS64, ELFDATA2LSB, 0x100000, 4,
      {KERNEL_SEGS}, 0, true, MOAT_TABLES_LAYOUT_HASH},
 };

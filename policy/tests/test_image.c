@@ -428,6 +428,9 @@ static void broken_kernels_are_refused(void **state)
                                        (unsigned long long)MOAT_TABLES_LAYOUT_HASH));
     expect_kernel_refused(path_in(elf_dir, "kernel-notables.elf"),
                           "error: no tables segment (a PT_LOAD at paddr 0x400000");
+    expect_kernel_refused(path_in(elf_dir, "kernel-smalltables.elf"),
+                          "error: its tables segment is 6291456 bytes; this moat-polc writes "
+                          "into 12582912");
     expect_kernel_refused(path_in(work_dir, "does-not-exist.elf"), "cannot read kernel");
     /* An image already packed is not a kernel to pack again. */
     const char *packed = path_in(work_dir, "packed-once.elf");
