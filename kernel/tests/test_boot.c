@@ -1,0 +1,71 @@
+/*
+ * Host tests of the boot checks against the machine and of panics, against the fake arch
+ * (core_fixture.h): RAM the firmware map lacks or the kernel cannot reach refuses the
+ * start; a panic writes its audit record and powers off with failure.
+ */
+#include <moat/abi/audit.h>
+
+#include "core_fixture.h"
+
+static void missing_ram_refuses_to_start(void **state)
+{
+    (void)state;
+    fake.ram_size = 0x100000u; /* ends below the policy region */
+    assert_false(core_check_system());
+    assert_true(fake_console_has("refusing to start subjects"));
+    assert_true(fake_console_has("memory: [0x1000000, 0x1010000) (policy region)"));
+}
+
+static void ram_the_kernel_cannot_reach_refuses_to_start(void **state)
+{
+    (void)state;
+    fake.reachable_end = FAKE_MEM_BASE + 0x1000u; /* the policy region reaches beyond */
+    assert_false(core_check_system());
+    assert_true(fake_console_has(
+        "memory: [0x1000000, 0x1010000) (policy region) is beyond the physical memory"));
+    assert_true(fake_console_has("refusing to start subjects"));
+}
+
+static void kernel_fault_panic_records_the_cpu_state(void **state)
+{
+    (void)state;
+    boot();
+    struct arch_fault f = {.vector = 6, .error = 0, .ip = 0x101234, .regs = {0x55}};
+    if (setjmp(power_jump) == 0) {
+        core_panic_fault("exception in the kernel, error code", &f);
+    }
+    assert_int_equal(fake.power, 2);
+    assert_true(fake_console_has("PANIC: exception in the kernel, error code 0x0\n"));
+    assert_true(fake_console_has("audit 1 kind panic\naudit 1 subject kernel\n"));
+    assert_true(fake_console_has("audit 1 vector 6 #UD\n"));
+    assert_true(fake_console_has("audit 1 ip 0x101234\n"));
+    assert_true(fake_console_has("audit 1 r0 0x55\n"));
+    struct moat_audit_record r;
+    memcpy(&r, &fake.mem[0x8000 + sizeof(struct moat_audit_header)], sizeof(r));
+    assert_int_equal(r.kind, MOAT_AUDIT_PANIC);
+    assert_int_equal(r.ip, 0x101234);
+}
+
+static void panic_writes_an_audit_record_and_powers_off_with_failure(void **state)
+{
+    (void)state;
+    boot();
+    if (setjmp(power_jump) == 0) {
+        core_panic("test", 7);
+    }
+    assert_int_equal(fake.power, 2);
+    assert_true(fake_console_has("PANIC: test 0x7\n"));
+    assert_true(fake_console_has("audit 1 kind panic\naudit 1 subject kernel\n"));
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup(missing_ram_refuses_to_start, fixture_setup),
+        cmocka_unit_test_setup(ram_the_kernel_cannot_reach_refuses_to_start, fixture_setup),
+        cmocka_unit_test_setup(kernel_fault_panic_records_the_cpu_state, fixture_setup),
+        cmocka_unit_test_setup(panic_writes_an_audit_record_and_powers_off_with_failure,
+                               fixture_setup),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
