@@ -13,10 +13,10 @@ static uint64_t audit_count;
 
 static uint64_t audit_capacity(void)
 {
-    if (moat_system.audit_size < sizeof(struct moat_audit_header)) {
+    if (tables->audit_size < sizeof(struct moat_audit_header)) {
         return 0;
     }
-    return (moat_system.audit_size - sizeof(struct moat_audit_header)) /
+    return (tables->audit_size - sizeof(struct moat_audit_header)) /
            sizeof(struct moat_audit_record);
 }
 
@@ -28,14 +28,14 @@ static void audit_write_header(void)
         .record_size = (uint32_t)sizeof(struct moat_audit_record),
         .capacity = (uint32_t)audit_capacity(),
     };
-    arch_phys_write(moat_system.audit_phys, &h, sizeof(h));
+    arch_phys_write(tables->audit_phys, &h, sizeof(h));
 }
 
 void audit_init(void)
 {
     audit_count = 0;
     if (audit_capacity() > 0u) {
-        arch_phys_zero(moat_system.audit_phys, moat_system.audit_size);
+        arch_phys_zero(tables->audit_phys, tables->audit_size);
         audit_write_header();
     }
 }
@@ -98,7 +98,7 @@ uint64_t audit_write(uint16_t kind, subject_id_t subject, const struct arch_faul
     }
     uint64_t capacity = audit_capacity();
     if (capacity > 0u) {
-        paddr_t slot = moat_system.audit_phys + sizeof(struct moat_audit_header) +
+        paddr_t slot = tables->audit_phys + sizeof(struct moat_audit_header) +
                        ((r.seq - 1u) % capacity) * sizeof(struct moat_audit_record);
         arch_phys_write(slot, &r, sizeof(r));
         audit_write_header();
@@ -132,8 +132,8 @@ bool audit_print_line(uint64_t seq, tsc_t tsc, uint16_t kind, subject_id_t subje
         break;
     case L_SUBJECT:
         audit_line_begin(seq, "subject");
-        print_str(subject < moat_system.subject_count ? moat_system.subjects[subject].name
-                                                      : "kernel");
+        print_str(subject == MOAT_SUBJECT_IDLE ? "kernel"
+                                               : tables_string(tables_subject(subject)->name));
         break;
     case L_TSC:
         audit_line_begin(seq, "tsc");

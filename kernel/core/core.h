@@ -1,6 +1,6 @@
 /*
  * The portable kernel core: plan stepping, events, kernel calls, fault actions and
- * audit records over the tables moat-polc generates. Every entry point returns what
+ * audit records over the tables blob moat-polc writes (tables.h, checked at boot). Every entry point returns what
  * the CPU runs next and until when; the arch makes it so (switch, program the timer).
  */
 #ifndef MOAT_CORE_CORE_H
@@ -8,6 +8,7 @@
 
 #include "arch.h"
 #include "atomic.h"
+#include "tables.h"
 
 /* Returned by every core entry: run `subject` (or idle) until `deadline`. */
 struct core_next {
@@ -101,7 +102,8 @@ struct core_shared {
 };
 extern struct core_shared core_shared;
 
-/* Boot: checks the system against the machine, prints the banner, prepares subjects. */
+/* Boot, after tables_check: the banner, the tables against this machine (CPUs, RAM),
+ * then the per-subject state mapped and zeroed; prepares subjects. */
 bool core_check_system(void);
 void core_prepare_subjects(void);
 struct core_next core_start(tsc_t now);
@@ -128,8 +130,28 @@ _Noreturn void core_panic_fault(const char *why, const struct arch_fault *f);
         }                                                                                  \
     } while (0)
 
-/* Subject and CPU state (read by tests; owned by the core). */
-extern struct core_subject core_subjects[MOAT_MAX_SUBJECTS];
+/*
+ * Per-subject state lives in the region moat-polc placed for it (tables->state_phys),
+ * one MOAT_SUBJECT_STATE_SIZE slot per subject: the core's part at offset 0, the arch's
+ * (saved registers, XSAVE area, ...) from CORE_SUBJECT_ARCH_OFFSET. Mapped once and
+ * zeroed by core_check_system. Owned by the core; read by tests.
+ */
+#define CORE_SUBJECT_ARCH_OFFSET 0x400u
+_Static_assert(sizeof(struct core_subject) <= CORE_SUBJECT_ARCH_OFFSET, "core subject state fits");
+extern uint8_t *core_state;
+
+static inline struct core_subject *core_subject(subject_id_t id)
+{
+    return (struct core_subject *)(void *)(core_state + (uint64_t)id * MOAT_SUBJECT_STATE_SIZE);
+}
+
+/* The arch's part of subject id's slot: MOAT_SUBJECT_STATE_SIZE - CORE_SUBJECT_ARCH_OFFSET
+ * bytes, 64-aligned. */
+static inline void *core_subject_arch(subject_id_t id)
+{
+    return core_state + (uint64_t)id * MOAT_SUBJECT_STATE_SIZE + CORE_SUBJECT_ARCH_OFFSET;
+}
+
 extern struct core_cpu core_cpus[MOAT_MAX_CPUS];
 
 /* Internal modules. */

@@ -14,19 +14,18 @@
 
 void event_raise(subject_id_t id, uint8_t event)
 {
-    if (id < moat_system.subject_count && event < MOAT_MAX_EVENTS) {
-        ATOMIC_FETCH_OR(&core_subjects[id].pending, 1ull << event);
-        smp_kick(id);
-    }
+    /* id and event come from checked tables or a checked kernel call (timer_set). */
+    ATOMIC_FETCH_OR(&core_subject(id)->pending, 1ull << event);
+    smp_kick(id);
 }
 
 /* Lowest pending event id, cleared; or MOAT_ERR_NONE_PENDING. Only the owner clears. */
 int64_t event_take(subject_id_t id)
 {
-    uint64_t pending = ATOMIC_LOAD(&core_subjects[id].pending);
+    uint64_t pending = ATOMIC_LOAD(&core_subject(id)->pending);
     for (uint8_t bit = 0; bit < MOAT_MAX_EVENTS; bit++) {
         if ((pending & (1ull << bit)) != 0u) {
-            ATOMIC_FETCH_AND(&core_subjects[id].pending, ~(1ull << bit));
+            ATOMIC_FETCH_AND(&core_subject(id)->pending, ~(1ull << bit));
             return (int64_t)bit;
         }
     }
@@ -36,7 +35,7 @@ int64_t event_take(subject_id_t id)
 /* In id's own frame: raise its timer's event once the deadline has come. */
 void event_fire_timer(subject_id_t id, tsc_t now)
 {
-    struct core_subject *s = &core_subjects[id];
+    struct core_subject *s = core_subject(id);
     if (s->timer_deadline != 0u && s->timer_deadline <= now) {
         s->timer_deadline = 0;
         event_raise(id, s->timer_event);
@@ -45,16 +44,13 @@ void event_fire_timer(subject_id_t id, tsc_t now)
 
 int64_t event_send(subject_id_t from, uint64_t id)
 {
-    const struct moat_subject *subj = &moat_system.subjects[from];
+    const struct moat_subject *subj = tables_subject(from);
     if (id >= subj->send_count) {
         return MOAT_ERR_BAD_ID;
     }
-    const struct moat_event_route *r = &subj->sends[id];
+    const struct moat_event_route *r = tables_send(subj, (uint32_t)id);
     switch (r->action) {
     case MOAT_ACTION_NOTIFY:
-        if (r->target >= moat_system.subject_count) {
-            return MOAT_ERR_BAD_ID;
-        }
         event_raise(r->target, r->target_event);
         return MOAT_OK;
     case MOAT_ACTION_POWEROFF:
@@ -62,7 +58,7 @@ int64_t event_send(subject_id_t from, uint64_t id)
         bool locked = smp_console_lock();
         print_str(r->action == MOAT_ACTION_POWEROFF ? "poweroff" : "reboot");
         print_str(": requested by ");
-        print_str(subj->name);
+        print_str(tables_string(subj->name));
         print_nl();
         smp_console_unlock(locked);
         print_power_request(r->action, from);
@@ -70,9 +66,6 @@ int64_t event_send(subject_id_t from, uint64_t id)
     }
     case MOAT_ACTION_RESTART:
     case MOAT_ACTION_STOP:
-        if (r->target >= moat_system.subject_count) {
-            return MOAT_ERR_BAD_ID;
-        }
         if (r->target == from) {
             /* Its own frame: at once, at its own cost. */
             if (r->action == MOAT_ACTION_RESTART) {
@@ -82,15 +75,12 @@ int64_t event_send(subject_id_t from, uint64_t id)
             }
         } else {
             /* At the target's next frame start, however often it is asked before that. */
-            ATOMIC_FETCH_OR(&core_subjects[r->target].request,
+            ATOMIC_FETCH_OR(&core_subject(r->target)->request,
                             (uint8_t)(r->action == MOAT_ACTION_RESTART ? SUBJECT_REQUEST_RESTART
                                                                        : SUBJECT_REQUEST_STOP));
         }
         return MOAT_OK;
     case MOAT_ACTION_SWITCH_PLAN:
-        if (r->plan >= moat_system.plan_count) {
-            return MOAT_ERR_BAD_ID;
-        }
         ATOMIC_STORE(&core_shared.plan_requested, r->plan);
         return MOAT_OK;
     case MOAT_ACTION_UNMASK_IRQ:
@@ -104,8 +94,7 @@ int64_t event_send(subject_id_t from, uint64_t id)
 struct core_next core_on_kcall(tsc_t now, subject_id_t current, uint64_t number,
                                uint64_t arg0, uint64_t arg1)
 {
-    CHECK(current < moat_system.subject_count);
-    struct core_subject *s = &core_subjects[current];
+    struct core_subject *s = core_subject(current);
     uint32_t restarts = s->restarts;
     int64_t result = MOAT_OK;
     bool deliver = true;
@@ -131,7 +120,7 @@ struct core_next core_on_kcall(tsc_t now, subject_id_t current, uint64_t number,
         break;
     case MOAT_KCALL_TIMER_SET:
         /* Only the caller's own <timer> ids: no other subject's id, no notify's id. */
-        if (arg1 >= MOAT_MAX_EVENTS || (moat_system.subjects[current].timer_events &
+        if (arg1 >= MOAT_MAX_EVENTS || (tables_subject(current)->timer_events &
                                         (1ull << arg1)) == 0u) {
             result = MOAT_ERR_BAD_ID;
         } else {

@@ -92,8 +92,8 @@ static void print_char(char c)
 void print_use_channel(void)
 {
     struct print_cpu *p = print_self();
-    paddr_t base = moat_system.klog_phys[arch_cpu_id() < MOAT_MAX_CPUS ? arch_cpu_id() : 0u];
-    uint64_t size = moat_system.klog_size;
+    paddr_t base = tables->klog_phys[arch_cpu_id()];
+    uint64_t size = tables->klog_size;
     void *mem = (base != 0u && size != 0u) ? arch_phys_map(base, size) : NULL;
     /* A new epoch per boot, so a reader that outlives a reboot resynchronises. */
     p->has_channel = mem != NULL &&
@@ -171,7 +171,7 @@ static _Noreturn void print_power_now(uint32_t action)
 
 void print_power_request(uint8_t action, subject_id_t from)
 {
-    if (moat_system.klog_size == 0u || moat_system.klog_reader >= moat_system.subject_count) {
+    if (tables->klog_size == 0u) {
         print_power_now(action);
     }
     uint32_t none = 0;
@@ -179,15 +179,15 @@ void print_power_request(uint8_t action, subject_id_t from)
         ATOMIC_STORE(&power_deadline, arch_now() + (uint64_t)POWER_WAIT_MS * arch_tsc_khz());
     }
     /* The request does not return: the system only runs on so the reader can print. */
-    if (from != moat_system.klog_reader && from < moat_system.subject_count) {
-        ATOMIC_STORE(&core_subjects[from].state, (uint8_t)SUBJECT_STOPPED);
+    if (from != tables->klog_reader) {
+        ATOMIC_STORE(&core_subject(from)->state, (uint8_t)SUBJECT_STOPPED);
     }
 }
 
 void print_power_on_yield(subject_id_t id)
 {
     uint32_t pending = ATOMIC_LOAD(&power_pending);
-    if (pending != 0u && id == moat_system.klog_reader &&
+    if (pending != 0u && id == tables->klog_reader &&
         ATOMIC_FETCH_ADD(&power_yields, 1u) + 1u >= 2u) {
         print_power_now(pending - 1u);
     }

@@ -19,31 +19,36 @@ struct core_cpu core_cpus[MOAT_MAX_CPUS];
 
 uint64_t sched_ticks_to_tsc(uint64_t ticks)
 {
-    uint64_t ns = ticks * moat_system.tick_ns;
+    uint64_t ns = ticks * tables->tick_ns;
     uint64_t khz = arch_tsc_khz();
     return (ns / 1000000u) * khz + ((ns % 1000000u) * khz) / 1000000u;
 }
 
-static const struct moat_cpu_schedule *sched_schedule(const struct core_cpu *c)
+/* c is core_cpus[this CPU]: its index is the CPU's (no arch_cpu_id per call). */
+static uint32_t sched_cpu(const struct core_cpu *c)
 {
-    /* c is core_cpus[this CPU]: its index is the CPU's (no arch_cpu_id per call). */
-    return &moat_system.plans[c->plan].cpus[c - core_cpus];
+    return (uint32_t)(c - core_cpus);
+}
+
+static const struct moat_frame *sched_frame(const struct core_cpu *c)
+{
+    return tables_frame(c->plan, sched_cpu(c), c->frame);
 }
 
 static void sched_set_frame_end(struct core_cpu *c)
 {
-    const struct moat_cpu_schedule *s = sched_schedule(c);
+    const struct moat_frame *f = sched_frame(c);
     c->frame_start = c->major_start + sched_ticks_to_tsc(c->frame_ticks);
-    c->frame_end = c->major_start + sched_ticks_to_tsc(c->frame_ticks + s->frames[c->frame].ticks);
+    c->frame_end = c->major_start + sched_ticks_to_tsc(c->frame_ticks + f->ticks);
     /* Published before sched_pick reads pending bits (see smp_kick). */
-    ATOMIC_STORE(&c->frame_subject, s->frames[c->frame].subject);
+    ATOMIC_STORE(&c->frame_subject, f->subject);
     c->frame_begun = false;
 }
 
 void sched_init(tsc_t now)
 {
     struct core_cpu *c = &core_cpus[arch_cpu_id()];
-    c->plan = moat_system.initial_plan;
+    c->plan = tables->initial_plan;
     c->frame = 0;
     c->yielded = false;
     c->major_start = now;
@@ -98,16 +103,15 @@ static void sched_report_late(struct core_cpu *c)
 void sched_step(void)
 {
     struct core_cpu *c = &core_cpus[arch_cpu_id()];
-    const struct moat_cpu_schedule *s = sched_schedule(c);
     c->window_frames++;
     if (!c->frame_begun) {
         c->skipped_frames++; /* ended before this CPU could start it */
     }
     c->yielded = false;
-    c->frame_ticks += s->frames[c->frame].ticks;
+    c->frame_ticks += sched_frame(c)->ticks;
     c->frame++;
-    if (c->frame >= s->frame_count) {
-        c->major_start += sched_ticks_to_tsc(moat_system.plans[c->plan].major_ticks);
+    if (c->frame >= tables_plan(c->plan)->cpus[sched_cpu(c)].frame_count) {
+        c->major_start += sched_ticks_to_tsc(tables_plan(c->plan)->major_ticks);
         c->frame = 0;
         c->frame_ticks = 0;
         c->major_count++;
@@ -134,7 +138,7 @@ static void sched_begin_frame(struct core_cpu *c, subject_id_t id, tsc_t now)
             c->late_frames++;
         }
     }
-    if (id < moat_system.subject_count) {
+    if (id != MOAT_SUBJECT_IDLE) {
         subject_take_requests(id);
     }
 }
@@ -150,14 +154,14 @@ struct core_next sched_pick(tsc_t now)
 {
     struct core_cpu *c = &core_cpus[arch_cpu_id()];
     struct core_next next = {MOAT_SUBJECT_IDLE, c->frame_end};
-    subject_id_t id = sched_schedule(c)->frames[c->frame].subject;
+    subject_id_t id = sched_frame(c)->subject;
     if (!c->frame_begun) {
         sched_begin_frame(c, id, now);
     }
-    if (id >= moat_system.subject_count) {
+    if (id == MOAT_SUBJECT_IDLE) {
         return next;
     }
-    struct core_subject *subj = &core_subjects[id];
+    struct core_subject *subj = core_subject(id);
     /* Its fault's report first (as much as fits), then its reset, each in its own time. */
     bool reported = !subj->report_pending || subject_report_work(id, c->frame_end);
     if (ATOMIC_LOAD(&subj->state) == SUBJECT_RESETTING) {

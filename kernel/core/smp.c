@@ -20,19 +20,19 @@ void smp_reset(void)
 {
     ATOMIC_STORE(&core_shared.arrived, 0u);
     ATOMIC_STORE(&core_shared.generation, 0u);
-    ATOMIC_STORE(&core_shared.plan_requested, moat_system.initial_plan);
-    ATOMIC_STORE(&core_shared.plan_latched, moat_system.initial_plan);
+    ATOMIC_STORE(&core_shared.plan_requested, tables->initial_plan);
+    ATOMIC_STORE(&core_shared.plan_latched, tables->initial_plan);
 }
 
 plan_id_t smp_barrier(uint64_t major)
 {
-    uint32_t cpus = moat_system.cpu_count;
+    uint32_t cpus = tables->cpu_count;
     uint32_t self = arch_cpu_id();
     if (ATOMIC_FETCH_ADD(&core_shared.arrived, 1u) + 1u >= cpus) {
         ATOMIC_STORE(&core_shared.arrived, 0u);
         ATOMIC_STORE(&core_shared.plan_latched, ATOMIC_LOAD(&core_shared.plan_requested));
         ATOMIC_STORE(&core_shared.generation, major);
-        for (uint32_t cpu = 0; cpu < cpus && cpu < MOAT_MAX_CPUS; cpu++) {
+        for (uint32_t cpu = 0; cpu < cpus; cpu++) {
             if (cpu != self) {
                 arch_wake_cpu(cpu);
             }
@@ -61,14 +61,14 @@ plan_id_t smp_barrier(uint64_t major)
  */
 void smp_kick(subject_id_t id)
 {
-    uint32_t cpu = moat_system.subjects[id].cpu;
-    if (cpu == arch_cpu_id() || cpu >= MOAT_MAX_CPUS) {
+    uint32_t cpu = tables_subject(id)->cpu;
+    if (cpu == arch_cpu_id()) {
         return;
     }
     if (ATOMIC_LOAD(&core_cpus[cpu].frame_subject) != id) {
         return;
     }
-    if (ATOMIC_LOAD(&core_subjects[id].state) == SUBJECT_WAITING) {
+    if (ATOMIC_LOAD(&core_subject(id)->state) == SUBJECT_WAITING) {
         arch_wake_cpu(cpu);
     }
 }

@@ -12,7 +12,6 @@
 
 #include "core.h"
 
-struct core_subject core_subjects[MOAT_MAX_SUBJECTS];
 #define SUBJECT_RESTART_NOTICES 32u
 
 /* The most a chunk's cost estimate may be: twice the boot resets' rate (0: no estimate). */
@@ -30,19 +29,19 @@ static void subject_reset_bytes(const struct moat_reset *r, uint64_t offset, uin
 /* After the last reset step: fresh registers and sinfo, and the subject runs again. */
 static void subject_reset_finish(subject_id_t id)
 {
-    const struct moat_subject *d = &moat_system.subjects[id];
+    const struct moat_subject *d = tables_subject(id);
     if (d->sinfo_phys != 0u) {
         uint64_t khz = arch_tsc_khz();
         arch_phys_write(d->sinfo_phys + offsetof(struct moat_sinfo, tsc_khz), &khz, sizeof(khz));
     }
     arch_subject_init(id, d);
-    ATOMIC_STORE(&core_subjects[id].state, (uint8_t)SUBJECT_RUNNABLE);
+    ATOMIC_STORE(&core_subject(id)->state, (uint8_t)SUBJECT_RUNNABLE);
 }
 
 /* Forget everything of the old run and start the reset steps from the first. */
 static void subject_reset_begin(subject_id_t id)
 {
-    struct core_subject *s = &core_subjects[id];
+    struct core_subject *s = core_subject(id);
     ATOMIC_STORE(&s->state, (uint8_t)SUBJECT_RESETTING);
     ATOMIC_STORE(&s->pending, 0u);
     s->timer_deadline = 0;
@@ -78,16 +77,16 @@ static bool subject_work_fits(tsc_t now, tsc_t until, tsc_t start, uint64_t need
  */
 tsc_t subject_reset_work(subject_id_t id, tsc_t until)
 {
-    const struct moat_subject *d = &moat_system.subjects[id];
-    struct core_subject *s = &core_subjects[id];
+    const struct moat_subject *d = tables_subject(id);
+    struct core_subject *s = core_subject(id);
     struct core_cpu *c = &core_cpus[arch_cpu_id()];
-    uint32_t steps = d->reset_count < MOAT_MAX_RESETS ? d->reset_count : MOAT_MAX_RESETS;
+    uint32_t steps = d->reset_count;
     tsc_t now = arch_now();
     tsc_t start = c->frame_start;
     for (uint32_t chunk = 0; chunk < SUBJECT_RESET_CHUNKS_PER_ENTRY && s->reset_step < steps &&
                              subject_work_fits(now, until, start, c->reset_chunk_tsc);
          chunk++) {
-        const struct moat_reset *r = &d->resets[s->reset_step];
+        const struct moat_reset *r = tables_reset(d, s->reset_step);
         uint64_t size = r->size - s->reset_done;
         if (size > SUBJECT_RESET_CHUNK_BYTES) {
             size = SUBJECT_RESET_CHUNK_BYTES;
@@ -121,7 +120,7 @@ static void subject_print_stopped(subject_id_t id)
 {
     bool locked = smp_console_lock();
     print_str("subject ");
-    print_str(moat_system.subjects[id].name);
+    print_str(tables_string(tables_subject(id)->name));
     print_str(" stopped");
     print_nl();
     smp_console_unlock(locked);
@@ -131,13 +130,13 @@ static void subject_print_stopped(subject_id_t id)
  * SUBJECT_RESTART_NOTICES restarts are reported, then every power of two. */
 static void subject_print_restarted(subject_id_t id)
 {
-    uint32_t n = core_subjects[id].restarts;
+    uint32_t n = core_subject(id)->restarts;
     if (n > SUBJECT_RESTART_NOTICES && (n & (n - 1u)) != 0u) {
         return;
     }
     bool locked = smp_console_lock();
     print_str("subject ");
-    print_str(moat_system.subjects[id].name);
+    print_str(tables_string(tables_subject(id)->name));
     print_str(" restarted (");
     print_dec(n);
     print_str(")");
@@ -147,14 +146,14 @@ static void subject_print_restarted(subject_id_t id)
 
 static void subject_do_stop(subject_id_t id)
 {
-    ATOMIC_STORE(&core_subjects[id].state, (uint8_t)SUBJECT_STOPPED);
-    core_subjects[id].timer_deadline = 0;
+    ATOMIC_STORE(&core_subject(id)->state, (uint8_t)SUBJECT_STOPPED);
+    core_subject(id)->timer_deadline = 0;
 }
 
 /* Begins a restart; the reset steps run in the subject's frames from now on (sched_pick). */
 static void subject_do_restart(subject_id_t id)
 {
-    core_subjects[id].restarts++;
+    core_subject(id)->restarts++;
     subject_reset_begin(id);
 }
 
@@ -178,7 +177,7 @@ void subject_restart(subject_id_t id)
  */
 bool subject_report_work(subject_id_t id, tsc_t until)
 {
-    struct core_subject *s = &core_subjects[id];
+    struct core_subject *s = core_subject(id);
     struct core_cpu *c = &core_cpus[arch_cpu_id()];
     tsc_t start = c->frame_start;
     tsc_t now = arch_now();
@@ -208,8 +207,8 @@ bool subject_report_work(subject_id_t id, tsc_t until)
  */
 void subject_contain(subject_id_t id, uint16_t kind, const struct arch_fault *f)
 {
-    struct core_subject *s = &core_subjects[id];
-    uint8_t action = moat_system.subjects[id].on_fault;
+    struct core_subject *s = core_subject(id);
+    uint8_t action = tables_subject(id)->on_fault;
     tsc_t tsc = 0;
     uint64_t seq = audit_write(kind, id, f, action, &tsc);
     if (action == MOAT_FAULT_RESTART) {
@@ -230,10 +229,10 @@ void subject_contain(subject_id_t id, uint16_t kind, const struct arch_fault *f)
 /* At the start of id's frame: the restart or stop others asked for since its last one. */
 void subject_take_requests(subject_id_t id)
 {
-    if (ATOMIC_LOAD(&core_subjects[id].request) == 0u) {
+    if (ATOMIC_LOAD(&core_subject(id)->request) == 0u) {
         return;
     }
-    uint8_t request = ATOMIC_EXCHANGE(&core_subjects[id].request, (uint8_t)0u);
+    uint8_t request = ATOMIC_EXCHANGE(&core_subject(id)->request, (uint8_t)0u);
     if ((request & SUBJECT_REQUEST_STOP) != 0u) {
         subject_stop(id);
     } else if ((request & SUBJECT_REQUEST_RESTART) != 0u) {
@@ -247,21 +246,22 @@ void core_prepare_subjects(void)
     smp_reset();
     uint64_t copying = 0;
     uint64_t bytes = 0;
-    for (subject_id_t id = 0; id < moat_system.subject_count && id < MOAT_MAX_SUBJECTS; id++) {
-        core_subjects[id].restarts = 0;
-        ATOMIC_STORE(&core_subjects[id].request, (uint8_t)0u);
+    for (subject_id_t id = 0; id < tables_subject_count(); id++) {
+        core_subject(id)->restarts = 0;
+        ATOMIC_STORE(&core_subject(id)->request, (uint8_t)0u);
         /* At boot the reset steps run whole: no frame has started yet. */
         subject_reset_begin(id);
-        const struct moat_subject *d = &moat_system.subjects[id];
+        const struct moat_subject *d = tables_subject(id);
         tsc_t copy = arch_now();
-        for (uint32_t i = 0; i < d->reset_count && i < MOAT_MAX_RESETS; i++) {
-            subject_reset_bytes(&d->resets[i], 0, d->resets[i].size);
-            bytes += d->resets[i].size;
+        for (uint32_t i = 0; i < d->reset_count; i++) {
+            const struct moat_reset *r = tables_reset(d, i);
+            subject_reset_bytes(r, 0, r->size);
+            bytes += r->size;
         }
         tsc_t finish = arch_now();
         copying += finish - copy;
         subject_reset_finish(id);
-        core_subjects[id].finish_tsc = arch_now() - finish;
+        core_subject(id)->finish_tsc = arch_now() - finish;
     }
     /* The first estimate of a chunk's cost, for every CPU: the boot resets' rate. */
     uint64_t chunk = 0;
@@ -276,15 +276,14 @@ void core_prepare_subjects(void)
 
 struct core_next core_on_fault(tsc_t now, subject_id_t current, const struct arch_fault *f)
 {
-    CHECK(current < moat_system.subject_count);
     subject_contain(current, MOAT_AUDIT_FAULT, f);
     return core_on_timer(now);
 }
 
 void core_raise_irq(uint8_t line)
 {
-    for (uint32_t i = 0; i < moat_system.irq_count && i < MOAT_MAX_IRQS; i++) {
-        const struct moat_irq_route *r = &moat_system.irqs[i];
+    for (uint32_t i = 0; i < tables_irq_count(); i++) {
+        const struct moat_irq_route *r = tables_irq(i);
         if (r->line == line) {
             event_raise(r->subject, r->event);
         }

@@ -1,29 +1,19 @@
 /*
- * Boot-time view of the system: the banner (policy name, subjects, plans) and the
- * checks the kernel makes before it starts any subject: the tables fit this kernel,
- * and the firmware memory map covers every region the policy uses. Also the panic path.
+ * Boot-time view of the system, once tables_check has validated the blob: the banner
+ * (policy name, subjects, plans), the checks against this machine before any subject
+ * starts (enough CPUs, every region usable RAM the kernel reaches), the per-subject
+ * state region. Also the panic path.
  */
 #include <moat/abi/audit.h>
 #include <moat/abi/layout.h>
 
 #include "core.h"
 
-static bool system_fail(const char *what, uint64_t value)
-{
-    print_str("refusing to start subjects: ");
-    print_str(what);
-    print_str(" ");
-    print_hex(value);
-    print_nl();
-    return false;
-}
+uint8_t *core_state;
 
 static bool system_check_ram(paddr_t base, uint64_t size, const char *what)
 {
     const char *problem = "is not usable RAM in the firmware memory map";
-    if (size == 0u) {
-        return true;
-    }
     if (arch_ram_covers(base, size)) {
         if (arch_phys_reachable(base, size)) {
             return true;
@@ -44,136 +34,83 @@ static bool system_check_ram(paddr_t base, uint64_t size, const char *what)
 
 static void system_banner(void)
 {
-    print_str("Moat separation kernel");
-    print_nl();
     print_str("system ");
-    print_str(moat_system.name);
+    print_str(tables_string(tables->name));
     print_str(": ");
-    print_dec(moat_system.subject_count);
+    print_dec(tables_subject_count());
     print_str(" subjects, ");
-    print_dec(moat_system.plan_count);
+    print_dec(tables_plan_count());
     print_str(" plans, ");
-    print_dec(moat_system.cpu_count);
+    print_dec(tables->cpu_count);
     print_str(" CPUs, tick ");
-    print_dec(moat_system.tick_ns);
+    print_dec(tables->tick_ns);
     print_str(" ns");
     print_nl();
-    for (subject_id_t i = 0; i < moat_system.subject_count && i < MOAT_MAX_SUBJECTS; i++) {
-        const struct moat_subject *s = &moat_system.subjects[i];
+    for (subject_id_t i = 0; i < tables_subject_count(); i++) {
+        const struct moat_subject *s = tables_subject(i);
         print_str("subject ");
         print_dec(i);
         print_str(" ");
-        print_str(s->name);
+        print_str(tables_string(s->name));
         print_str(" cpu ");
         print_dec(s->cpu);
         print_str(s->on_fault == MOAT_FAULT_RESTART ? " on-fault restart" : " on-fault stop");
         print_nl();
     }
-    for (plan_id_t p = 0; p < moat_system.plan_count && p < MOAT_MAX_PLANS; p++) {
-        const struct moat_plan *plan = &moat_system.plans[p];
+    for (plan_id_t p = 0; p < tables_plan_count(); p++) {
+        const struct moat_plan *plan = tables_plan(p);
         print_str("plan ");
-        print_str(plan->name);
+        print_str(tables_string(plan->name));
         print_str(": major ");
         print_dec(plan->major_ticks);
         print_str(" ticks");
-        for (uint32_t c = 0; c < moat_system.cpu_count && c < MOAT_MAX_CPUS; c++) {
-            const struct moat_cpu_schedule *cs = &plan->cpus[c];
+        for (uint32_t c = 0; c < tables->cpu_count; c++) {
             print_str(c == 0u ? ", cpu" : "; cpu");
             print_dec(c);
-            for (uint32_t f = 0; f < cs->frame_count && f < MOAT_MAX_FRAMES_PER_CPU; f++) {
-                subject_id_t id = cs->frames[f].subject;
+            for (uint32_t f = 0; f < plan->cpus[c].frame_count; f++) {
+                const struct moat_frame *fr = tables_frame(p, c, f);
                 print_str(" ");
-                print_str(id < moat_system.subject_count ? moat_system.subjects[id].name : "idle");
+                print_str(fr->subject == MOAT_SUBJECT_IDLE
+                              ? "idle"
+                              : tables_string(tables_subject(fr->subject)->name));
                 print_str(":");
-                print_dec(cs->frames[f].ticks);
+                print_dec(fr->ticks);
             }
         }
         print_nl();
     }
-}
-
-/* CPU c's frames: 1..64 of them, real subjects pinned to c or idle, adding up to the
- * major frame every CPU shares. */
-static bool system_check_schedule(const struct moat_plan *plan, uint32_t c)
-{
-    const struct moat_cpu_schedule *s = &plan->cpus[c];
-    uint64_t total = 0;
-    if (s->frame_count == 0u || s->frame_count > MOAT_MAX_FRAMES_PER_CPU) {
-        return false;
-    }
-    for (uint32_t f = 0; f < s->frame_count; f++) {
-        subject_id_t id = s->frames[f].subject;
-        if (id != MOAT_SUBJECT_IDLE &&
-            (id >= moat_system.subject_count || moat_system.subjects[id].cpu != c)) {
-            return false;
-        }
-        if (s->frames[f].ticks == 0u) {
-            return false;
-        }
-        total += s->frames[f].ticks;
-    }
-    return total == plan->major_ticks;
-}
-
-static bool system_check_tables(void)
-{
-    if (moat_system.cpu_count == 0u || moat_system.cpu_count > MOAT_MAX_CPUS) {
-        return system_fail("bad cpu count:", moat_system.cpu_count);
-    }
-    if (moat_system.cpu_count > arch_cpu_count()) {
-        print_str("cpus: the policy needs ");
-        print_dec(moat_system.cpu_count);
-        print_str(" CPUs, this machine has ");
-        print_dec(arch_cpu_count());
-        print_nl();
-        return system_fail("too few CPUs:", arch_cpu_count());
-    }
-    if (moat_system.subject_count > MOAT_MAX_SUBJECTS) {
-        return system_fail("too many subjects:", moat_system.subject_count);
-    }
-    if (moat_system.plan_count == 0u || moat_system.plan_count > MOAT_MAX_PLANS ||
-        moat_system.initial_plan >= moat_system.plan_count) {
-        return system_fail("bad plan count or initial plan:", moat_system.plan_count);
-    }
-    if (moat_system.tick_ns == 0u || moat_system.region_count > MOAT_MAX_REGIONS ||
-        moat_system.irq_count > MOAT_MAX_IRQS) {
-        return system_fail("bad tick, region or irq count:", moat_system.tick_ns);
-    }
-    for (plan_id_t p = 0; p < moat_system.plan_count; p++) {
-        for (uint32_t c = 0; c < moat_system.cpu_count; c++) {
-            if (!system_check_schedule(&moat_system.plans[p], c)) {
-                return system_fail("bad frames in plan", p);
-            }
-        }
-    }
-    for (subject_id_t i = 0; i < moat_system.subject_count; i++) {
-        if (moat_system.subjects[i].cpu >= moat_system.cpu_count ||
-            moat_system.subjects[i].reset_count > MOAT_MAX_RESETS) {
-            return system_fail("bad subject", i);
-        }
-    }
-    return true;
 }
 
 bool core_check_system(void)
 {
     system_banner();
-    if (!system_check_tables()) {
+    if (tables->cpu_count > arch_cpu_count()) {
+        print_str("cpus: the policy needs ");
+        print_dec(tables->cpu_count);
+        print_str(" CPUs, this machine has ");
+        print_dec(arch_cpu_count());
+        print_nl();
         return false;
     }
-    bool ok = system_check_ram(MOAT_KERNEL_PHYS_BASE, MOAT_KERNEL_PHYS_END - MOAT_KERNEL_PHYS_BASE, "kernel");
-    ok = system_check_ram(moat_system.audit_phys, moat_system.audit_size, "audit") && ok;
-    for (uint32_t i = 0; i < moat_system.region_count; i++) {
-        ok = system_check_ram(moat_system.regions[i].base, moat_system.regions[i].size,
-                              "policy region") && ok;
+    bool ok = system_check_ram(MOAT_KERNEL_PHYS_BASE, MOAT_KERNEL_PHYS_END - MOAT_KERNEL_PHYS_BASE,
+                               "kernel");
+    for (uint32_t i = 0; i < tables_region_count(); i++) {
+        ok = system_check_ram(tables_region(i)->base, tables_region(i)->size, "policy region") &&
+             ok;
     }
     if (!ok) {
-        return system_fail("memory regions missing, count", moat_system.region_count);
+        return false;
     }
     print_str("memory: ");
-    print_dec(moat_system.region_count);
+    print_dec(tables_region_count());
     print_str(" policy regions are usable RAM");
     print_nl();
+    /* Every subject's state slot: inside a region (tables_check), reachable (above). */
+    core_state = arch_phys_map(tables->state_phys, tables->state_size);
+    if (tables->state_size != 0u) {
+        CHECK(core_state != NULL);
+        arch_phys_zero(tables->state_phys, tables->state_size);
+    }
     return true;
 }
 

@@ -187,9 +187,9 @@ void ioapic_init(void)
      * that CPU's APIC id), masked until unmasked by the owner's granted event, so an IRQ
      * and its unmask floods cost only the owner's CPU. ISA lines are edge-triggered,
      * active high. After mp_detect, which knows the APIC ids. */
-    for (uint32_t i = 0; i < moat_system.irq_count && i < MOAT_MAX_IRQS; i++) {
-        const struct moat_irq_route *r = &moat_system.irqs[i];
-        uint32_t cpu = r->subject < moat_system.subject_count ? moat_system.subjects[r->subject].cpu : 0u;
+    for (uint32_t i = 0; i < tables_irq_count(); i++) {
+        const struct moat_irq_route *r = tables_irq(i);
+        uint32_t cpu = tables_subject(r->subject)->cpu;
         ioapic_write(0x10u + 2u * r->line, LVT_MASKED | (VEC_IRQ_BASE + r->line));
         ioapic_write(0x11u + 2u * r->line, mp_apic_id(cpu) << 24);
         print_str("irq ");
@@ -202,17 +202,13 @@ void ioapic_init(void)
     }
 }
 
+/* line < MOAT_MAX_IRQS: a routed line (tables_check) or one exit_trap_kind found. */
 void arch_irq_unmask(uint8_t line)
 {
-    if (line < MOAT_MAX_IRQS) {
-        ioapic_write(0x10u + 2u * line, VEC_IRQ_BASE + line);
-    }
+    ioapic_write(0x10u + 2u * line, VEC_IRQ_BASE + line);
 }
-
 
 void ioapic_mask(uint8_t line)
 {
-    if (line < MOAT_MAX_IRQS) {
-        ioapic_write(0x10u + 2u * line, LVT_MASKED | (VEC_IRQ_BASE + line));
-    }
+    ioapic_write(0x10u + 2u * line, LVT_MASKED | (VEC_IRQ_BASE + line));
 }

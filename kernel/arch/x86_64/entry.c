@@ -5,13 +5,10 @@
  * pinned to one CPU, so a subject's saved state is only ever touched by that CPU; what a
  * CPU has loaded is per CPU. A register frame stays in the trampoline (which every
  * subject on the CPU maps) only while its own subject runs: entry copies it out to
- * contexts[] and clears it.
+ * the subject's state slot and clears it.
  */
 #include "x86.h"
 
-
-static struct trap_frame contexts[MOAT_MAX_SUBJECTS];
-static uint8_t xsave_areas[MOAT_MAX_SUBJECTS][XSAVE_AREA] __attribute__((aligned(64)));
 /* Per CPU: whose registers the entry frame holds, whose extended state is in the CPU,
  * whose branch predictions and caches it may hold (the last subject it ran). */
 static subject_id_t running[MOAT_MAX_CPUS] = {[0 ... MOAT_MAX_CPUS - 1] = MOAT_SUBJECT_IDLE};
@@ -26,9 +23,24 @@ static const uint8_t *io_loaded[MOAT_MAX_CPUS];
 struct io_span {
     uint16_t lo, hi;
 };
-static struct io_span io_spans[MOAT_MAX_SUBJECTS];
-static bool io_span_known[MOAT_MAX_SUBJECTS];
 static struct io_span io_loaded_span[MOAT_MAX_CPUS];
+
+/* The arch's part of a subject's state slot (core_subject_arch; zeroed at boot). */
+struct arch_subject {
+    uint8_t xsave[XSAVE_AREA] __attribute__((aligned(64)));
+    struct trap_frame context; /* its registers while it does not run */
+    struct io_span io_span;    /* found at its first init (boot) */
+    bool io_span_known;
+};
+_Static_assert(CORE_SUBJECT_ARCH_OFFSET % 64u == 0u && MOAT_SUBJECT_STATE_ALIGN % 64u == 0u,
+               "XSAVE areas 64-aligned");
+_Static_assert(CORE_SUBJECT_ARCH_OFFSET + sizeof(struct arch_subject) <= MOAT_SUBJECT_STATE_SIZE,
+               "the arch's subject state fits its slot");
+
+static struct arch_subject *arch_subject(subject_id_t id)
+{
+    return core_subject_arch(id);
+}
 
 static const char *const vector_names[32] = {
     "#DE", "#DB", "NMI", "#BP", "#OF", "#BR", "#UD", "#NM", "#DF", "#CSO", "#TS",
@@ -108,7 +120,8 @@ static struct io_span io_span_of(const uint8_t *bitmap)
 
 void arch_subject_init(subject_id_t id, const struct moat_subject *subject)
 {
-    struct trap_frame *c = &contexts[id];
+    struct arch_subject *a = arch_subject(id);
+    struct trap_frame *c = &a->context;
     __builtin_memset(c, 0, sizeof(*c));
     c->rip = subject->entry;
     c->rsp = subject->stack_top;
@@ -118,11 +131,11 @@ void arch_subject_init(subject_id_t id, const struct moat_subject *subject)
     c->ss = SEL_USER_DS;
     /* The policy's bitmap never changes: its span is found once, at the first init
      * (boot), so a restart's last part costs about one reset chunk. */
-    if (!io_span_known[id]) {
-        io_spans[id] = io_span_of(subject->io_bitmap);
-        io_span_known[id] = true;
+    if (!a->io_span_known) {
+        a->io_span = io_span_of(tables_io_bitmap(subject));
+        a->io_span_known = true;
     }
-    uint8_t *area = xsave_areas[id];
+    uint8_t *area = a->xsave;
     __builtin_memset(area, 0, cpu_features.xsave_size); /* what XSAVE/XRSTOR use of it */
     area[0] = 0x7f; /* x87 control word 0x037f */
     area[1] = 0x03;
@@ -136,7 +149,7 @@ void arch_subject_init(subject_id_t id, const struct moat_subject *subject)
 
 void arch_subject_set_result(subject_id_t id, int64_t value)
 {
-    contexts[id].rax = (uint64_t)value;
+    arch_subject(id)->context.rax = (uint64_t)value;
 }
 
 static void fault_from_frame(const struct trap_frame *f, struct arch_fault *out)
@@ -172,7 +185,9 @@ static void io_bitmap_load(uint32_t cpu, const uint8_t *bitmap, struct io_span s
  * (exit_frame_sanitise), with nothing of it loaded in the trampoline. */
 static void subject_enter(uint32_t cpu, subject_id_t id)
 {
-    struct trap_frame *ctx = &contexts[id];
+    struct arch_subject *a = arch_subject(id);
+    const struct moat_subject *s = tables_subject(id);
+    struct trap_frame *ctx = &a->context;
 #ifdef EXIT_FAULT_MARK_RIP
     if (ctx->r15 == EXIT_FAULT_MARK_RIP) {
         ctx->rip = MOAT_USER_VIRT_END; /* test kernels only (meson.build: exit_fault_marks) */
@@ -183,15 +198,15 @@ static void subject_enter(uint32_t cpu, subject_id_t id)
     }
     if (fpu_owner[cpu] != id) {
         if (fpu_owner[cpu] != MOAT_SUBJECT_IDLE) {
-            cpu_xsave(xsave_areas[fpu_owner[cpu]]);
+            cpu_xsave(arch_subject(fpu_owner[cpu])->xsave);
         }
         cpu_x87_pointers_clear();
-        cpu_xrstor(xsave_areas[id]);
+        cpu_xrstor(a->xsave);
         fpu_owner[cpu] = id;
     }
     /* Subjects without ports share the all-denied map: switching between them copies nothing. */
-    if (io_loaded[cpu] != moat_system.subjects[id].io_bitmap) {
-        io_bitmap_load(cpu, moat_system.subjects[id].io_bitmap, io_spans[id]);
+    if (io_loaded[cpu] != tables_io_bitmap(s)) {
+        io_bitmap_load(cpu, tables_io_bitmap(s), a->io_span);
     }
     if (last_run[cpu] != id) {
         cpu_spec_switch();
@@ -216,7 +231,7 @@ static void subject_enter(uint32_t cpu, subject_id_t id)
         frame->ss = SEL_KERNEL_DS; /* test kernels only: RPL 0 with CS RPL 3, iretq #GP */
     }
 #endif
-    tc->subject_cr3 = moat_system.subjects[id].pml4;
+    tc->subject_cr3 = s->pml4;
     if (cpu_features.pcid) {
         tc->subject_cr3 |= (uint64_t)(id + 1u) | CR3_NOFLUSH; /* PCID 1 + subject id */
     }
@@ -230,7 +245,7 @@ static void subject_enter(uint32_t cpu, subject_id_t id)
 static struct core_next exit_refused(uint32_t cpu, subject_id_t id, uint32_t vector,
                                      uint64_t error)
 {
-    const struct trap_frame *c = &contexts[id];
+    const struct trap_frame *c = &arch_subject(id)->context;
     struct arch_fault fault = {0};
     fault_from_frame(c, &fault);
     fault.vector = vector;
@@ -277,8 +292,8 @@ _Noreturn void arch_trap_entry(struct trap_frame *entry)
         arch_halt(); /* another CPU panics and stops this one */
     }
     subject_id_t cur = running[cpu];
-    CHECK(cur < moat_system.subject_count);
-    struct trap_frame *f = &contexts[cur];
+    CHECK(cur != MOAT_SUBJECT_IDLE);
+    struct trap_frame *f = &arch_subject(cur)->context;
     *f = *entry;
     frame_clear((volatile uint64_t *)entry, sizeof(*entry) / 8u);
     struct tramp_cpu *tc = TRAMP_CPU(cpu);
@@ -323,12 +338,12 @@ _Noreturn void arch_trap_entry(struct trap_frame *entry)
 
 /* iretq to ring 3 raised #NP, #SS or #GP in ring 0 (tramp.S, on the kernel's page tables
  * and stack): the return, not the kernel, failed. The frame is the fault's, on the entry
- * stack below the iretq frame; the subject's registers are still in contexts[]. */
+ * stack below the iretq frame; the subject's registers are still in its state slot. */
 _Noreturn void arch_exit_fault(struct trap_frame *f)
 {
     uint32_t cpu = arch_cpu_id();
     subject_id_t cur = running[cpu];
-    CHECK(cur < moat_system.subject_count);
+    CHECK(cur != MOAT_SUBJECT_IDLE);
     uint32_t vector = (uint32_t)f->vector;
     uint64_t error = f->error;
     struct tramp_cpu *tc = TRAMP_CPU(cpu);

@@ -2,6 +2,8 @@
  * Kernel link layout (preprocessed with the C preprocessor for the ABI constants):
  * low image at 1 MiB, identity-mapped; the entry trampoline's text and data at their
  * fixed physical addresses (LMA) and fixed high virtual addresses (VMA); .bss after them.
+ * Then the reserved tables segment: MOAT_TABLES_CAPACITY bytes at MOAT_TABLES_PHYS, read-
+ * only, with no file bytes in the kernel (moat-polc writes a system's blob into it).
  */
 #include <moat/abi/layout.h>
 
@@ -15,6 +17,7 @@ PHDRS {
     ttext PT_LOAD FLAGS(5);
     tdata PT_LOAD FLAGS(6);
     bss PT_LOAD FLAGS(6);
+    tables PT_LOAD FLAGS(4);
     note PT_NOTE FLAGS(4);
 }
 
@@ -30,6 +33,7 @@ SECTIONS {
     __text_end = .;
     .rodata : { *(.rodata .rodata.*) } :rodata
     .note.pvh : { KEEP(*(.note.pvh)) } :rodata :note
+    .note.moat : { KEEP(*(.note.moat)) } :rodata :note
     . = ALIGN(4096);
     __rodata_end = .;
     .data : { *(.data .data.*) } :data
@@ -55,7 +59,14 @@ SECTIONS {
         __bss_end = .;
     } :bss
     __kernel_end = .;
-    ASSERT(__kernel_end <= MOAT_KERNEL_PHYS_END, "kernel image exceeds its physical range")
+    ASSERT(__kernel_end <= MOAT_TABLES_PHYS, "kernel image reaches the tables segment")
+
+    .moat.tables MOAT_TABLES_PHYS (NOLOAD) : AT(MOAT_TABLES_PHYS) {
+        __moat_tables = .;
+        . += MOAT_TABLES_CAPACITY;
+    } :tables
+    ASSERT(MOAT_TABLES_PHYS + MOAT_TABLES_CAPACITY <= MOAT_KERNEL_PHYS_END,
+           "tables segment exceeds the kernel's physical range")
 
     /DISCARD/ : { *(.comment) *(.eh_frame) *(.note.GNU-stack) }
 }

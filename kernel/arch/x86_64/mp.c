@@ -181,17 +181,17 @@ void mp_start_cpus(void)
 {
     uint32_t size = (uint32_t)(ap_tramp_end - ap_tramp_start);
     __builtin_memcpy((void *)(uintptr_t)AP_TRAMP_PHYS, ap_tramp_start, size);
-    for (uint32_t cpu = 1; cpu < moat_system.cpu_count && cpu < MOAT_MAX_CPUS; cpu++) {
+    for (uint32_t cpu = 1; cpu < tables->cpu_count; cpu++) {
         if (!start_cpu(cpu)) {
             core_panic("a CPU did not start, cpu", cpu);
         }
         started_cpus = cpu + 1u;
     }
-    if (moat_system.cpu_count > 1u) {
+    if (tables->cpu_count > 1u) {
         print_str("cpus: ");
-        print_dec(moat_system.cpu_count);
+        print_dec(tables->cpu_count);
         print_str(" running the plan, ");
-        print_dec(machine_cpus - moat_system.cpu_count);
+        print_dec(machine_cpus - tables->cpu_count);
         print_str(" parked");
         print_nl();
     }
@@ -211,7 +211,7 @@ _Noreturn void mp_run(void)
     /* Far enough ahead for every parked AP to notice (they wake on the IPI). */
     tsc_t start = rdtsc() + arch_tsc_khz();
     __atomic_store_n(&start_tsc, start, __ATOMIC_SEQ_CST);
-    for (uint32_t cpu = 1; cpu < moat_system.cpu_count && cpu < MOAT_MAX_CPUS; cpu++) {
+    for (uint32_t cpu = 1; cpu < tables->cpu_count; cpu++) {
         arch_wake_cpu(cpu);
     }
     run_from(start);

@@ -1,7 +1,7 @@
 /*
  * The kernel's own page tables, built once at boot: an identity map of the first 4 GiB
- * (4 KiB pages with W^X by section for the kernel's 16 MiB, 2 MiB non-executable pages
- * above, uncached above 3 GiB for the APICs), page 0 left unmapped, and the entry
+ * (4 KiB pages with W^X by section for the kernel's 16 MiB, the tables blob read-only,
+ * 2 MiB non-executable pages above, uncached above 3 GiB for the APICs), page 0 left unmapped, and the entry
  * trampoline at the same high virtual address as in every subject's page tables.
  */
 #include "x86.h"
@@ -48,6 +48,9 @@ static uint64_t kernel_page_flags(uint64_t phys)
     }
     if (phys >= MOAT_TRAMPOLINE_TEXT_PHYS && phys < MOAT_TRAMPOLINE_DATA_PHYS) {
         return PTE_P | nx; /* executed only through its high mapping */
+    }
+    if (phys >= MOAT_TABLES_PHYS && phys < MOAT_TABLES_PHYS + MOAT_TABLES_CAPACITY) {
+        return PTE_P | nx; /* the tables blob: data, never written after the loader */
     }
     return PTE_P | PTE_W | nx;
 }

@@ -1,10 +1,23 @@
 /*
  * The x86-64 boot sequence once in long mode (arch_boot_main, called by boot.S): memory
  * map, page tables, CPU protections (debug registers cleared, speculation mitigations
- * chosen and printed), timer, CPUs in ACPI, the core's checks, the other
- * CPUs, then the plan. Also the platform's power controls.
+ * chosen and printed), timer, CPUs in ACPI, the tables blob's check and the core's, the
+ * other CPUs, then the plan. Also the kernel's ELF note and the platform's power controls.
  */
 #include "x86.h"
+
+/* The reserved tables segment (kernel.ld.S), filled by moat-polc in a system image. */
+extern const uint8_t __moat_tables[];
+
+/* MOAT_NOTE_KERNEL (layout.h): moat-polc refuses this kernel for another tables format. */
+static const struct {
+    uint32_t namesz, descsz, type;
+    char name[8];
+    uint32_t desc[3];
+} kernel_note __attribute__((section(".note.moat"), used, aligned(4))) = {
+    sizeof(MOAT_NOTE_NAME), 12u, MOAT_NOTE_KERNEL, MOAT_NOTE_NAME,
+    {MOAT_NOTE_VERSION, (uint32_t)MOAT_TABLES_LAYOUT_HASH, (uint32_t)(MOAT_TABLES_LAYOUT_HASH >> 32)},
+};
 
 static void print_feature(const char *name, bool present)
 {
@@ -53,19 +66,23 @@ void arch_boot_main(uint32_t magic, uint32_t info)
     }
     apic_init();
     mp_detect();
-    if (!core_check_system()) {
+    print_str("Moat separation kernel");
+    print_nl();
+    if (!tables_check(__moat_tables, MOAT_TABLES_CAPACITY) || !core_check_system()) {
+        print_str("refusing to start subjects");
+        print_nl();
         arch_poweroff(true);
     }
     ioapic_init();
     mp_start_cpus();
     core_prepare_subjects();
-    if (moat_system.subject_count == 0u) {
+    if (tables_subject_count() == 0u) {
         print_str("no subjects to run; powering off");
         print_nl();
         arch_poweroff(false);
     }
     print_str("starting plan ");
-    print_str(moat_system.plans[moat_system.initial_plan].name);
+    print_str(tables_string(tables_plan(tables->initial_plan)->name));
     print_nl();
     mp_run();
 }

@@ -1,0 +1,449 @@
+/*
+ * The boot check of the tables blob (moat/abi/tables.h), run once before any subject
+ * starts. It reads nothing of the machine: it checks the blob alone against the format
+ * (header, array bounds, limits, every index and offset, frame sums, physical ranges
+ * inside the blob's regions), so that the hot paths can index the tables unchecked.
+ * What holds afterwards is listed in docs/architecture.md ("The tables blob"). Every
+ * refusal is one line naming the record and the value that is wrong.
+ */
+#include <moat/sinfo_format.h>
+
+#include "core.h"
+
+const struct moat_tables_header *tables;
+
+/* A major frame lasts at most this long (1,000 s), so no tick product overflows. */
+#define TABLES_MAJOR_NS_MAX 1000000000000ull
+
+/* The record a refusal names: "subject 3 (name) send 2", "plan 0 (main) cpu 1", ... */
+static const char *rec_kind;
+static uint32_t rec_index;
+static uint32_t rec_name; /* into strings, MOAT_TABLES_NONE: no name (yet) */
+static const char *rec_part;
+static uint32_t rec_part_index;
+
+static void rec_at(const char *kind, uint32_t index, uint32_t name)
+{
+    rec_kind = kind;
+    rec_index = index;
+    rec_name = name;
+    rec_part = NULL;
+}
+
+/* "tables: <record>: <what>: <a>[<sep><b>]"; numbers in hex when `hex`. */
+static bool refuse_n(const char *what, uint64_t a, const char *sep, uint64_t b, bool hex)
+{
+    print_str("tables: ");
+    if (rec_kind != NULL) {
+        print_str(rec_kind);
+        if (rec_index != MOAT_TABLES_NONE) {
+            print_str(" ");
+            print_dec(rec_index);
+        }
+        if (rec_name != MOAT_TABLES_NONE) {
+            print_str(" (");
+            print_str(tables_string(rec_name));
+            print_str(")");
+        }
+        if (rec_part != NULL) {
+            print_str(" ");
+            print_str(rec_part);
+            print_str(" ");
+            print_dec(rec_part_index);
+        }
+        print_str(": ");
+    }
+    print_str(what);
+    print_str(": ");
+    for (uint32_t i = 0; i < (sep != NULL ? 2u : 1u); i++) {
+        if (i == 1u) {
+            print_str(sep);
+        }
+        if (hex) {
+            print_hex(i == 0u ? a : b);
+        } else {
+            print_dec(i == 0u ? a : b);
+        }
+    }
+    print_nl();
+    tables = NULL;
+    return false;
+}
+
+static bool refuse(const char *what, uint64_t a, const char *sep, uint64_t b)
+{
+    return refuse_n(what, a, sep, b, false);
+}
+
+/* Whether [base, base + size) lies inside one region (sorted, disjoint: checked first). */
+static bool in_region(paddr_t base, uint64_t size)
+{
+    uint32_t lo = 0;
+    uint32_t hi = tables->regions.count;
+    /* The last region whose base is <= base; 32 halvings cover any 32-bit count. */
+    for (uint32_t i = 0; i < 32u && lo < hi; i++) {
+        uint32_t mid = lo + (hi - lo) / 2u;
+        if (tables_region(mid)->base <= base) {
+            lo = mid + 1u;
+        } else {
+            hi = mid;
+        }
+    }
+    if (lo == 0u || base + size < base) {
+        return false;
+    }
+    const struct moat_ram_range *r = tables_region(lo - 1u);
+    return base + size <= r->base + r->size;
+}
+
+static bool range_ok(const char *what, paddr_t base, uint64_t size)
+{
+    return in_region(base, size) || refuse_n(what, base, "+", size, true);
+}
+
+static bool header_ok(const struct moat_tables_header *h, uint64_t capacity)
+{
+    if (h->magic == 0u) {
+        print_str("no tables: the tables segment is empty (moat-polc build writes the "
+                  "system's tables into it)");
+        print_nl();
+        return false;
+    }
+    if (h->magic != MOAT_TABLES_MAGIC) {
+        return refuse_n("bad magic", h->magic, NULL, 0, true);
+    }
+    if (h->version != MOAT_TABLES_VERSION) {
+        return refuse("bad version", h->version, ", this kernel reads ", MOAT_TABLES_VERSION);
+    }
+    if (h->header_size != sizeof(*h)) {
+        return refuse("bad header size", h->header_size, ", this kernel's is ", sizeof(*h));
+    }
+    if (h->layout_hash != MOAT_TABLES_LAYOUT_HASH) {
+        return refuse_n("bad layout hash (moat-polc and kernel from other builds)",
+                        h->layout_hash, ", this kernel's is ", MOAT_TABLES_LAYOUT_HASH, true);
+    }
+    if (h->size > capacity) {
+        return refuse("size beyond capacity", h->size, " > ", capacity);
+    }
+    if (h->size < sizeof(*h)) {
+        return refuse("size below the header", h->size, " < ", sizeof(*h));
+    }
+    uint64_t sum = moat_tables_checksum((const uint8_t *)h, h->size);
+    if (sum != h->checksum) {
+        return refuse_n("bad checksum", h->checksum, ", the blob's is ", sum, true);
+    }
+    return true;
+}
+
+/* An array: 8-aligned, after the header, inside the blob, at most `max` records. */
+static bool array_ok(const char *name, struct moat_tables_array a, uint64_t record, uint64_t max)
+{
+    rec_at(name, MOAT_TABLES_NONE, MOAT_TABLES_NONE);
+    if (a.offset % 8u != 0u || a.offset < sizeof(struct moat_tables_header)) {
+        return refuse("misaligned or inside the header, offset", a.offset, NULL, 0);
+    }
+    if (a.offset + (uint64_t)a.count * record > tables->size) {
+        return refuse("beyond the blob, offset", a.offset, ", records ", a.count);
+    }
+    if (a.count > max) {
+        return refuse("too many", a.count, ", at most ", max);
+    }
+    return true;
+}
+
+static bool arrays_ok(void)
+{
+    const struct moat_tables_header *h = tables;
+    return array_ok("subjects", h->subjects, sizeof(struct moat_subject), MOAT_MAX_SUBJECTS) &&
+           array_ok("plans", h->plans, sizeof(struct moat_plan), MOAT_MAX_PLANS) &&
+           array_ok("frames", h->frames, sizeof(struct moat_frame),
+                    MOAT_MAX_PLANS * MOAT_MAX_CPUS * MOAT_MAX_FRAMES_PER_CPU) &&
+           array_ok("sends", h->sends, sizeof(struct moat_event_route),
+                    MOAT_MAX_SUBJECTS * MOAT_MAX_EVENTS) &&
+           array_ok("resets", h->resets, sizeof(struct moat_reset),
+                    MOAT_MAX_SUBJECTS * MOAT_MAX_RESETS) &&
+           array_ok("irqs", h->irqs, sizeof(struct moat_irq_route), MOAT_MAX_IRQS) &&
+           array_ok("regions", h->regions, sizeof(struct moat_ram_range), MOAT_MAX_REGIONS) &&
+           array_ok("io_bitmaps", h->io_bitmaps, sizeof(struct moat_io_bitmap), MOAT_MAX_SUBJECTS) &&
+           array_ok("strings", h->strings, 1u, MOAT_TABLES_CAPACITY);
+}
+
+/* The strings end with a NUL, so a name that starts inside them ends inside them. */
+static bool name_ok(const char *kind, uint32_t index, uint32_t name)
+{
+    uint32_t count = tables->strings.count;
+    if (name < count && tables_string(0)[count - 1u] == '\0') {
+        return true;
+    }
+    rec_at(kind, index, MOAT_TABLES_NONE);
+    return refuse("bad name, offset", name, ", strings bytes ", count);
+}
+
+static bool names_ok(void)
+{
+    if (!name_ok("system", MOAT_TABLES_NONE, tables->name)) {
+        return false;
+    }
+    for (uint32_t i = 0; i < tables_subject_count(); i++) {
+        if (!name_ok("subject", i, tables_subject((subject_id_t)i)->name)) {
+            return false;
+        }
+    }
+    for (uint32_t p = 0; p < tables_plan_count(); p++) {
+        if (!name_ok("plan", p, tables_plan((plan_id_t)p)->name)) {
+            return false;
+        }
+    }
+    return true;
+}
+
+/* Sorted, disjoint, non-empty, above the kernel's memory, not wrapping around. */
+static bool regions_ok(void)
+{
+    paddr_t end = MOAT_KERNEL_PHYS_END;
+    for (uint32_t i = 0; i < tables_region_count(); i++) {
+        const struct moat_ram_range *r = tables_region(i);
+        rec_at("region", i, MOAT_TABLES_NONE);
+        if (r->size == 0u) {
+            return refuse_n("empty, base", r->base, NULL, 0, true);
+        }
+        if (r->base + r->size < r->base) {
+            return refuse_n("overflows", r->base, "+", r->size, true);
+        }
+        if (r->base < end) {
+            return refuse_n(i == 0u ? "below the kernel's end" : "unsorted or overlapping, base",
+                            r->base, " < ", end, true);
+        }
+        end = r->base + r->size;
+    }
+    return true;
+}
+
+static bool irqs_ok(void)
+{
+    uint32_t lines = 0;
+    for (uint32_t i = 0; i < tables_irq_count(); i++) {
+        const struct moat_irq_route *r = tables_irq(i);
+        rec_at("irq", i, MOAT_TABLES_NONE);
+        if (r->line >= MOAT_MAX_IRQS) {
+            return refuse("bad line", r->line, ", lines ", MOAT_MAX_IRQS);
+        }
+        if ((lines & (1u << r->line)) != 0u) {
+            return refuse("duplicate line", r->line, NULL, 0);
+        }
+        lines |= 1u << r->line;
+        if (r->subject >= tables_subject_count()) {
+            return refuse("bad subject", r->subject, ", subjects ", tables_subject_count());
+        }
+        if (r->event >= MOAT_MAX_EVENTS) {
+            return refuse("bad event", r->event, ", events ", MOAT_MAX_EVENTS);
+        }
+    }
+    return true;
+}
+
+static bool irq_routed(uint8_t line)
+{
+    for (uint32_t i = 0; i < tables_irq_count(); i++) {
+        if (tables_irq(i)->line == line) {
+            return true;
+        }
+    }
+    return false;
+}
+
+/* Outgoing event `id` of subject s: what it names exists. */
+static bool send_ok(const struct moat_subject *s, uint32_t id)
+{
+    const struct moat_event_route *r = tables_send(s, id);
+    rec_part = "send";
+    rec_part_index = id;
+    if (r->action >= MOAT_ACTION_COUNT) {
+        return refuse("bad action", r->action, NULL, 0);
+    }
+    bool targeted = r->action == MOAT_ACTION_NOTIFY || r->action == MOAT_ACTION_RESTART ||
+                    r->action == MOAT_ACTION_STOP;
+    if (targeted && r->target >= tables_subject_count()) {
+        return refuse("bad target", r->target, ", subjects ", tables_subject_count());
+    }
+    if (r->action == MOAT_ACTION_NOTIFY && r->target_event >= MOAT_MAX_EVENTS) {
+        return refuse("bad target event", r->target_event, ", events ", MOAT_MAX_EVENTS);
+    }
+    if (r->action == MOAT_ACTION_SWITCH_PLAN && r->plan >= tables_plan_count()) {
+        return refuse("bad plan", r->plan, ", plans ", tables_plan_count());
+    }
+    if (r->action == MOAT_ACTION_UNMASK_IRQ && !irq_routed(r->irq)) {
+        return refuse("bad irq, line not routed", r->irq, NULL, 0);
+    }
+    return true;
+}
+
+static bool reset_ok(const struct moat_subject *s, uint32_t i)
+{
+    const struct moat_reset *r = tables_reset(s, i);
+    rec_part = "reset";
+    rec_part_index = i;
+    return range_ok("dst outside the regions", r->dst, r->size) &&
+           (r->src == 0u || range_ok("src outside the regions", r->src, r->size));
+}
+
+static bool subject_ok(subject_id_t i)
+{
+    const struct moat_subject *s = tables_subject(i);
+    rec_at("subject", i, s->name);
+    if (s->cpu >= tables->cpu_count) {
+        return refuse("bad cpu", s->cpu, ", cpus ", tables->cpu_count);
+    }
+    if (s->on_fault != MOAT_FAULT_STOP && s->on_fault != MOAT_FAULT_RESTART) {
+        return refuse("bad on_fault", s->on_fault, NULL, 0);
+    }
+    if (s->send_count > MOAT_MAX_EVENTS ||
+        (uint64_t)s->send_first + s->send_count > tables->sends.count) {
+        return refuse("bad sends", s->send_first, "+", s->send_count);
+    }
+    if (s->reset_count == 0u || s->reset_count > MOAT_MAX_RESETS ||
+        (uint64_t)s->reset_first + s->reset_count > tables->resets.count) {
+        return refuse("bad resets", s->reset_first, "+", s->reset_count);
+    }
+    if (s->io_bitmap != MOAT_TABLES_NONE && s->io_bitmap >= tables->io_bitmaps.count) {
+        return refuse("bad io bitmap", s->io_bitmap, ", io bitmaps ", tables->io_bitmaps.count);
+    }
+    if (s->pml4 % MOAT_PAGE_SIZE != 0u || !in_region(s->pml4, MOAT_PAGE_SIZE)) {
+        return refuse_n("pml4 outside the regions (or misaligned)", s->pml4, NULL, 0, true);
+    }
+    if (s->sinfo_phys != 0u &&
+        !range_ok("sinfo outside the regions", s->sinfo_phys, sizeof(struct moat_sinfo))) {
+        return false;
+    }
+    for (uint32_t e = 0; e < s->send_count; e++) {
+        if (!send_ok(s, e)) {
+            return false;
+        }
+    }
+    for (uint32_t r = 0; r < s->reset_count; r++) {
+        if (!reset_ok(s, r)) {
+            return false;
+        }
+    }
+    return true;
+}
+
+/* CPU c's frames in plan p: 1 .. MOAT_MAX_FRAMES_PER_CPU inside the frames, each idle or
+ * a subject pinned to c, each > 0 ticks, adding up to the major frame. */
+static bool frames_ok(const struct moat_plan *p, uint32_t c)
+{
+    const struct moat_plan_cpu *pc = &p->cpus[c];
+    rec_part = "cpu";
+    rec_part_index = c;
+    if (c >= tables->cpu_count) {
+        return (pc->frame_first == 0u && pc->frame_count == 0u) ||
+               refuse("frames for an unused cpu", pc->frame_first, "+", pc->frame_count);
+    }
+    if (pc->frame_count == 0u || pc->frame_count > MOAT_MAX_FRAMES_PER_CPU) {
+        return refuse("bad frame count", pc->frame_count, ", at most ", MOAT_MAX_FRAMES_PER_CPU);
+    }
+    if ((uint64_t)pc->frame_first + pc->frame_count > tables->frames.count) {
+        return refuse("frames beyond frames", pc->frame_first, "+", pc->frame_count);
+    }
+    plan_id_t plan = (plan_id_t)(p - tables_plan(0));
+    uint64_t total = 0;
+    for (uint32_t f = 0; f < pc->frame_count; f++) {
+        const struct moat_frame *fr = tables_frame(plan, c, f);
+        if (fr->subject != MOAT_SUBJECT_IDLE &&
+            (fr->subject >= tables_subject_count() || tables_subject(fr->subject)->cpu != c)) {
+            return refuse("frame subject not idle nor pinned to this cpu, frame", f,
+                          ", subject ", fr->subject);
+        }
+        if (fr->ticks == 0u) {
+            return refuse("frame ticks 0, frame", f, NULL, 0);
+        }
+        total += fr->ticks;
+    }
+    return total == p->major_ticks || refuse("ticks != major", total, " != ", p->major_ticks);
+}
+
+static bool plans_ok(void)
+{
+    for (uint32_t i = 0; i < tables_plan_count(); i++) {
+        const struct moat_plan *p = tables_plan((plan_id_t)i);
+        rec_at("plan", i, p->name);
+        if (p->major_ticks > TABLES_MAJOR_NS_MAX / tables->tick_ns) {
+            return refuse("major frame longer than 1000 s, ticks", p->major_ticks, NULL, 0);
+        }
+        for (uint32_t c = 0; c < MOAT_MAX_CPUS; c++) {
+            if (!frames_ok(p, c)) {
+                return false;
+            }
+        }
+    }
+    return true;
+}
+
+/* The system's own fields: CPUs, tick, plans, the audit, kernel log and state ranges. */
+static bool system_ok(void)
+{
+    const struct moat_tables_header *h = tables;
+    rec_at("system", MOAT_TABLES_NONE, h->name);
+    if (h->cpu_count == 0u || h->cpu_count > MOAT_MAX_CPUS) {
+        return refuse("bad cpu count", h->cpu_count, ", at most ", MOAT_MAX_CPUS);
+    }
+    if (h->tick_ns == 0u || h->tick_ns > TABLES_MAJOR_NS_MAX) {
+        return refuse("bad tick ns", h->tick_ns, NULL, 0);
+    }
+    if (h->plans.count == 0u) {
+        return refuse("bad plan count", 0, NULL, 0);
+    }
+    if (h->initial_plan >= h->plans.count) {
+        return refuse("bad initial plan", h->initial_plan, ", plans ", h->plans.count);
+    }
+    if (h->klog_size != 0u && h->klog_reader >= h->subjects.count) {
+        return refuse("bad klog reader", h->klog_reader, ", subjects ", h->subjects.count);
+    }
+    if (h->audit_size != 0u && !range_ok("audit outside the regions", h->audit_phys, h->audit_size)) {
+        return false;
+    }
+    for (uint32_t c = 0; c < MOAT_MAX_CPUS; c++) {
+        rec_part = "klog";
+        rec_part_index = c;
+        if (h->klog_phys[c] != 0u && (c >= h->cpu_count || h->klog_size == 0u)) {
+            return refuse_n("klog for an unused cpu or of size 0", h->klog_phys[c], NULL, 0, true);
+        }
+        if (h->klog_phys[c] != 0u &&
+            !range_ok("klog outside the regions", h->klog_phys[c], h->klog_size)) {
+            return false;
+        }
+    }
+    rec_part = NULL;
+    if (h->state_size != (uint64_t)h->subjects.count * MOAT_SUBJECT_STATE_SIZE) {
+        return refuse("bad state size", h->state_size, ", subjects ", h->subjects.count);
+    }
+    if (h->state_size != 0u && (h->state_phys % MOAT_SUBJECT_STATE_ALIGN != 0u ||
+                                !in_region(h->state_phys, h->state_size))) {
+        return refuse_n("state outside the regions (or misaligned)", h->state_phys, "+",
+                        h->state_size, true);
+    }
+    return true;
+}
+
+bool tables_check(const void *blob, uint64_t capacity)
+{
+    const struct moat_tables_header *h = blob;
+    tables = NULL;
+    rec_at(NULL, 0, MOAT_TABLES_NONE);
+    if (capacity < sizeof(*h)) {
+        return refuse("capacity below the header", capacity, NULL, 0);
+    }
+    if (!header_ok(h, capacity)) {
+        return false;
+    }
+    tables = h;
+    if (!arrays_ok() || !names_ok() || !regions_ok() || !system_ok() || !irqs_ok()) {
+        return false;
+    }
+    for (uint32_t i = 0; i < tables_subject_count(); i++) {
+        if (!subject_ok((subject_id_t)i)) {
+            return false;
+        }
+    }
+    return plans_ok();
+}
