@@ -4,8 +4,13 @@
  */
 #include "blob.h"
 
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <cmocka.h>
 
 #include "../core/tables.h"
 #include "fake_arch.h"
@@ -235,6 +240,13 @@ bool blob_load(const struct blob_system *sys)
 {
     blob_build(sys);
     return tables_check(blob_buffer, BLOB_CAPACITY);
+}
+
+void blob_load_or_fail(const struct blob_system *sys)
+{
+    if (!blob_load(sys)) {
+        fail_msg("tables_check refused the test's system: %s", fake.console);
+    }
 }
 
 struct moat_tables_header *blob_header(void)

@@ -83,6 +83,8 @@ extern uint64_t blob_buffer[BLOB_CAPACITY / sizeof(uint64_t)];
 uint64_t blob_build(const struct blob_system *sys);
 /* blob_build, then tables_check(blob_buffer, BLOB_CAPACITY): what a kernel does at boot. */
 bool blob_load(const struct blob_system *sys);
+/* blob_load, or fail the test with what tables_check printed. */
+void blob_load_or_fail(const struct blob_system *sys);
 
 struct moat_tables_header *blob_header(void);
 /* Record i of an array of the built blob, for a test to change. */

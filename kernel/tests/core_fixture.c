@@ -78,6 +78,6 @@ int fixture_setup(void **state)
     (void)state;
     fake_reset();
     fake.power_jump = &power_jump;
-    assert_true(blob_load(&fixture_system));
+    blob_load_or_fail(&fixture_system);
     return 0;
 }

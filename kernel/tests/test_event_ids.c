@@ -66,7 +66,7 @@ static int setup(void **state)
     (void)state;
     fake_reset();
     fake.power_jump = &power_jump;
-    assert_true(blob_load(&event_ids_system));
+    blob_load_or_fail(&event_ids_system);
     /* The poison routes are where the tests say: right after each subject's range. */
     const struct moat_event_route *sends = blob_record(blob_header()->sends, sizeof(*sends), 0);
     assert_int_equal(tables_subject(ALPHA)->send_first, 0);

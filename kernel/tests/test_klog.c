@@ -67,7 +67,7 @@ static int setup(void **state)
     (void)state;
     fake_reset();
     fake.power_jump = &power_jump;
-    assert_true(blob_load(&klog_system));
+    blob_load_or_fail(&klog_system);
     return 0;
 }
 
