@@ -17,6 +17,9 @@
 
 uint64_t blob_buffer[BLOB_CAPACITY / sizeof(uint64_t)];
 
+/* What the state region holds before the kernel prepares it. */
+#define BLOB_STATE_POISON 0xa5
+
 /* The default reset step of a subject without one: 16 bytes to zero. */
 #define BLOB_DEFAULT_RESET_SIZE 16u
 
@@ -211,6 +214,8 @@ uint64_t blob_build(const struct blob_system *sys)
     h->klog_size = sys->klog_size;
     h->state_size = sys->subject_count * MOAT_SUBJECT_STATE_SIZE;
     h->state_phys = blob_place(&w, h->state_size, MOAT_SUBJECT_STATE_ALIGN);
+    /* RAM as the firmware leaves it: the kernel must not expect zeroes there. */
+    memset(&fake.mem[h->state_phys - FAKE_MEM_BASE], BLOB_STATE_POISON, h->state_size);
 
     struct moat_plan *plans;
     blob_subjects(&w, sys, h);

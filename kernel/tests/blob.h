@@ -4,7 +4,7 @@
  * record by record (header, 8-aligned arrays, strings, layout hash, checksum) into
  * blob_buffer. What the blob points at in physical memory (the per-subject state region,
  * page-table and sinfo pages a description leaves 0) is placed in the fake machine's
- * memory. Tests of tables_check() corrupt the built blob through blob_header() and
+ * memory; the state region is filled with garbage, as RAM the kernel has not prepared. Tests of tables_check() corrupt the built blob through blob_header() and
  * blob_seal() it again.
  */
 #ifndef MOAT_TESTS_BLOB_H

@@ -32,7 +32,8 @@ static const struct blob_subject subjects[] = {
     {.name = "beta", .cpu = 1, .on_fault = MOAT_FAULT_STOP, .sends = beta_sends,
      .send_count = 1, .io_bitmap = io_bitmap},
     {.name = "gamma", .cpu = 1, .on_fault = MOAT_FAULT_RESTART, .sends = gamma_sends,
-     .send_count = MOAT_MAX_EVENTS, .resets = gamma_resets, .reset_count = MOAT_MAX_RESETS},
+     .send_count = MOAT_MAX_EVENTS, .resets = gamma_resets, .reset_count = MOAT_MAX_RESETS,
+     .pml4 = GAMMA_PML4},
 };
 static const struct moat_frame main_cpu0[] = {{.subject = ALPHA, .ticks = 10}};
 static const struct moat_frame main_cpu1[] = {

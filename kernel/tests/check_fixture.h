@@ -31,6 +31,7 @@ enum { SEND_NOTIFY = 0, SEND_SWITCH = 1, SEND_UNMASK = 2, SEND_RESTART = 3, SEND
 /* Region 0 is [0, 0x20000) of fake memory, region 1 the rest (the builder's pages). */
 #define REGION0_SIZE 0x20000u
 #define ALPHA_PML4 P(REGION0_SIZE - MOAT_PAGE_SIZE) /* the last page of region 0 */
+#define GAMMA_PML4 P(REGION0_SIZE)                  /* the first page of region 1 */
 #define ALPHA_SINFO P(0x1000u)
 #define AUDIT_PHYS P(0x18000u) /* ends where region 0 does */
 #define AUDIT_SIZE 0x8000u

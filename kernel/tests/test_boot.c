@@ -1,7 +1,8 @@
 /*
  * Host tests of the boot checks against the machine and of panics, against the fake arch
  * (core_fixture.h): RAM the firmware map lacks or the kernel cannot reach refuses the
- * start; a panic writes its audit record and powers off with failure.
+ * start; subject state lives in the policy's state region, one slot each; a panic
+ * writes its audit record and powers off with failure.
  */
 #include <moat/abi/audit.h>
 
@@ -26,6 +27,33 @@ static void ram_the_kernel_cannot_reach_refuses_to_start(void **state)
         "memory: [0x1000000, 0x1010000) (policy region) is beyond the physical memory"));
     /* No "usable RAM" verdict; the arch then prints "refusing to start subjects". */
     assert_false(fake_console_has("policy regions are usable RAM"));
+}
+
+/* Subject n's state is slot n of the region the policy placed, zeroed at boot, and the
+ * core's events land there: a notify to beta sets beta's slot's pending bit only. */
+static void subject_state_lives_in_its_slot_of_the_policy_state_region(void **state)
+{
+    (void)state;
+    paddr_t base = tables->state_phys;
+    assert_int_equal(tables->state_size, 3u * MOAT_SUBJECT_STATE_SIZE);
+    assert_int_equal(fake.mem[base - FAKE_MEM_BASE + 8u], 0xa5); /* garbage before boot */
+    boot();
+    for (subject_id_t id = ALPHA; id <= GAMMA; id++) {
+        uint8_t *slot = &fake.mem[base - FAKE_MEM_BASE + id * MOAT_SUBJECT_STATE_SIZE];
+        assert_ptr_equal(core_subject(id), slot);
+        assert_int_equal(slot[MOAT_SUBJECT_STATE_SIZE - 1u], 0); /* the whole slot zeroed */
+    }
+    kcall(ALPHA, MOAT_KCALL_EVENT_SEND, 0, 0); /* notify beta's incoming 3 */
+    uint64_t pending[3];
+    for (subject_id_t id = ALPHA; id <= GAMMA; id++) {
+        memcpy(&pending[id],
+               &fake.mem[base - FAKE_MEM_BASE + id * MOAT_SUBJECT_STATE_SIZE +
+                         offsetof(struct core_subject, pending)],
+               sizeof(pending[id]));
+    }
+    assert_int_equal(pending[ALPHA], 0);
+    assert_int_equal(pending[BETA], 1u << 3);
+    assert_int_equal(pending[GAMMA], 0);
 }
 
 static void kernel_fault_panic_records_the_cpu_state(void **state)
@@ -65,6 +93,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup(missing_ram_refuses_to_start, fixture_setup),
         cmocka_unit_test_setup(ram_the_kernel_cannot_reach_refuses_to_start, fixture_setup),
+        cmocka_unit_test_setup(subject_state_lives_in_its_slot_of_the_policy_state_region,
+                               fixture_setup),
         cmocka_unit_test_setup(kernel_fault_panic_records_the_cpu_state, fixture_setup),
         cmocka_unit_test_setup(panic_writes_an_audit_record_and_powers_off_with_failure,
                                fixture_setup),

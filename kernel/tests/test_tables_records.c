@@ -167,6 +167,14 @@ static void refuses_a_stop_of_no_subject(void **state)
     assert_refused("tables: subject 0 (alpha) send 4: bad target: 3");
 }
 
+/* Every route is checked, the last one of the last subject too. */
+static void refuses_a_bad_last_route(void **state)
+{
+    (void)state;
+    route(GAMMA, MOAT_MAX_EVENTS - 1u)->target = SUBJECTS;
+    assert_refused("tables: subject 2 (gamma) send 63: bad target: 3");
+}
+
 static void refuses_a_notify_of_an_event_id_out_of_range(void **state)
 {
     (void)state;
@@ -235,6 +243,17 @@ static void refuses_a_frame_of_no_subject(void **state)
                    "cpu, frame: 2, subject 3");
 }
 
+/* The record past the subjects (bytes of the sends array here) reads as pinned to CPU 0:
+ * only the index bound can refuse it. */
+static void refuses_a_frame_of_no_subject_whatever_lies_past_the_subjects(void **state)
+{
+    (void)state;
+    assert_int_equal(((const struct moat_subject *)subject(SUBJECTS))->cpu, 0);
+    frame(0, 0, 0)->subject = SUBJECTS;
+    assert_refused("tables: plan 0 (main) cpu 0: frame subject not idle nor pinned to this "
+                   "cpu, frame: 0, subject 3");
+}
+
 static void refuses_a_frame_of_0_ticks(void **state)
 {
     (void)state;
@@ -273,6 +292,13 @@ static void refuses_a_pml4_across_two_regions(void **state)
     assert_refused("tables: subject 0 (alpha): pml4 outside the regions (or misaligned)");
 }
 
+static void refuses_a_misaligned_pml4(void **state)
+{
+    (void)state;
+    subject(GAMMA)->pml4 = GAMMA_PML4 + 8u; /* inside region 1 */
+    assert_refused("tables: subject 2 (gamma): pml4 outside the regions (or misaligned)");
+}
+
 static void refuses_a_sinfo_page_outside_the_regions(void **state)
 {
     (void)state;
@@ -283,7 +309,7 @@ static void refuses_a_sinfo_page_outside_the_regions(void **state)
 static void refuses_a_reset_destination_outside_the_regions(void **state)
 {
     (void)state;
-    reset(ALPHA, 1)->dst = P(FAKE_MEM_SIZE) - 0x80u; /* its 0x100 bytes run past the end */
+    reset(ALPHA, 1)->dst = P(FAKE_MEM_SIZE) - 0xffu; /* its 0x100 bytes: one past the end */
     assert_refused("tables: subject 0 (alpha) reset 1: dst outside the regions");
 }
 
@@ -304,7 +330,7 @@ static void refuses_a_reset_size_that_wraps_around(void **state)
 static void refuses_an_audit_region_outside_the_regions(void **state)
 {
     (void)state;
-    hdr()->audit_size += 8u; /* across the end of region 0 */
+    hdr()->audit_size += 1u; /* one byte into region 1: not inside one region */
     assert_refused("tables: system (check): audit outside the regions");
 }
 
@@ -367,6 +393,7 @@ int main(void)
         CHECK_TEST(refuses_a_notify_to_no_subject),
         CHECK_TEST(refuses_a_restart_of_no_subject),
         CHECK_TEST(refuses_a_stop_of_no_subject),
+        CHECK_TEST(refuses_a_bad_last_route),
         CHECK_TEST(refuses_a_notify_of_an_event_id_out_of_range),
         CHECK_TEST(refuses_a_switch_to_no_plan),
         CHECK_TEST(refuses_an_unmask_of_an_unrouted_irq),
@@ -376,11 +403,13 @@ int main(void)
         CHECK_TEST(refuses_frames_for_a_cpu_the_system_lacks),
         CHECK_TEST(refuses_a_frame_of_a_subject_on_another_cpu),
         CHECK_TEST(refuses_a_frame_of_no_subject),
+        CHECK_TEST(refuses_a_frame_of_no_subject_whatever_lies_past_the_subjects),
         CHECK_TEST(refuses_a_frame_of_0_ticks),
         CHECK_TEST(refuses_frames_that_do_not_add_up_to_the_major_frame),
         CHECK_TEST(refuses_frames_short_of_the_major_frame),
         CHECK_TEST(refuses_a_pml4_outside_the_regions),
         CHECK_TEST(refuses_a_pml4_across_two_regions),
+        CHECK_TEST(refuses_a_misaligned_pml4),
         CHECK_TEST(refuses_a_sinfo_page_outside_the_regions),
         CHECK_TEST(refuses_a_reset_destination_outside_the_regions),
         CHECK_TEST(refuses_a_reset_source_outside_the_regions),
