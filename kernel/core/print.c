@@ -171,7 +171,7 @@ static _Noreturn void print_power_now(uint32_t action)
 
 void print_power_request(uint8_t action, subject_id_t from)
 {
-    if (tables->klog_size == 0u) {
+    if (tables->klog_size == 0u || tables->klog_reader == MOAT_SUBJECT_IDLE) {
         print_power_now(action);
     }
     uint32_t none = 0;

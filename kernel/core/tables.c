@@ -101,6 +101,24 @@ static bool range_ok(const char *what, paddr_t base, uint64_t size)
     return in_region(base, size) || refuse_n(what, base, "+", size, true);
 }
 
+/* What the kernel itself writes: the state region, the audit region, the kernel logs. */
+#define KERNEL_RANGES (2u + MOAT_MAX_CPUS)
+static paddr_t kernel_base[KERNEL_RANGES];
+static uint64_t kernel_size[KERNEL_RANGES];
+
+/* Whether [base, base + size) (inside a region, so not wrapping) meets a kernel range
+ * other than `self`; then refuses, naming that range's base. */
+static bool kernel_range_hit(const char *what, paddr_t base, uint64_t size, uint32_t self)
+{
+    for (uint32_t k = 0; k < KERNEL_RANGES; k++) {
+        if (k != self && size != 0u && kernel_size[k] != 0u && base < kernel_base[k] + kernel_size[k] &&
+            kernel_base[k] < base + size) {
+            return !refuse_n(what, base, " overlaps a kernel range at ", kernel_base[k], true);
+        }
+    }
+    return false;
+}
+
 static bool header_ok(const struct moat_tables_header *h, uint64_t capacity)
 {
     if (h->magic == 0u) {
@@ -168,19 +186,21 @@ static bool arrays_ok(void)
            array_ok("strings", h->strings, 1u, MOAT_TABLES_CAPACITY);
 }
 
-/* The strings end with a NUL, so a name that starts inside them ends inside them. */
+/* The strings end with a NUL (names_ok), so a name that starts inside them ends there. */
 static bool name_ok(const char *kind, uint32_t index, uint32_t name)
 {
-    uint32_t count = tables->strings.count;
-    if (name < count && tables_string(0)[count - 1u] == '\0') {
-        return true;
-    }
     rec_at(kind, index, MOAT_TABLES_NONE);
-    return refuse("bad name, offset", name, ", strings bytes ", count);
+    return name < tables->strings.count ||
+           refuse("bad name, offset", name, ", strings bytes ", tables->strings.count);
 }
 
 static bool names_ok(void)
 {
+    uint32_t count = tables->strings.count;
+    rec_at("strings", MOAT_TABLES_NONE, MOAT_TABLES_NONE);
+    if (count == 0u || tables_string(0)[count - 1u] != '\0') {
+        return refuse("not NUL-ended, bytes", count, NULL, 0);
+    }
     if (!name_ok("system", MOAT_TABLES_NONE, tables->name)) {
         return false;
     }
@@ -284,7 +304,8 @@ static bool reset_ok(const struct moat_subject *s, uint32_t i)
     rec_part = "reset";
     rec_part_index = i;
     return range_ok("dst outside the regions", r->dst, r->size) &&
-           (r->src == 0u || range_ok("src outside the regions", r->src, r->size));
+           (r->src == 0u || range_ok("src outside the regions", r->src, r->size)) &&
+           !kernel_range_hit("dst", r->dst, r->size, KERNEL_RANGES);
 }
 
 static bool subject_ok(subject_id_t i)
@@ -312,7 +333,8 @@ static bool subject_ok(subject_id_t i)
         return refuse_n("pml4 outside the regions (or misaligned)", s->pml4, NULL, 0, true);
     }
     if (s->sinfo_phys != 0u &&
-        !range_ok("sinfo outside the regions", s->sinfo_phys, sizeof(struct moat_sinfo))) {
+        (!range_ok("sinfo outside the regions", s->sinfo_phys, sizeof(struct moat_sinfo)) ||
+         kernel_range_hit("sinfo", s->sinfo_phys, sizeof(struct moat_sinfo), KERNEL_RANGES))) {
         return false;
     }
     for (uint32_t e = 0; e < s->send_count; e++) {
@@ -396,7 +418,9 @@ static bool system_ok(void)
     if (h->initial_plan >= h->plans.count) {
         return refuse("bad initial plan", h->initial_plan, ", plans ", h->plans.count);
     }
-    if (h->klog_size != 0u && h->klog_reader >= h->subjects.count) {
+    /* MOAT_SUBJECT_IDLE: no reader (power actions then happen at once). */
+    if (h->klog_size != 0u && h->klog_reader != MOAT_SUBJECT_IDLE &&
+        h->klog_reader >= h->subjects.count) {
         return refuse("bad klog reader", h->klog_reader, ", subjects ", h->subjects.count);
     }
     if (h->audit_size != 0u && !range_ok("audit outside the regions", h->audit_phys, h->audit_size)) {
@@ -421,6 +445,19 @@ static bool system_ok(void)
                                 !in_region(h->state_phys, h->state_size))) {
         return refuse_n("state outside the regions (or misaligned)", h->state_phys, "+",
                         h->state_size, true);
+    }
+    kernel_base[0] = h->state_phys;
+    kernel_size[0] = h->state_size;
+    kernel_base[1] = h->audit_phys;
+    kernel_size[1] = h->audit_size;
+    for (uint32_t c = 0; c < MOAT_MAX_CPUS; c++) {
+        kernel_base[2u + c] = h->klog_phys[c];
+        kernel_size[2u + c] = h->klog_phys[c] != 0u ? h->klog_size : 0u;
+    }
+    for (uint32_t k = 0; k < KERNEL_RANGES; k++) {
+        if (kernel_range_hit("kernel range", kernel_base[k], kernel_size[k], k)) {
+            return false;
+        }
     }
     return true;
 }
