@@ -18,7 +18,7 @@ static const struct moat_event_route beta_sends[] = {
 };
 static const struct moat_reset alpha_resets[] = {
     {.dst = P(0x11000u), .src = P(0x10000u), .size = 0x100u},
-    {.dst = P(0x12000u), .src = 0, .size = 0x100u},
+    {.dst = AUDIT_PHYS - 0x100u, .src = 0, .size = 0x100u}, /* ends where the audit starts */
 };
 /* gamma uses the most routes and reset steps a subject may have. */
 static struct moat_event_route gamma_sends[MOAT_MAX_EVENTS];
@@ -74,8 +74,8 @@ static const struct blob_system check_system = {
     .region_count = 2,
     .audit_phys = AUDIT_PHYS,
     .audit_size = AUDIT_SIZE,
-    .klog_phys = {P(0x4000u), P(0x6000u)},
-    .klog_size = 0x2000u,
+    .klog_phys = {KLOG0_PHYS, KLOG1_PHYS},
+    .klog_size = KLOG_SIZE,
 };
 
 int check_setup(void **state)

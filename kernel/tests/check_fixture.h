@@ -19,6 +19,8 @@
 
 #include <cmocka.h>
 
+#include <moat/sinfo_format.h>
+
 #include "../core/tables.h"
 #include "blob.h"
 #include "fake_arch.h"
@@ -32,7 +34,10 @@ enum { SEND_NOTIFY = 0, SEND_SWITCH = 1, SEND_UNMASK = 2, SEND_RESTART = 3, SEND
 #define REGION0_SIZE 0x20000u
 #define ALPHA_PML4 P(REGION0_SIZE - MOAT_PAGE_SIZE) /* the last page of region 0 */
 #define GAMMA_PML4 P(REGION0_SIZE)                  /* the first page of region 1 */
-#define ALPHA_SINFO P(0x1000u)
+#define KLOG0_PHYS P(0x4000u)
+#define KLOG1_PHYS P(0x6000u) /* right after CPU 0's */
+#define KLOG_SIZE 0x2000u
+#define ALPHA_SINFO (KLOG0_PHYS - sizeof(struct moat_sinfo)) /* ends where a klog starts */
 #define AUDIT_PHYS P(0x18000u) /* ends where region 0 does */
 #define AUDIT_SIZE 0x8000u
 

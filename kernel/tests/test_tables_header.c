@@ -263,7 +263,14 @@ static void refuses_strings_without_a_final_nul(void **state)
 {
     (void)state;
     strings()[hdr()->strings.count - 1u] = 'x'; /* "other" runs off the end */
-    assert_refused("tables: system: bad name, offset");
+    assert_refused("tables: strings: not NUL-ended, bytes: ");
+}
+
+static void refuses_no_strings(void **state)
+{
+    (void)state;
+    hdr()->strings.count = 0;
+    assert_refused("tables: strings: not NUL-ended, bytes: 0");
 }
 
 /* ---- the system's fields ---- */
@@ -338,6 +345,7 @@ int main(void)
         CHECK_TEST(refuses_a_subject_name_outside_the_strings),
         CHECK_TEST(refuses_a_plan_name_outside_the_strings),
         CHECK_TEST(refuses_strings_without_a_final_nul),
+        CHECK_TEST(refuses_no_strings),
         CHECK_TEST(refuses_no_cpu_and_too_many_cpus),
         CHECK_TEST(refuses_a_tick_of_0_or_over_1000_s),
         CHECK_TEST(refuses_no_plan),

@@ -348,6 +348,51 @@ static void refuses_a_klog_channel_of_a_cpu_the_system_lacks(void **state)
     assert_refused("tables: system (check) klog 2: klog for an unused cpu or of size 0");
 }
 
+/* ---- what the kernel writes (state, audit, kernel logs) overlaps nothing else ---- */
+
+static void refuses_an_audit_region_inside_the_state_region(void **state)
+{
+    (void)state;
+    hdr()->audit_phys = hdr()->state_phys + 0x1000u;
+    char why[128];
+    snprintf(why, sizeof(why), "tables: system (check): kernel range: 0x%llx overlaps a kernel "
+             "range at 0x%llx\n", (unsigned long long)hdr()->state_phys,
+             (unsigned long long)hdr()->audit_phys);
+    assert_refused(why);
+}
+
+static void refuses_overlapping_klog_channels(void **state)
+{
+    (void)state;
+    hdr()->klog_phys[1] = KLOG0_PHYS + KLOG_SIZE - 8u;
+    assert_refused("tables: system (check): kernel range: 0x1004000 overlaps a kernel range at "
+                   "0x1005ff8\n");
+}
+
+static void refuses_a_reset_writing_into_the_audit_region(void **state)
+{
+    (void)state;
+    reset(ALPHA, 1)->dst += 8u; /* its last 8 bytes are the audit region's first */
+    assert_refused("tables: subject 0 (alpha) reset 1: dst: 0x1017f08 overlaps a kernel range at "
+                   "0x1018000\n");
+}
+
+static void refuses_a_reset_writing_into_the_state_region(void **state)
+{
+    (void)state;
+    reset(GAMMA, 0)->dst = hdr()->state_phys + hdr()->state_size - 0x80u;
+    assert_refused("tables: subject 2 (gamma) reset 0: dst: ");
+    assert_true(fake_console_has("overlaps a kernel range at"));
+}
+
+static void refuses_a_sinfo_page_on_a_klog_channel(void **state)
+{
+    (void)state;
+    subject(ALPHA)->sinfo_phys = ALPHA_SINFO + 8u;
+    assert_refused("tables: subject 0 (alpha): sinfo: ");
+    assert_true(fake_console_has("overlaps a kernel range at 0x1004000\n"));
+}
+
 static void refuses_a_state_region_of_the_wrong_size(void **state)
 {
     (void)state;
@@ -417,6 +462,11 @@ int main(void)
         CHECK_TEST(refuses_an_audit_region_outside_the_regions),
         CHECK_TEST(refuses_a_klog_channel_outside_the_regions),
         CHECK_TEST(refuses_a_klog_channel_of_a_cpu_the_system_lacks),
+        CHECK_TEST(refuses_an_audit_region_inside_the_state_region),
+        CHECK_TEST(refuses_overlapping_klog_channels),
+        CHECK_TEST(refuses_a_reset_writing_into_the_audit_region),
+        CHECK_TEST(refuses_a_reset_writing_into_the_state_region),
+        CHECK_TEST(refuses_a_sinfo_page_on_a_klog_channel),
         CHECK_TEST(refuses_a_state_region_of_the_wrong_size),
         CHECK_TEST(refuses_a_state_region_outside_the_regions),
         CHECK_TEST(refuses_a_misaligned_state_region),
