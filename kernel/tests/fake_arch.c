@@ -9,18 +9,20 @@
 #include <libchannel.h>
 #include <moat/log.h>
 
+#include "../core/tables.h"
+
 struct fake_arch fake;
 
 void fake_reset(void)
 {
     memset(&fake, 0, sizeof(fake));
-    memset(core_subjects, 0, sizeof(core_subjects));
     memset(core_cpus, 0, sizeof(core_cpus));
     memset(&core_shared, 0, sizeof(core_shared));
     fake.ram_base = 0x100000u;
     fake.ram_size = 0x4000000u;
     fake.reachable_end = 0x100000000u;
     fake.unmasked_irq = -1;
+    tables = NULL;
     print_reset();
 }
 
@@ -34,13 +36,16 @@ size_t fake_log_text(char *out, size_t out_size)
 {
     size_t len = 0;
     out[0] = '\0';
+    if (tables == NULL) {
+        return 0;
+    }
     for (uint32_t cpu = 0; cpu < MOAT_MAX_CPUS; cpu++) {
-        paddr_t base = moat_system.klog_phys[cpu];
+        paddr_t base = tables->klog_phys[cpu];
         if (base == 0u) {
             continue;
         }
         struct channel_reader r;
-        if (channel_reader_init(&r, &fake.mem[base - FAKE_MEM_BASE], moat_system.klog_size,
+        if (channel_reader_init(&r, &fake.mem[base - FAKE_MEM_BASE], tables->klog_size,
                                 MOAT_LOG_PROTOCOL, sizeof(struct moat_log_record)) != 0) {
             abort();
         }

@@ -10,7 +10,8 @@
 #include "../core/core.h"
 
 #define FAKE_MEM_BASE 0x1000000u
-#define FAKE_MEM_SIZE 0x40000u
+/* The policy's memory: what tests name by offset below 0x80000, what blob.c places above. */
+#define FAKE_MEM_SIZE 0x100000u
 
 struct fake_arch {
     tsc_t now;
@@ -41,7 +42,8 @@ struct fake_arch {
 
 extern struct fake_arch fake;
 
-/* A fresh fake machine and fresh core state (subjects, CPUs, shared words). */
+/* A fresh fake machine (its memory, with the subjects' state region, zeroed) and fresh
+ * core state (CPUs, shared words, no validated tables). */
 void fake_reset(void);
 /* Does the console hold `text`? */
 bool fake_console_has(const char *text);

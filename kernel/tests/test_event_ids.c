@@ -1,8 +1,8 @@
 /*
  * Host tests of the event id bound (event_send) against the fake arch. Each subject's
- * route table is a slice of a larger array, and the route right after the slice is a
+ * routes are a range of the blob's sends array, and the route right after the range is a
  * poison: a poweroff after alpha's two routes, a restart of alpha after beta's empty
- * table. A kernel that reads one route past a table (`id > send_count` instead of
+ * range. A kernel that reads one route past a range (`id > send_count` instead of
  * `id >= send_count`) carries the poison out instead of returning MOAT_ERR_BAD_ID.
  */
 #include <setjmp.h>
@@ -15,6 +15,8 @@
 
 #include <moat/abi/kcall.h>
 
+#include "../core/tables.h"
+#include "blob.h"
 #include "fake_arch.h"
 
 #define START 5000u
@@ -29,33 +31,32 @@ static const struct moat_event_route alpha_routes[] = {
 static const struct moat_event_route beta_routes[] = {
     {.action = MOAT_ACTION_RESTART, .target = ALPHA}, /* not beta's: it has none */
 };
-static const struct moat_subject subjects[] = {
-    {.name = "alpha", .on_fault = MOAT_FAULT_STOP, .send_count = 2, .sends = alpha_routes},
-    {.name = "beta", .on_fault = MOAT_FAULT_STOP, .send_count = 0, .sends = beta_routes},
+/* Each subject's padding route is laid out right after its own ones (blob.h). */
+static const struct blob_subject subjects[] = {
+    {.name = "alpha", .on_fault = MOAT_FAULT_STOP, .send_count = 2, .send_padding = 1,
+     .sends = alpha_routes},
+    {.name = "beta", .on_fault = MOAT_FAULT_STOP, .send_count = 0, .send_padding = 1,
+     .sends = beta_routes},
 };
 static const struct moat_frame frames[] = {
     {.subject = ALPHA, .ticks = 10},
     {.subject = BETA, .ticks = 10},
 };
-static const struct moat_plan plans[] = {
+static const struct blob_plan plans[] = {
     {.name = "main", .major_ticks = 20, .cpus = {{.frame_count = 2, .frames = frames}}},
 };
-static const struct moat_ram_range regions[] = {
-    {.base = FAKE_MEM_BASE, .size = FAKE_MEM_SIZE},
-};
 
-const struct moat_system moat_system = {
+static const struct blob_system event_ids_system = {
     .name = "event-ids",
     .cpu_count = 1,
     .tick_ns = 1000,
-    .subject_count = 2,
-    .plan_count = 1,
-    .region_count = 1,
     .subjects = subjects,
+    .subject_count = 2,
     .plans = plans,
-    .regions = regions,
+    .plan_count = 1,
     .audit_phys = FAKE_MEM_BASE + 0x8000u,
     .audit_size = 0x8000u,
+    .klog_reader = MOAT_SUBJECT_IDLE,
 };
 
 static jmp_buf power_jump;
@@ -65,6 +66,13 @@ static int setup(void **state)
     (void)state;
     fake_reset();
     fake.power_jump = &power_jump;
+    blob_load_or_fail(&event_ids_system);
+    /* The poison routes are where the tests say: right after each subject's range. */
+    const struct moat_event_route *sends = blob_record(blob_header()->sends, sizeof(*sends), 0);
+    assert_int_equal(tables_subject(ALPHA)->send_first, 0);
+    assert_int_equal(sends[2].action, MOAT_ACTION_POWEROFF);
+    assert_int_equal(tables_subject(BETA)->send_first, 3);
+    assert_int_equal(sends[3].action, MOAT_ACTION_RESTART);
     assert_true(core_check_system());
     core_prepare_subjects();
     fake.now = START;
@@ -89,12 +97,12 @@ static int64_t send(subject_id_t who, uint64_t id)
 /* Nothing a route could do happened: no event, restart, plan request, IRQ or power. */
 static void assert_no_effect(void)
 {
-    assert_int_equal(core_subjects[ALPHA].pending, 0);
-    assert_int_equal(core_subjects[BETA].pending, 0);
+    assert_int_equal(core_subject(ALPHA)->pending, 0);
+    assert_int_equal(core_subject(BETA)->pending, 0);
     assert_int_equal(fake.init_count[ALPHA], 1);
     assert_int_equal(fake.init_count[BETA], 1);
-    assert_int_equal(core_subjects[ALPHA].state, SUBJECT_RUNNABLE);
-    assert_int_equal(core_subjects[BETA].state, SUBJECT_RUNNABLE);
+    assert_int_equal(core_subject(ALPHA)->state, SUBJECT_RUNNABLE);
+    assert_int_equal(core_subject(BETA)->state, SUBJECT_RUNNABLE);
     assert_int_equal(fake.unmasked_irq, -1);
     assert_int_equal(fake.power, 0);
 }
@@ -104,7 +112,7 @@ static void ids_below_send_count_take_their_routes(void **state)
     (void)state;
     assert_int_equal(send(ALPHA, 0), MOAT_OK);
     assert_int_equal(send(ALPHA, 1), MOAT_OK);
-    assert_int_equal(core_subjects[BETA].pending, (1u << 3) | (1u << 4));
+    assert_int_equal(core_subject(BETA)->pending, (1u << 3) | (1u << 4));
     assert_int_equal(fake.power, 0);
 }
 

@@ -17,6 +17,7 @@
 #include <moat/abi/kcall.h>
 #include <moat/log.h>
 
+#include "blob.h"
 #include "fake_arch.h"
 
 #define T(ticks) ((tsc_t)(ticks) * 1000u)
@@ -30,7 +31,7 @@ static const struct moat_event_route alpha_sends[] = {
     {.action = MOAT_ACTION_POWEROFF},
     {.action = MOAT_ACTION_REBOOT},
 };
-static const struct moat_subject subjects[] = {
+static const struct blob_subject subjects[] = {
     {.name = "alpha", .on_fault = MOAT_FAULT_RESTART, .send_count = 2, .sends = alpha_sends},
     {.name = "reader", .on_fault = MOAT_FAULT_STOP, .send_count = 2, .sends = alpha_sends},
     {.name = "gamma", .on_fault = MOAT_FAULT_STOP},
@@ -40,23 +41,18 @@ static const struct moat_frame frames[] = {
     {.subject = READER, .ticks = 10},
     {.subject = GAMMA, .ticks = 10},
 };
-static const struct moat_plan plans[] = {
+static const struct blob_plan plans[] = {
     {.name = "main", .major_ticks = 30, .cpus = {{.frame_count = 3, .frames = frames}}},
 };
-static const struct moat_ram_range regions[] = {
-    {.base = FAKE_MEM_BASE, .size = FAKE_MEM_SIZE},
-};
 
-const struct moat_system moat_system = {
+static const struct blob_system klog_system = {
     .name = "klog",
     .cpu_count = 1,
     .tick_ns = 1000,
-    .subject_count = 3,
-    .plan_count = 1,
-    .region_count = 1,
     .subjects = subjects,
+    .subject_count = 3,
     .plans = plans,
-    .regions = regions,
+    .plan_count = 1,
     .audit_phys = FAKE_MEM_BASE + 0x8000u,
     .audit_size = 0x8000u,
     .klog_phys = {KLOG_PHYS},
@@ -71,6 +67,7 @@ static int setup(void **state)
     (void)state;
     fake_reset();
     fake.power_jump = &power_jump;
+    blob_load_or_fail(&klog_system);
     return 0;
 }
 
@@ -223,7 +220,7 @@ static void a_poweroff_the_reader_never_answers_happens_after_a_second(void **st
         core_on_kcall(fake.now, READER, MOAT_KCALL_EVENT_SEND, 0, 0);
         assert_true(fake_log_has("poweroff: requested by reader\n"));
         /* The reader itself goes on (to print); a later request does not replace the first. */
-        assert_int_equal(core_subjects[READER].state, SUBJECT_RUNNABLE);
+        assert_int_equal(core_subject(READER)->state, SUBJECT_RUNNABLE);
         core_on_kcall(fake.now, READER, MOAT_KCALL_EVENT_SEND, 1, 0);
         power_step = 1;
         core_on_timer(START + T(1) + 999u * 1000000u);
