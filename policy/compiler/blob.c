@@ -89,6 +89,49 @@ static void polc_blob_route(const struct polc_event *ev, struct moat_event_route
     r->irq = (uint8_t)(ev->irq != NULL ? ev->irq->irq_line : 0);
 }
 
+static uint64_t polc_align8(uint64_t v)
+{
+    return (v + 7) & ~7ULL;
+}
+
+/* The blob's size from the counts alone, as polc_gen_blob lays it out. */
+uint64_t polc_blob_size(const struct polc_system *sys, size_t range_count)
+{
+    uint64_t frames = 0;
+    for (size_t p = 0; p < sys->plan_count; p++) {
+        for (size_t c = 0; c < sys->plans[p].cpu_count; c++) {
+            frames += sys->plans[p].cpus[c].frame_count;
+        }
+    }
+    uint64_t sends = 0;
+    uint64_t resets = 0;
+    uint64_t irqs = 0;
+    uint64_t bitmaps = 0;
+    uint64_t strings = strlen(sys->name) + 1;
+    for (size_t i = 0; i < sys->subject_count; i++) {
+        const struct polc_subject *s = &sys->subjects[i];
+        sends += s->send_count;
+        resets += polc_blob_resets(s, NULL);
+        irqs += s->irq_count;
+        bitmaps += s->ioport_count != 0 ? 1 : 0;
+        strings += strlen(s->name) + 1;
+    }
+    for (size_t p = 0; p < sys->plan_count; p++) {
+        strings += strlen(sys->plans[p].name) + 1;
+    }
+    uint64_t size = sizeof(struct moat_tables_header);
+    size = polc_align8(size) + sys->subject_count * sizeof(struct moat_subject);
+    size = polc_align8(size) + sys->plan_count * sizeof(struct moat_plan);
+    size = polc_align8(size) + frames * sizeof(struct moat_frame);
+    size = polc_align8(size) + sends * sizeof(struct moat_event_route);
+    size = polc_align8(size) + resets * sizeof(struct moat_reset);
+    size = polc_align8(size) + irqs * sizeof(struct moat_irq_route);
+    size = polc_align8(size) + range_count * sizeof(struct moat_ram_range);
+    size = polc_align8(size) + bitmaps * sizeof(struct moat_io_bitmap);
+    size = polc_align8(size) + strings;
+    return polc_align8(size);
+}
+
 bool polc_gen_blob(struct polc_ctx *ctx, struct polc_buf *out)
 {
     struct polc_system *sys = &ctx->sys;
@@ -239,15 +282,8 @@ bool polc_gen_blob(struct polc_ctx *ctx, struct polc_buf *out)
     polc_blob_header(&b)->checksum = moat_tables_checksum(b.buf.data, b.buf.len);
     polc_buf_free(&b.strings);
 
+    /* The layout refused a policy whose blob would not fit (polc_blob_size). */
     bool ok = b.buf.len <= MOAT_TABLES_CAPACITY;
-    if (!ok) {
-        char size[32];
-        polc_format_size(size, sizeof(size), MOAT_TABLES_CAPACITY);
-        polc_error(ctx, sys->line,
-                   "the tables blob is %zu bytes; the kernel's tables segment holds %s (%llu "
-                   "bytes)",
-                   b.buf.len, size, (unsigned long long)MOAT_TABLES_CAPACITY);
-    }
     polc_buf_append(out, b.buf.data, b.buf.len);
     polc_buf_free(&b.buf);
     return ok;

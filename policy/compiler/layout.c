@@ -438,4 +438,12 @@ void polc_layout_physical(struct polc_ctx *ctx)
                    "at most %d",
                    ranges, MOAT_MAX_REGIONS);
     }
+    uint64_t blob = polc_blob_size(sys, ranges);
+    if (blob > MOAT_TABLES_CAPACITY) {
+        polc_format_size(mem_text, sizeof(mem_text), MOAT_TABLES_CAPACITY);
+        polc_error(ctx, sys->line,
+                   "the tables blob is %llu bytes; the kernel's tables segment holds %s (%llu "
+                   "bytes)",
+                   (unsigned long long)blob, mem_text, (unsigned long long)MOAT_TABLES_CAPACITY);
+    }
 }

@@ -384,9 +384,11 @@ void polc_sinfo_build(const struct polc_ctx *ctx, const struct polc_subject *sub
                       uint8_t *out, size_t out_size);
 void polc_io_bitmap_build(struct polc_ctx *ctx, struct polc_subject *subject);
 void polc_generate(struct polc_ctx *ctx); /* page tables, sinfo, I/O bitmaps */
-/* The tables blob (moat/abi/tables.h), checksum last; false (and an error) when it
- * exceeds MOAT_TABLES_CAPACITY. */
+/* The tables blob (moat/abi/tables.h), checksum last; false when it exceeds
+ * MOAT_TABLES_CAPACITY (which the layout has already reported). */
 bool polc_gen_blob(struct polc_ctx *ctx, struct polc_buf *out);
+/* Its size from the policy's counts (the layout refuses a blob beyond the capacity). */
+uint64_t polc_blob_size(const struct polc_system *sys, size_t range_count);
 
 /* What the image was packed against, for the report (kernel.c). */
 struct polc_kernel_info {

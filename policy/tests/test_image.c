@@ -366,6 +366,11 @@ static void tables_segment_holds_the_sealed_blob(void **state)
     assert_int_equal(h.magic, MOAT_TABLES_MAGIC);
     assert_int_equal(h.size, filesz);
     assert_int_equal(h.checksum, moat_tables_checksum(blob, filesz));
+    /* The size the layout checked against the capacity is the size written. */
+    struct polc_region **sorted = polc_regions_by_phys(&img->ctx.sys);
+    size_t ranges = polc_merged_regions(&img->ctx.sys, sorted, NULL);
+    free(sorted);
+    assert_int_equal(polc_blob_size(&img->ctx.sys, ranges), filesz);
     /* The page tables the blob names are the ones in the image. */
     struct polc_subject *filter = polc_find_subject(&img->ctx.sys, "filter");
     struct moat_subject rec;
@@ -471,6 +476,11 @@ static void a_blob_beyond_the_capacity_is_refused(void **state)
         print_error("got:\n%s\n", (const char *)r.err.data);
         fail();
     }
+    run_free(&r);
+    /* check says so too: the size is known from the layout. */
+    r = polc("check", policy, "-I", elf_dir, NULL, NULL, NULL, NULL);
+    assert_int_equal(r.status, 1);
+    assert_non_null(strstr((const char *)r.err.data, "the tables blob is 13"));
     run_free(&r);
 }
 
