@@ -61,16 +61,13 @@ int main(void)
 }
 PROG
 
-# Shared, as after `meson setup --prefix P && meson install`: the .pc's own paths moved
-# under DESTDIR by redefining prefix (libdir is ${prefix}/...), so its -L and its rpath
-# both name the installed lib directory. The program must run with no LD_LIBRARY_PATH:
-# the rpath in Libs is what finds libchannel.so.1.
-prefix=$(PKG_CONFIG_SYSROOT_DIR= "$pkg_config" --variable=prefix libchannel)
-moved_libs=$(PKG_CONFIG_SYSROOT_DIR= "$pkg_config" --define-variable=prefix="$root$prefix" \
-    --libs libchannel)
-moved_cflags=$(PKG_CONFIG_SYSROOT_DIR= "$pkg_config" --define-variable=prefix="$root$prefix" \
-    --cflags libchannel)
-echo "libs (prefix $root$prefix): $moved_libs"
+# Shared, as after `meson setup --prefix P && meson install`: the .pc is relocatable
+# (prefix=${pcfiledir}/..., pkgconfig.relocatable in the top meson.build), so under
+# DESTDIR, with no sysroot, its -L and its rpath name the installed lib directory. The
+# program must run with no LD_LIBRARY_PATH: the rpath in Libs is what finds libchannel.so.1.
+moved_libs=$(PKG_CONFIG_SYSROOT_DIR= "$pkg_config" --libs libchannel)
+moved_cflags=$(PKG_CONFIG_SYSROOT_DIR= "$pkg_config" --cflags libchannel)
+echo "libs (where the .pc lies): $moved_libs"
 case "$moved_libs" in
 *"-Wl,-rpath,$libdir"*) ;;
 *) echo "shared: Libs has no -Wl,-rpath,$libdir"; exit 1 ;;
