@@ -429,8 +429,16 @@ def make_own_ld(project, sdk):
     the linker_script variable) with another base address."""
     pcdir = sdk_pkgconfig_dir(sdk)
     env = dict(os.environ, PKG_CONFIG_LIBDIR=pcdir)
-    script = subprocess.run(["pkg-config", "--variable=linker_script", "moat-sdk"], env=env,
-                            capture_output=True, text=True, check=True).stdout.strip()
+    pkg_config = lambda *args: subprocess.run(["pkg-config"] + list(args), env=env,
+                                              capture_output=True, text=True,
+                                              check=True).stdout.strip()
+    # Two link scripts would both apply: only moat-sdk.pc may name one.
+    for pc, want in (("moat-sdk", True), ("moat-sdk-custom-ld", False)):
+        if ("-Wl,-T," in pkg_config("--libs", pc)) != want:
+            raise Failure(f"pkg-config --libs {pc} {'lacks' if want else 'has'} a link script")
+    script = pkg_config("--variable=linker_script", "moat-sdk")
+    if not os.path.isfile(script):
+        raise Failure(f"moat-sdk.pc in {pcdir} names {script}, which does not exist")
     with open(script) as f:
         text = f.read()
     if ". = 0x400000;" not in text:
