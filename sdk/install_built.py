@@ -1,11 +1,11 @@
 #!/usr/bin/env python3
 """Install files another part of the build made (crt0.o, the freestanding libchannel
-archive, the kernel archive and linker script) into the SDK folders:
+archive) into the SDK folders:
 
     install_built.py DEST_RELATIVE_TO_PREFIX FILE...
 
 A relative FILE is taken from the build root. Meson cannot attach an install rule to a
-target defined in a folder the SDK does not own (or defined later, like the kernel), so
+target defined in a folder the SDK does not own, so
 `meson install` runs this script instead. A file that was not built is reported and
 skipped: `meson install` builds what is built by default, and the SDK still installs.
 """

@@ -61,16 +61,22 @@ int main(void)
 }
 PROG
 
-# Shared, as after `meson setup --prefix P && meson install`: the .pc's own paths moved
-# under DESTDIR by redefining prefix (libdir is ${prefix}/...), so its -L and its rpath
-# both name the installed lib directory. The program must run with no LD_LIBRARY_PATH:
-# the rpath in Libs is what finds libchannel.so.1.
+# Shared, as after `meson setup --prefix P && meson install`: its -L and its rpath must
+# name the installed lib directory. A relocatable .pc (prefix=${pcfiledir}/..., the
+# default since the top meson.build sets pkgconfig.relocatable) does so where it lies;
+# one from a build folder configured before has its absolute prefix moved under DESTDIR.
+# The program must run with no LD_LIBRARY_PATH: the rpath in Libs is what finds
+# libchannel.so.1.
 prefix=$(PKG_CONFIG_SYSROOT_DIR= "$pkg_config" --variable=prefix libchannel)
-moved_libs=$(PKG_CONFIG_SYSROOT_DIR= "$pkg_config" --define-variable=prefix="$root$prefix" \
+case "$prefix" in
+"$root"/*) moved_prefix="$prefix" ;;
+*) moved_prefix="$root$prefix" ;;
+esac
+moved_libs=$(PKG_CONFIG_SYSROOT_DIR= "$pkg_config" --define-variable=prefix="$moved_prefix" \
     --libs libchannel)
-moved_cflags=$(PKG_CONFIG_SYSROOT_DIR= "$pkg_config" --define-variable=prefix="$root$prefix" \
+moved_cflags=$(PKG_CONFIG_SYSROOT_DIR= "$pkg_config" --define-variable=prefix="$moved_prefix" \
     --cflags libchannel)
-echo "libs (prefix $root$prefix): $moved_libs"
+echo "libs (prefix $moved_prefix): $moved_libs"
 case "$moved_libs" in
 *"-Wl,-rpath,$libdir"*) ;;
 *) echo "shared: Libs has no -Wl,-rpath,$libdir"; exit 1 ;;

@@ -1,15 +1,20 @@
 #!/usr/bin/env python3
 """moat-run: boot a Moat system image in QEMU with the serial console on the terminal.
 
-    moat-run IMAGE.elf [--gdb] [--timeout S] [--memory M] [-- QEMU-ARGS...]
+    moat-run IMAGE.elf [--gdb] [--timeout S] [--memory M] [--qemu PATH]
+                       [--print-command] [-- QEMU-ARGS...]
 
-Exit status: 0 when the system powered off (a poweroff event), 1 when the kernel
-refused to run or panicked, 2 when QEMU ended any other way, 124 on --timeout.
---gdb starts QEMU halted with a GDB server on localhost:1234.
+The image says what machine it needs: moat-polc writes a PT_NOTE "Moat" of type
+MOAT_NOTE_SYSTEM (kernel/include/moat/abi/layout.h) holding the policy's CPU count and
+the end of its memory. moat-run starts QEMU with that many CPUs (-smp) and enough RAM
+(-m). Exit status: 0 when the system powered off (a poweroff event), 1 when the kernel
+refused to run or panicked, 2 when QEMU ended any other way or the image cannot be booted
+(missing, not a Moat system image), 124 on --timeout.
 """
 import argparse
 import os
 import shutil
+import struct
 import subprocess
 import sys
 
@@ -17,9 +22,93 @@ import sys
 QEMU_POWEROFF = 1
 QEMU_KERNEL_FAILURE = 3
 
+# From kernel/include/moat/abi/layout.h (sdk-moat-run checks that they agree).
+MOAT_NOTE_NAME = b"Moat"
+MOAT_NOTE_SYSTEM = 2
+MOAT_NOTE_VERSION = 1
 
-def qemu_command(args):
-    cmd = [args.qemu, "-kernel", args.image, "-cpu", "max", "-m", args.memory,
+# ELF64 (little-endian, x86-64): what moat-run reads of the header and program headers.
+ELF_HEADER = struct.Struct("<16sHHIQQQIHHHHHH")
+ELF_PHDR = struct.Struct("<IIQQQQQQ")
+ELF_MACHINE_X86_64 = 62
+PT_NOTE = 4
+NOTE_HEADER = struct.Struct("<III")
+SYSTEM_NOTE = struct.Struct("<III")  # version, cpu count, memory end in MiB
+
+# RAM beyond the policy's memory end: the firmware QEMU boots with keeps its own tables
+# at the top of RAM, which must not fall on a policy region.
+MEMORY_HEADROOM_MIB = 16
+
+
+class ImageError(Exception):
+    """The file is not a bootable Moat system image; the message says why."""
+
+
+def _align4(n):
+    return (n + 3) & ~3
+
+
+def read_system_note(data):
+    """(cpu count, memory end in MiB) from a system image's MOAT_NOTE_SYSTEM note."""
+    if len(data) < ELF_HEADER.size or data[:4] != b"\x7fELF":
+        raise ImageError("not an ELF file")
+    (ident, _type, machine, _version, _entry, phoff, _shoff, _flags, _ehsize,
+     phentsize, phnum, _shentsize, _shnum, _shstrndx) = ELF_HEADER.unpack_from(data)
+    if ident[4] != 2 or ident[5] != 1 or machine != ELF_MACHINE_X86_64:
+        raise ImageError("not a 64-bit little-endian x86-64 ELF")
+    if phentsize != ELF_PHDR.size or phoff + phnum * phentsize > len(data):
+        raise ImageError("its program headers are cut off or malformed")
+    found = None
+    for i in range(phnum):
+        p_type, _f, p_offset, _va, _pa, p_filesz, _memsz, _align = \
+            ELF_PHDR.unpack_from(data, phoff + i * phentsize)
+        if p_type != PT_NOTE:
+            continue
+        if p_offset + p_filesz > len(data):
+            raise ImageError(f"its note segment {i} runs past the end of the file")
+        pos, end = p_offset, p_offset + p_filesz
+        while pos + NOTE_HEADER.size <= end:
+            namesz, descsz, n_type = NOTE_HEADER.unpack_from(data, pos)
+            name_at = pos + NOTE_HEADER.size
+            desc_at = name_at + _align4(namesz)
+            pos = desc_at + _align4(descsz)
+            if pos > end:
+                raise ImageError(f"a note in segment {i} runs past its segment")
+            if data[name_at:name_at + namesz].rstrip(b"\0") != MOAT_NOTE_NAME or \
+                    n_type != MOAT_NOTE_SYSTEM:
+                continue
+            if descsz < SYSTEM_NOTE.size:
+                raise ImageError(f"its Moat system note is too short ({descsz} bytes)")
+            found = found or SYSTEM_NOTE.unpack_from(data, desc_at)
+    if found is None:
+        raise ImageError("no Moat system note (moat-polc build writes it)")
+    version, cpus, memory_mib = found
+    if version != MOAT_NOTE_VERSION:
+        raise ImageError(f"its Moat system note has version {version}, this moat-run "
+                         f"reads version {MOAT_NOTE_VERSION}: use the moat-run of the SDK "
+                         "whose moat-polc built the image")
+    if cpus == 0 or memory_mib == 0:
+        raise ImageError(f"its Moat system note is malformed (cpus {cpus}, memory "
+                         f"{memory_mib} MiB)")
+    return cpus, memory_mib
+
+
+def parse_memory(text):
+    """QEMU's -m size (a number with an optional K/M/G/T suffix, M by default) in MiB."""
+    units = {"K": 1.0 / 1024, "M": 1, "G": 1024, "T": 1024 * 1024}
+    text = text.strip().upper()
+    scale = units.get(text[-1:], None)
+    number = text[:-1] if scale is not None else text
+    try:
+        value = float(number) * (scale if scale is not None else 1)
+    except ValueError:
+        raise ValueError(f"--memory {text}: not a size (e.g. 256M, 1G)") from None
+    return value
+
+
+def qemu_command(args, cpus, memory_mib):
+    cmd = [args.qemu, "-kernel", args.image, "-cpu", "max", "-smp", str(cpus),
+           "-m", args.memory or f"{memory_mib + MEMORY_HEADROOM_MIB}M",
            "-display", "none", "-monitor", "none", "-serial", "stdio", "-no-reboot",
            "-device", "isa-debug-exit,iobase=0xf4,iosize=0x04"]
     if args.gdb:
@@ -27,25 +116,59 @@ def qemu_command(args):
     return cmd + args.qemu_args
 
 
-def main():
-    ap = argparse.ArgumentParser(description="Boot a Moat system image in QEMU.")
-    ap.add_argument("image")
+def parser():
+    ap = argparse.ArgumentParser(
+        prog="moat-run",
+        usage="moat-run IMAGE [options] [-- QEMU ARGS...]",
+        description="Boot a Moat system image in QEMU (-cpu max, serial console on "
+                    "this terminal, no display). The CPU count (-smp) and RAM (-m) come "
+                    "from the image's Moat system note, which moat-polc build writes.",
+        epilog="-- QEMU ARGS: everything after -- is appended to the QEMU command line "
+               "unchanged, after moat-run's own options, so it can add devices or "
+               "override them (e.g. -- -smp 4 -d int). Exit status: 0 the system powered "
+               "off, 1 the kernel refused to run or panicked, 2 QEMU ended otherwise or "
+               "IMAGE is not a bootable Moat system image, 124 --timeout expired.")
+    ap.add_argument("image", metavar="IMAGE", help="the system image moat-polc build wrote")
     ap.add_argument("--gdb", action="store_true",
-                    help="wait for a debugger on localhost:1234 before booting")
-    ap.add_argument("--timeout", type=float, help="stop QEMU after this many seconds")
-    ap.add_argument("--memory", default="256M", help="guest RAM (QEMU -m), default 256M")
-    ap.add_argument("--qemu", default=shutil.which("qemu-system-x86_64") or
-                    "qemu-system-x86_64")
+                    help="start QEMU halted with a GDB server on localhost:1234")
+    ap.add_argument("--timeout", type=float, metavar="S",
+                    help="stop QEMU after S seconds (exit status 124)")
+    ap.add_argument("--memory", metavar="M",
+                    help="guest RAM as QEMU's -m takes it (e.g. 512M); default: the "
+                         f"image's memory end plus {MEMORY_HEADROOM_MIB} MiB; refused "
+                         "when below the memory end")
+    ap.add_argument("--qemu", metavar="PATH",
+                    default=shutil.which("qemu-system-x86_64") or "qemu-system-x86_64",
+                    help="the QEMU to run (default: qemu-system-x86_64 on PATH)")
     ap.add_argument("--print-command", action="store_true",
                     help="print the QEMU command line and exit")
-    argv = sys.argv[1:]
+    return ap
+
+
+def main(argv):
+    ap = parser()
     # Everything after "--" goes to QEMU untouched (argparse would bind it to nothing).
-    qemu_args = argv[argv.index("--") + 1:] if "--" in argv else []
-    args = ap.parse_args(argv[:argv.index("--")] if "--" in argv else argv)
-    args.qemu_args = qemu_args
-    if not os.path.isfile(args.image):
-        ap.error(f"{args.image}: no such image")
-    cmd = qemu_command(args)
+    split = argv.index("--") if "--" in argv else len(argv)
+    args = ap.parse_args(argv[:split])
+    args.qemu_args = argv[split + 1:]
+    try:
+        with open(args.image, "rb") as f:
+            cpus, memory_mib = read_system_note(f.read())
+    except OSError as e:
+        print(f"moat-run: {args.image}: {e.strerror}", file=sys.stderr)
+        return 2
+    except ImageError as e:
+        print(f"moat-run: {args.image}: not a Moat system image: {e}", file=sys.stderr)
+        return 2
+    if args.memory is not None:
+        try:
+            asked = parse_memory(args.memory)
+        except ValueError as e:
+            ap.error(str(e))
+        if asked < memory_mib:
+            ap.error(f"--memory {args.memory} is less than the {memory_mib} MiB the "
+                     "image's policy places memory in")
+    cmd = qemu_command(args, cpus, memory_mib)
     if args.print_command:
         print(" ".join(cmd))
         return 0
@@ -67,4 +190,4 @@ def main():
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(main(sys.argv[1:]))
