@@ -2,8 +2,9 @@
 """moat-audit: the kernel's audit records (contained faults, returns from main, panics)
 as readable reports.
 
-    moat-audit [--layout LAYOUT.txt] [-I DIR]... [--elf SUBJECT=ELF]... LOG
-    moat-audit [--layout LAYOUT.txt] [-I DIR]... [--elf SUBJECT=ELF]... --dump AUDIT.bin
+    moat-audit [--layout LAYOUT.txt] [-I DIR]... [--elf SUBJECT=ELF]... [--kernel ELF] LOG
+    moat-audit [--layout LAYOUT.txt] [-I DIR]... [--elf SUBJECT=ELF]... [--kernel ELF]
+               --dump AUDIT.bin
 
 LOG is a boot log ('-': standard input) holding the kernel's `audit <seq> <field> <value>`
 lines (kernel/core/audit.c), bare or as the log server prints them (`[kernel] audit ...`).
@@ -18,7 +19,8 @@ address space it falls in (from the layout report, `moat-polc layout` or `build
 come from llvm-symbolizer (Debian package llvm) or addr2line (binutils); without either,
 or without debug information, the ELF's symbol table gives function+offset.
 ELFs are found by the image name in the layout report, in the layout report's folder and
-in each -I folder; --elf SUBJECT=PATH names one directly.
+in each -I folder; --elf SUBJECT=PATH names one directly. --kernel names the kernel ELF,
+for the source line of a panic.
 
 Exit status: 0 reports printed (also when there is no record), 1 unreadable or invalid
 input, 2 usage errors.
@@ -297,8 +299,9 @@ def source_lines(symbolizer, elf, addr):
 # ---- the report ----
 
 class Context:
-    def __init__(self, spaces, elf_paths, symbolizer):
+    def __init__(self, spaces, elf_paths, symbolizer, kernel=None):
         self.spaces = spaces
+        self.kernel = kernel  # the kernel's ELF, for panics
         self.elf_paths = elf_paths  # subject -> path
         self.symbolizer = symbolizer
         self.symbol_cache = {}
@@ -345,7 +348,7 @@ def where(ctx, subject, addr):
 
 def code_at(ctx, subject, ip, vector):
     """ELF, symbol+offset and source lines of the instruction at ip."""
-    elf = ctx.elf_paths.get(subject)
+    elf = ctx.elf_paths.get(subject) if subject else ctx.kernel
     if elf is None:
         return None, []
     lookup = ip - 1 if vector in TRAPS else ip
@@ -392,7 +395,7 @@ def report(ctx, r):
         out.append(text)
         sym, frames = code_at(ctx, r.subject, r.ip, r.vector)
         if sym:
-            elf = os.path.basename(ctx.elf_paths[r.subject])
+            elf = os.path.basename(ctx.elf_paths[r.subject] if r.subject else ctx.kernel)
             out.append(f"         {sym} in {elf}")
         for i, frame in enumerate(frames):
             out.append(f"         {'source' if i == 0 else 'inlined into'} {frame}")
@@ -435,6 +438,7 @@ def main(argv=None):
                     help="a folder to search for subject ELFs (repeatable)")
     ap.add_argument("--elf", action="append", default=[], metavar="SUBJECT=PATH",
                     help="the ELF of one subject (repeatable)")
+    ap.add_argument("--kernel", help="the kernel ELF (source lines of a panic)")
     ap.add_argument("--symbolizer", default="auto",
                     help="llvm-symbolizer, addr2line, none or auto (the first found)")
     args = ap.parse_args(argv)
@@ -453,7 +457,7 @@ def main(argv=None):
         return 1
     layout_dir = os.path.dirname(os.path.abspath(args.layout)) if args.layout else "."
     ctx = Context(spaces, elf_paths_for(spaces, layout_dir, args.include, overrides),
-                  find_symbolizer(args.symbolizer))
+                  find_symbolizer(args.symbolizer), args.kernel)
     try:
         if args.dump:
             with open(args.dump, "rb") as f:

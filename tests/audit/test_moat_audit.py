@@ -7,7 +7,7 @@ faulting instruction (the line in zoo.c that reads address 8, found in the sourc
 written here), and the log and the region copy must give the same reports.
 
 usage: test_moat_audit.py MOAT_AUDIT QEMU FAULTS.elf FAULTS-LAYOUT.txt SUBJECT_ELF_DIR
-                          SOURCE_ROOT AUDIT_LAYOUT_PROBE
+                          SOURCE_ROOT AUDIT_LAYOUT_PROBE FAULTS-KERNEL.elf
 """
 import os
 import re
@@ -205,6 +205,29 @@ class MoatAudit(unittest.TestCase):
             ip = int(re.search(r"ip     (0x[0-9a-f]+)", "\n".join(r)).group(1), 16)
             self.assertIn(f"         main+0x{ip - back - main:x} in zoo.elf", r)
 
+    def test_a_panic_is_looked_up_in_the_kernel(self):
+        nm = shutil.which("nm") or shutil.which("llvm-nm")
+        if nm is None:
+            self.skipTest("no nm to find a kernel function")
+        syms = subprocess.run([nm, ARGS["kernel"]], capture_output=True, text=True,
+                              check=True).stdout
+        panic = int(re.search(r"^([0-9a-f]+) T core_panic$", syms, re.M).group(1), 16)
+        lines = ["audit 3 begin", "audit 3 kind panic", "audit 3 subject kernel",
+                 "audit 3 tsc 9", "audit 3 vector 13 #GP", "audit 3 error 0x0",
+                 f"audit 3 ip 0x{panic + 4:x}", "audit 3 addr 0x0", "audit 3 rax 0x11",
+                 "audit 3 rflags 0x2", "audit 3 end"]
+        with tempfile.TemporaryDirectory() as tmp:
+            log = os.path.join(tmp, "panic.log")
+            with open(log, "w") as f:
+                f.write("PANIC: something\n" + "\n".join(lines) + "\n")
+            r = tool("--kernel", ARGS["kernel"], log).stdout.splitlines()
+        self.assertEqual(r[0], "audit 3: kernel panic, vector 13 #GP (general protection)")
+        self.assertIn(f"         core_panic+0x4 in {os.path.basename(ARGS['kernel'])}", r)
+        self.assertTrue(any(l.startswith("         source core_panic at ") and
+                            "kernel/core/" in l for l in r), "\n".join(r))
+        self.assertTrue(any("rax 0x0000000000000011" in l and "rflags 0x0000000000000002" in l
+                            for l in r), "\n".join(r))
+
     def test_records_are_reported_in_sequence_order(self):
         out = tool(*self.common, BOOT["log"]).stdout
         seqs = [int(s) for s in re.findall(r"^audit (\d+):", out, re.M)]
@@ -277,8 +300,8 @@ class MoatAudit(unittest.TestCase):
 
 
 if __name__ == "__main__":
-    keys = ["tool", "qemu", "image", "layout", "subjects", "root", "probe"]
-    ARGS.update(zip(keys, sys.argv[1:8]))
+    keys = ["tool", "qemu", "image", "layout", "subjects", "root", "probe", "kernel"]
+    ARGS.update(zip(keys, sys.argv[1:9]))
     with tempfile.TemporaryDirectory() as tmp:
         BOOT["log"], BOOT["dump"] = boot(tmp)
         prog = unittest.main(argv=[sys.argv[0], "-v"], exit=False)
