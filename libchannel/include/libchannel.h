@@ -101,6 +101,17 @@ struct channel_reader {
 int channel_writer_init(struct channel_writer *w, void *mem, size_t mem_size, uint64_t protocol,
                         size_t element_size, uint64_t epoch);
 /*
+ * Take over the channel an earlier writer left active in mem (the same writer before a
+ * restart: channel memory survives it): its epoch and write counter are kept, so readers
+ * carry on with the next element and lose nothing the earlier writer published. Returns
+ * 0, or CHANNEL_ERR_RESUME when mem holds no active channel with this protocol, element
+ * size and element count, or a write was torn (wsc != wc); then initialise it instead.
+ * The header is only read, once: resuming stores nothing.
+ */
+#define CHANNEL_ERR_RESUME (-16)
+int channel_writer_resume(struct channel_writer *w, void *mem, size_t mem_size, uint64_t protocol,
+                          size_t element_size);
+/*
  * Append one element of element_size bytes. Never blocks; may overwrite unread data.
  * A write through a deactivated or uninitialised writer is dropped.
  */

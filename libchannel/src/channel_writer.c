@@ -1,30 +1,42 @@
 /*
- * The writer side of a SHMStream v2 channel: initialisation, single and batch writes,
- * deactivation. The writer trusts only its own struct, never reads channel memory, and
- * orders its stores so that readers can detect torn copies (docs/channel-protocol.md,
- * "Memory ordering").
+ * The writer side of a SHMStream v2 channel: initialisation, resumption after a restart,
+ * single and batch writes, deactivation. The writer trusts only its own struct, reads
+ * channel memory only once, when resuming, and orders its stores so that readers can
+ * detect torn copies (docs/channel-protocol.md, "Memory ordering").
  */
 #include "channel_internal.h"
 #include "libchannel.h"
 
-int channel_writer_init(struct channel_writer *w, void *mem, size_t mem_size, uint64_t protocol,
-                        size_t element_size, uint64_t epoch)
+/* What initialising and resuming both check; the ring's element count in *elements. */
+static int writer_check_layout(const struct channel_writer *w, const void *mem, size_t mem_size,
+                               uint64_t protocol, size_t element_size, uint64_t *elements)
 {
-    unsigned char *base = mem;
-    uint64_t elements;
     int err;
 
     if (w == NULL) {
         return CHANNEL_ERR_NULL;
     }
     err = channel_check_layout(mem, mem_size, protocol, element_size);
+    if (err == 0) {
+        *elements = (mem_size - CHANNEL_HEADER_SIZE) / element_size;
+    }
+    return err;
+}
+
+int channel_writer_init(struct channel_writer *w, void *mem, size_t mem_size, uint64_t protocol,
+                        size_t element_size, uint64_t epoch)
+{
+    unsigned char *base = mem;
+    uint64_t elements = 0;
+    int err;
+
+    err = writer_check_layout(w, mem, mem_size, protocol, element_size, &elements);
     if (err != 0) {
         return err;
     }
     if (epoch == CHANNEL_NULL_EPOCH) {
         return CHANNEL_ERR_EPOCH;
     }
-    elements = (mem_size - CHANNEL_HEADER_SIZE) / element_size;
 
     w->mem = base;
     w->element_size = element_size;
@@ -46,6 +58,39 @@ int channel_writer_init(struct channel_writer *w, void *mem, size_t mem_size, ui
     channel_zero_channel(base, CHANNEL_HEADER_SIZE, elements * element_size);
     /* Publishing the epoch publishes everything above (readers load it with acquire). */
     channel_store_u64_release(base + CHANNEL_OFF_EPOCH, epoch);
+    w->epoch = epoch;
+    return 0;
+}
+
+int channel_writer_resume(struct channel_writer *w, void *mem, size_t mem_size, uint64_t protocol,
+                          size_t element_size)
+{
+    unsigned char *base = mem;
+    uint64_t elements = 0;
+    uint64_t epoch;
+    uint64_t wc;
+    int err;
+
+    err = writer_check_layout(w, mem, mem_size, protocol, element_size, &elements);
+    if (err != 0) {
+        return err;
+    }
+    /* Only this writer stores to the memory, and it is not writing: one look suffices. */
+    epoch = channel_load_u64_acquire(base + CHANNEL_OFF_EPOCH);
+    wc = channel_load_u64_relaxed(base + CHANNEL_OFF_WC);
+    if (epoch == CHANNEL_NULL_EPOCH ||
+        channel_load_u64_relaxed(base + CHANNEL_OFF_TRANSPORT) != CHANNEL_TRANSPORT_MARKER ||
+        channel_load_u64_relaxed(base + CHANNEL_OFF_PROTOCOL) != protocol ||
+        channel_load_u64_relaxed(base + CHANNEL_OFF_SIZE) != element_size ||
+        channel_load_u64_relaxed(base + CHANNEL_OFF_ELEMENTS) != elements ||
+        channel_load_u64_relaxed(base + CHANNEL_OFF_WSC) != wc) {
+        return CHANNEL_ERR_RESUME;
+    }
+    w->mem = base;
+    w->element_size = element_size;
+    w->elements = elements;
+    w->wc = wc;
+    w->pos = wc % elements;
     w->epoch = epoch;
     return 0;
 }

@@ -12,10 +12,11 @@
 #include "draw.h"
 
 static const char polc_draw_usage[] =
-    "usage: moat-polc draw SYSTEM.xml [--schedule OUT.svg] [--flows OUT.svg]\n"
+    "usage: moat-polc draw SYSTEM.xml [--schedule OUT.svg] [--flows OUT.svg] [-I DIR]...\n"
     "--schedule draws every plan's per-CPU timeline of major and minor frames and its plan\n"
     "switches; --flows draws the subjects, channels, events and kernel actions. The policy\n"
-    "is checked first; subject images are not needed.\n";
+    "is checked first; subject images are not needed (-I is accepted, as for the other\n"
+    "commands, and ignored).\n";
 
 static bool polc_draw_write(const char *path, const struct polc_buf *svg, struct polc_buf *err)
 {
@@ -41,7 +42,11 @@ int polc_draw_main(int argc, char **argv, struct polc_buf *out, struct polc_buf 
             polc_buf_printf(out, "%s", polc_draw_usage);
             return 0;
         }
-        if (strcmp(a, "--schedule") == 0 || strcmp(a, "--flows") == 0) {
+        if (strcmp(a, "-I") == 0 && i + 1 < argc) {
+            i++; /* no image is read: the folder is not needed */
+        } else if (strncmp(a, "-I", 2) == 0 && a[2] != '\0') {
+            continue;
+        } else if (strcmp(a, "--schedule") == 0 || strcmp(a, "--flows") == 0) {
             if (i + 1 >= argc) {
                 polc_buf_printf(err, "moat-polc: %s needs an argument\n", a);
                 return 2;

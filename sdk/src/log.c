@@ -25,7 +25,12 @@ bool sdk_log_writes_to(const void *mem)
     return log_writer != NULL && log_writer->mem == mem;
 }
 
-/* The first channel this subject writes with the log protocol and record size. */
+/*
+ * The first channel this subject writes with the log protocol and record size. After a
+ * restart the channel still holds the last life's lines, maybe unread by the log server
+ * yet: resume it (same epoch, same write counter) rather than wipe them; initialise it
+ * only when it holds no intact log channel (the first start, a torn write).
+ */
 static void log_open(void)
 {
     log_open_tried = true;
@@ -34,7 +39,10 @@ static void log_open(void)
     for (unsigned i = 0; moat_channel_at(i, name, &info) == 0; i++) {
         if (info.writer && info.protocol == MOAT_LOG_PROTOCOL &&
             info.element_size == sizeof(struct moat_log_record)) {
-            if (moat_channel_writer(name, &log_own_writer, sdk_timestamp() | 1u) == 0) {
+            if (channel_writer_resume(&log_own_writer, (void *)(uintptr_t)info.address,
+                                      (size_t)info.size, MOAT_LOG_PROTOCOL,
+                                      sizeof(struct moat_log_record)) == 0 ||
+                moat_channel_writer(name, &log_own_writer, sdk_timestamp() | 1u) == 0) {
                 log_writer = &log_own_writer;
             }
             return;

@@ -24,8 +24,8 @@ static int phoenix(void)
     bss_value = 9;
     mem[0] = 0xff;
     __asm__ volatile("pcmpeqd %%xmm0, %%xmm0\n\tldmxcsr %0" : : "m"((uint32_t){0x1d80}) : "xmm0");
-    /* The restart wipes this life's log channel, and "born" may let the keeper power
-     * off: the line must be out first, whatever the host does to the frames. */
+    /* "born" may let the keeper power off: the line must be out first, whatever the
+     * host does to the frames. */
     t_flush();
     moat_event_send(t_event("born", MOAT_RES_EVENT_SEND));
     moat_yield();

@@ -282,8 +282,19 @@ class Drawings(unittest.TestCase):
             self.assertIn("is also its writer", r.stderr)
             self.assertFalse(os.path.exists(out))
 
+    def test_image_folders_are_accepted_and_change_nothing(self):
+        with tempfile.TemporaryDirectory() as tmp:
+            out = os.path.join(tmp, "s.svg")
+            for extra in (["-I", tmp], ["-I" + tmp]):
+                r = subprocess.run([POLC, "draw", self.good] + extra + ["--schedule", out],
+                                   capture_output=True, text=True)
+                self.assertEqual(r.returncode, 0, r.stderr)
+                with open(out, "rb") as f:
+                    self.assertEqual(f.read(), self.sched_bytes)
+
     def test_usage_errors(self):
-        for args in ([self.good], ["--schedule"], [self.good, "--bogus", "x"]):
+        for args in ([self.good], ["--schedule"], [self.good, "--bogus", "x"],
+                     [self.good, "--schedule", "x.svg", "-I"]):
             r = subprocess.run([POLC, "draw"] + args, capture_output=True, text=True)
             self.assertEqual(r.returncode, 2, args)
             self.assertIn("moat-polc", r.stderr)
