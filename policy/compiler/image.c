@@ -17,6 +17,18 @@
 #define POLC_MB2_MAGIC  0xe85250d6u
 #define POLC_MB2_SEARCH 32768u
 
+/*
+ * QEMU 7.2's ELF loader looks for the PVH note in every PT_NOTE and steps from note to
+ * note while each one's size fits p_filesz, without counting what it has passed: after
+ * the last note of the system note segment it reads on beyond p_filesz. Zeros there
+ * (the gap before the next segment's page) look like empty notes, and it walks off the
+ * end of the mapped file (QEMU crashed in 1 of 4 boots of a zero-subject image). So a
+ * note header that no segment needs follows the system note outside its p_filesz:
+ * n_namesz this large ends that walk at once.
+ */
+#define POLC_NOTE_GUARD_SIZE   12u
+#define POLC_NOTE_GUARD_NAMESZ 0x10000000u
+
 struct polc_out_seg {
     uint32_t type;
     uint32_t flags;
@@ -202,7 +214,7 @@ bool polc_gen_image(struct polc_ctx *ctx, const uint8_t *k, size_t ksize,
         }
     }
     note->offset = (cursor + 7) & ~7ULL;
-    cursor = note->offset + note->filesz;
+    cursor = note->offset + note->filesz + POLC_NOTE_GUARD_SIZE;
     for (size_t i = policy_first; i < n; i++) {
         segs[i].offset = polc_congruent(cursor, segs[i].paddr);
         segs[i].data = segs[i].own.data;
@@ -256,6 +268,7 @@ bool polc_gen_image(struct polc_ctx *ctx, const uint8_t *k, size_t ksize,
                 memcpy(f + s->offset, s->data, s->filesz);
             }
         }
+        polc_le_put(f + note->offset + note->filesz, POLC_NOTE_GUARD_NAMESZ, 4);
     }
     for (size_t i = 0; i < n; i++) {
         polc_buf_free(&segs[i].own);

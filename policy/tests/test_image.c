@@ -403,6 +403,39 @@ static void system_note_gives_cpus_and_memory(void **state)
     assert_true(found);
 }
 
+/* QEMU's PVH note search (7.2) steps from note to note while each note's size alone
+ * fits p_filesz, reading on past the segment: it must stop right after the system note,
+ * inside the file, not walk on through the zeros that follow it. */
+static void qemu_note_walk_stops_after_the_system_note(void **state)
+{
+    struct image *img = *state;
+    for (size_t i = 0; i < phnum(img); i++) {
+        const uint8_t *ph = phdr(img, i);
+        uint64_t at = rd(ph + offsetof(Elf64_Phdr, p_offset), 8);
+        uint64_t filesz = rd(ph + offsetof(Elf64_Phdr, p_filesz), 8);
+        if (rd(ph, 4) != PT_NOTE || rd(img->bytes + at + 8, 4) != MOAT_NOTE_SYSTEM) {
+            continue;
+        }
+        unsigned steps = 0;
+        for (;;) {
+            assert_true(at + 12 <= img->size);
+            const uint8_t *n = img->bytes + at;
+            if (rd(n + 8, 4) == 18) { /* XEN_ELFNOTE_PHYS32_ENTRY */
+                fail_msg("a PVH note where none is");
+            }
+            uint64_t entry = 12 + ((rd(n, 4) + 3) & ~3ULL) + ((rd(n + 4, 4) + 3) & ~3ULL);
+            if (entry > filesz) {
+                break;
+            }
+            at += entry;
+            steps++;
+        }
+        assert_int_equal(steps, 1);
+        return;
+    }
+    fail_msg("no system note");
+}
+
 static void expect_kernel_refused(const char *kernel, const char *message)
 {
     const char *policy = path_in(good_dir, "pipeline.xml");
@@ -558,6 +591,7 @@ int test_image_run(void)
         cmocka_unit_test(image_keeps_the_kernel_bootable),
         cmocka_unit_test(tables_segment_holds_the_sealed_blob),
         cmocka_unit_test(system_note_gives_cpus_and_memory),
+        cmocka_unit_test(qemu_note_walk_stops_after_the_system_note),
         cmocka_unit_test(page_tables_enforce_the_policy),
         cmocka_unit_test(page_tables_map_only_the_own_cpu_trampoline_slice),
         cmocka_unit_test(sinfo_lists_resources_by_name),
