@@ -400,6 +400,13 @@ static void refuses_a_state_region_of_the_wrong_size(void **state)
     assert_refused("tables: system (check): bad state size");
 }
 
+static void refuses_a_state_region_larger_than_its_subjects_need(void **state)
+{
+    (void)state;
+    hdr()->state_size += MOAT_SUBJECT_STATE_SIZE; /* still inside region 1 */
+    assert_refused("tables: system (check): bad state size: 32768, subjects 3");
+}
+
 static void refuses_a_state_region_outside_the_regions(void **state)
 {
     (void)state;
@@ -468,6 +475,7 @@ int main(void)
         CHECK_TEST(refuses_a_reset_writing_into_the_state_region),
         CHECK_TEST(refuses_a_sinfo_page_on_a_klog_channel),
         CHECK_TEST(refuses_a_state_region_of_the_wrong_size),
+        CHECK_TEST(refuses_a_state_region_larger_than_its_subjects_need),
         CHECK_TEST(refuses_a_state_region_outside_the_regions),
         CHECK_TEST(refuses_a_misaligned_state_region),
     };

@@ -1,8 +1,8 @@
 /*
  * The crash-audit region: where the kernel records every contained subject fault, every
  * return from main and every kernel panic, so a supervisor subject or a post-mortem tool
- * can read them. moat-polc allocates it (moat_system.audit_phys/audit_size); only the
- * kernel writes it. The same records go to the debug console, one field per line:
+ * can read them. moat-polc allocates it (audit_phys/audit_size in the tables header);
+ * only the kernel writes it. The same records go to the debug console, one field per line:
  *     audit <seq> <field> <value>
  * beginning with "audit <seq> begin" and ending with "audit <seq> end".
  */
