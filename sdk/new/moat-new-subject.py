@@ -87,8 +87,8 @@ def main(argv=None):
 
     q = shlex.quote
     print(f"moat-new-subject: created {args.dir}, project '{name}', from the SDK template:\n"
-          "  app (main.c, its message handler handler.c, the handler's host test\n"
-          "  test_handler.c), the test peer feeder.c, the policy system.xml, meson.build.\n"
+          "  app (main.c, its message handler handler.c, their host tests test_main.c\n"
+          "  and test_handler.c), the test peer feeder.c, the policy system.xml, meson.build.\n"
           "Build it, run the host test, boot it:\n"
           f"  cd {q(args.dir)}\n"
           f"  meson setup build --cross-file {q(cross)} \\\n"
