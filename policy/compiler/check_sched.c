@@ -171,6 +171,10 @@ void polc_check_devices(struct polc_ctx *ctx)
 {
     struct polc_system *sys = &ctx->sys;
     polc_check_ioports(ctx);
+    /* Each line has one owner, its first irq in document order; a later one is named
+     * against it. */
+    const struct polc_irq *owner[MOAT_MAX_IRQS] = {0};
+    const struct polc_subject *owner_subject[MOAT_MAX_IRQS] = {0};
     for (size_t i = 0; i < sys->subject_count; i++) {
         struct polc_subject *s = &sys->subjects[i];
         for (size_t j = 0; j < s->irq_count; j++) {
@@ -180,18 +184,15 @@ void polc_check_devices(struct polc_ctx *ctx)
                            s->name, q->name, (unsigned long long)q->irq_line, MOAT_MAX_IRQS - 1);
                 continue;
             }
-            for (size_t oi = 0; oi <= i; oi++) {
-                struct polc_subject *o = &sys->subjects[oi];
-                size_t end = oi == i ? j : o->irq_count;
-                for (size_t ok = 0; ok < end; ok++) {
-                    if (o->irqs[ok].irq_line == q->irq_line) {
-                        polc_error(ctx, q->line,
-                                   "subject '%s': irq line %llu is already owned by irq '%s' of "
-                                   "subject '%s'",
-                                   s->name, (unsigned long long)q->irq_line, o->irqs[ok].name,
-                                   o->name);
-                    }
-                }
+            if (owner[q->irq_line] != NULL) {
+                polc_error(ctx, q->line,
+                           "subject '%s': irq line %llu is already owned by irq '%s' of "
+                           "subject '%s'",
+                           s->name, (unsigned long long)q->irq_line, owner[q->irq_line]->name,
+                           owner_subject[q->irq_line]->name);
+            } else {
+                owner[q->irq_line] = q;
+                owner_subject[q->irq_line] = s;
             }
         }
     }

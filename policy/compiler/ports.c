@@ -6,6 +6,8 @@
  * docs/policy.md lists the same table with the reason for each entry.
  */
 #include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include "polc.h"
 
@@ -117,12 +119,110 @@ static void polc_check_platform_ports(struct polc_ctx *ctx, const struct polc_su
     }
 }
 
+/* One granted range in document order, and one pair of ranges that share a port. */
+struct polc_port_grant {
+    const struct polc_subject *subject;
+    const struct polc_ioport *port;
+    size_t order;
+};
+
+struct polc_port_clash {
+    size_t later;
+    size_t earlier;
+};
+
+static int polc_grant_cmp(const void *a, const void *b)
+{
+    const struct polc_port_grant *x = a;
+    const struct polc_port_grant *y = b;
+    if (x->port->base != y->port->base) {
+        return x->port->base < y->port->base ? -1 : 1;
+    }
+    return x->order < y->order ? -1 : x->order > y->order ? 1 : 0;
+}
+
+static int polc_clash_cmp(const void *a, const void *b)
+{
+    const struct polc_port_clash *x = a;
+    const struct polc_port_clash *y = b;
+    if (x->later != y->later) {
+        return x->later < y->later ? -1 : 1;
+    }
+    return x->earlier < y->earlier ? -1 : x->earlier > y->earlier ? 1 : 0;
+}
+
+/*
+ * Every pair of valid ranges that share a port, sorted by (later, earlier) document
+ * order: one sweep over the ranges sorted by first port, keeping those still open. A
+ * policy without clashes costs a sort; each clash found costs one step.
+ */
+static struct polc_port_clash *polc_port_clashes(struct polc_ctx *ctx,
+                                                 const struct polc_port_grant *grants,
+                                                 size_t count, size_t *clash_count)
+{
+    struct polc_port_grant *sorted = polc_alloc(&ctx->arena, (count + 1) * sizeof(*sorted));
+    memcpy(sorted, grants, count * sizeof(*sorted));
+    qsort(sorted, count, sizeof(*sorted), polc_grant_cmp);
+    size_t *open = polc_alloc(&ctx->arena, (count + 1) * sizeof(*open));
+    size_t open_count = 0;
+    size_t cap = 16;
+    size_t n = 0;
+    struct polc_port_clash *clashes = polc_alloc(&ctx->arena, cap * sizeof(*clashes));
+    for (size_t i = 0; i < count; i++) {
+        const struct polc_ioport *p = sorted[i].port;
+        size_t kept = 0;
+        for (size_t j = 0; j < open_count; j++) {
+            const struct polc_ioport *q = sorted[open[j]].port;
+            if (q->base + q->count - 1 < p->base) {
+                continue; /* ended before this one starts: closed */
+            }
+            open[kept++] = open[j];
+            if (n == cap) {
+                struct polc_port_clash *more = polc_alloc(&ctx->arena, 2 * cap * sizeof(*more));
+                memcpy(more, clashes, cap * sizeof(*more));
+                clashes = more;
+                cap *= 2;
+            }
+            size_t a = sorted[i].order;
+            size_t b = sorted[open[j]].order;
+            clashes[n++] = (struct polc_port_clash){a > b ? a : b, a > b ? b : a};
+        }
+        open_count = kept;
+        open[open_count++] = i;
+    }
+    qsort(clashes, n, sizeof(*clashes), polc_clash_cmp);
+    *clash_count = n;
+    return clashes;
+}
+
 void polc_check_ioports(struct polc_ctx *ctx)
 {
     struct polc_system *sys = &ctx->sys;
+    size_t total = 0;
+    for (size_t i = 0; i < sys->subject_count; i++) {
+        total += sys->subjects[i].ioport_count;
+    }
+    /* Each port has one owner: the clashes among the valid ranges, found first. */
+    struct polc_port_grant *by_order = polc_alloc(&ctx->arena, (total + 1) * sizeof(*by_order));
+    struct polc_port_grant *valid = polc_alloc(&ctx->arena, (total + 1) * sizeof(*valid));
+    size_t valid_count = 0;
+    size_t order = 0;
+    for (size_t i = 0; i < sys->subject_count; i++) {
+        const struct polc_subject *s = &sys->subjects[i];
+        for (size_t j = 0; j < s->ioport_count; j++, order++) {
+            by_order[order] = (struct polc_port_grant){s, &s->ioports[j], order};
+            if (polc_port_range_ok(&s->ioports[j])) {
+                valid[valid_count++] = by_order[order];
+            }
+        }
+    }
+    size_t clash_count = 0;
+    const struct polc_port_clash *clash = polc_port_clashes(ctx, valid, valid_count, &clash_count);
+    size_t next_clash = 0;
+    order = 0;
     for (size_t i = 0; i < sys->subject_count; i++) {
         struct polc_subject *s = &sys->subjects[i];
-        for (size_t j = 0; j < s->ioport_count; j++) {
+        for (size_t j = 0; j < s->ioport_count; j++, order++) {
             struct polc_ioport *p = &s->ioports[j];
             const char *kind = polc_ioport_kind(p);
             if (p->count == 0) {
@@ -136,25 +236,15 @@ void polc_check_ioports(struct polc_ctx *ctx)
                 continue;
             }
             polc_check_platform_ports(ctx, s, p);
-            /* Each port has one owner: compare with every earlier range. */
             uint64_t last = p->base + p->count - 1;
-            for (size_t oi = 0; oi <= i; oi++) {
-                struct polc_subject *o = &sys->subjects[oi];
-                size_t end = oi == i ? j : o->ioport_count;
-                for (size_t ok = 0; ok < end; ok++) {
-                    struct polc_ioport *q = &o->ioports[ok];
-                    if (!polc_port_range_ok(q)) {
-                        continue;
-                    }
-                    if (p->base <= q->base + q->count - 1 && q->base <= last) {
-                        polc_error(ctx, p->line,
-                                   "subject '%s': %s '%s' (0x%llx-0x%llx) overlaps %s '%s' of "
-                                   "subject '%s'",
-                                   s->name, kind, p->name, (unsigned long long)p->base,
-                                   (unsigned long long)last, polc_ioport_kind(q), q->name,
-                                   o->name);
-                    }
-                }
+            for (; next_clash < clash_count && clash[next_clash].later == order; next_clash++) {
+                const struct polc_port_grant *o = &by_order[clash[next_clash].earlier];
+                polc_error(ctx, p->line,
+                           "subject '%s': %s '%s' (0x%llx-0x%llx) overlaps %s '%s' of "
+                           "subject '%s'",
+                           s->name, kind, p->name, (unsigned long long)p->base,
+                           (unsigned long long)last, polc_ioport_kind(o->port), o->port->name,
+                           o->subject->name);
             }
         }
     }
