@@ -67,30 +67,97 @@ static void polc_add_trampoline(struct polc_subject *s, const char *what, vaddr_
     m->fixed_phys = phys;
 }
 
-static bool polc_overlaps(vaddr_t a, uint64_t as, vaddr_t b, uint64_t bs)
+/* The user mappings a subject's automatic ones are placed around, by address. */
+struct polc_fixed {
+    const struct polc_mapping **maps;
+    size_t count;
+    size_t passed; /* maps[0..passed) end at or below the cursor */
+};
+
+static int polc_map_ptr_cmp(const void *a, const void *b)
 {
-    return a < b + bs && b < a + as;
+    const struct polc_mapping *x = *(const struct polc_mapping *const *)a;
+    const struct polc_mapping *y = *(const struct polc_mapping *const *)b;
+    if (x->virt != y->virt) {
+        return x->virt < y->virt ? -1 : 1;
+    }
+    return x < y ? -1 : x > y ? 1 : 0; /* the order they were added */
 }
 
-/* First address >= *cursor where size bytes touch no fixed mapping; advances the cursor. */
-static vaddr_t polc_place(struct polc_subject *s, size_t fixed_count, vaddr_t *cursor,
-                          uint64_t size, bool large)
+/* First address >= *cursor where size bytes (and a guard page) touch no fixed mapping;
+ * advances the cursor. The cursor only grows, so the fixed mappings are passed once. */
+static vaddr_t polc_place(struct polc_fixed *fixed, vaddr_t *cursor, uint64_t size, bool large)
 {
     uint64_t align = large ? POLC_LARGE_PAGE : MOAT_PAGE_SIZE;
     vaddr_t at = (*cursor + align - 1) & ~(align - 1);
-    bool moved = true;
-    while (moved) {
-        moved = false;
-        for (size_t i = 0; i < fixed_count; i++) {
-            struct polc_mapping *m = &s->maps[i];
-            if (m->user && polc_overlaps(at, size + POLC_GUARD, m->virt, m->size)) {
-                at = (m->virt + m->size + POLC_GUARD + align - 1) & ~(align - 1);
-                moved = true;
-            }
+    while (fixed->passed < fixed->count &&
+           fixed->maps[fixed->passed]->virt + fixed->maps[fixed->passed]->size <= at) {
+        fixed->passed++;
+    }
+    for (size_t k = fixed->passed;
+         k < fixed->count && fixed->maps[k]->virt < at + size + POLC_GUARD; k++) {
+        const struct polc_mapping *m = fixed->maps[k];
+        if (m->virt + m->size > at) {
+            at = (m->virt + m->size + POLC_GUARD + align - 1) & ~(align - 1);
         }
     }
     *cursor = at + size + POLC_GUARD;
     return at;
+}
+
+/* Overlapping mappings, found in one sweep by address; each one is reported against the
+ * mapping reaching furthest before it, the one added later named first, in the order
+ * they were added. */
+struct polc_map_clash {
+    size_t later;
+    size_t earlier;
+};
+
+static int polc_map_clash_cmp(const void *a, const void *b)
+{
+    const struct polc_map_clash *x = a;
+    const struct polc_map_clash *y = b;
+    if (x->later != y->later) {
+        return x->later < y->later ? -1 : 1;
+    }
+    return x->earlier < y->earlier ? -1 : x->earlier > y->earlier ? 1 : 0;
+}
+
+static void polc_check_overlaps(struct polc_ctx *ctx, struct polc_subject *s)
+{
+    size_t n = s->map_count;
+    const struct polc_mapping **sorted = polc_alloc(&ctx->arena, (n + 1) * sizeof(*sorted));
+    size_t count = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (s->maps[i].size != 0) {
+            sorted[count++] = &s->maps[i];
+        }
+    }
+    qsort(sorted, count, sizeof(*sorted), polc_map_ptr_cmp);
+    struct polc_map_clash *clashes = polc_alloc(&ctx->arena, (count + 1) * sizeof(*clashes));
+    size_t clash_count = 0;
+    const struct polc_mapping *reach = NULL;
+    for (size_t i = 0; i < count; i++) {
+        const struct polc_mapping *m = sorted[i];
+        size_t at = (size_t)(m - s->maps);
+        if (reach != NULL && m->virt < reach->virt + reach->size) {
+            size_t other = (size_t)(reach - s->maps);
+            clashes[clash_count++] =
+                (struct polc_map_clash){at > other ? at : other, at > other ? other : at};
+        }
+        if (reach == NULL || m->virt + m->size > reach->virt + reach->size) {
+            reach = m;
+        }
+    }
+    qsort(clashes, clash_count, sizeof(*clashes), polc_map_clash_cmp);
+    for (size_t i = 0; i < clash_count; i++) {
+        const struct polc_mapping *a = &s->maps[clashes[i].later];
+        const struct polc_mapping *b = &s->maps[clashes[i].earlier];
+        polc_error(ctx, a->line, "subject '%s': %s (0x%llx-0x%llx) overlaps %s (0x%llx-0x%llx)",
+                   s->name, a->what, (unsigned long long)a->virt,
+                   (unsigned long long)(a->virt + a->size - 1), b->what,
+                   (unsigned long long)b->virt, (unsigned long long)(b->virt + b->size - 1));
+    }
 }
 
 struct polc_pending {
@@ -186,12 +253,19 @@ static void polc_subject_maps(struct polc_ctx *ctx, struct polc_subject *s)
                        m->what);
         }
     }
-    size_t fixed_count = s->map_count;
+    struct polc_fixed fixed = {polc_alloc(&ctx->arena, (s->map_count + 1) * sizeof(*fixed.maps)),
+                               0, 0};
+    for (size_t i = 0; i < s->map_count; i++) {
+        if (s->maps[i].user) {
+            fixed.maps[fixed.count++] = &s->maps[i];
+        }
+    }
+    qsort(fixed.maps, fixed.count, sizeof(*fixed.maps), polc_map_ptr_cmp);
     vaddr_t cursor = MOAT_RESOURCE_VIRT_BASE;
     for (size_t i = 0; i < pending_count; i++) {
         struct polc_pending *p = &pending[i];
         bool large = p->region != NULL && p->region->large && !p->region->pinned;
-        vaddr_t at = polc_place(s, fixed_count, &cursor, p->size, large);
+        vaddr_t at = polc_place(&fixed, &cursor, p->size, large);
         polc_add_map(s, p->what, p->line, at, p->size, p->perm, p->region);
         *p->virt = at;
         if (at + p->size > MOAT_STACK_TOP - s->stack_size) {
@@ -199,19 +273,7 @@ static void polc_subject_maps(struct polc_ctx *ctx, struct polc_subject *s)
                        p->what);
         }
     }
-    for (size_t i = 0; i < s->map_count; i++) {
-        for (size_t j = 0; j < i; j++) {
-            struct polc_mapping *a = &s->maps[i];
-            struct polc_mapping *b = &s->maps[j];
-            if (a->size != 0 && b->size != 0 && polc_overlaps(a->virt, a->size, b->virt, b->size)) {
-                polc_error(ctx, a->line,
-                           "subject '%s': %s (0x%llx-0x%llx) overlaps %s (0x%llx-0x%llx)",
-                           s->name, a->what, (unsigned long long)a->virt,
-                           (unsigned long long)(a->virt + a->size - 1), b->what,
-                           (unsigned long long)b->virt, (unsigned long long)(b->virt + b->size - 1));
-            }
-        }
-    }
+    polc_check_overlaps(ctx, s);
     /* The entry trampoline: its text, this CPU's data slice (entry and IST stacks, TSS)
      * and, read-only, the part every CPU shares (GDT with accessed bits preset, IDT,
      * kernel CR3: nothing writes it after boot); never another CPU's slice. */
