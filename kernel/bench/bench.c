@@ -23,13 +23,14 @@ static uint32_t sample_count;
 
 /*
  * rdtsc to rdtsc around `syscall` (kernel call `number`), low 32 bits; *result = rax,
- * *returned = the second rdtsc. Then `pause`: under -icount QEMU runs all CPUs in turn
+ * *returned = the second rdtsc. Not inlined: its syscall has one address (a label). Then `pause`: under -icount QEMU runs all CPUs in turn
  * on one thread, and a vCPU keeps running until it halts, pauses or uses up its slice;
  * so another CPU woken by this call (an IPI) runs right after the pause, never inside
  * the span.
  */
-static uint32_t kcall_span(uint64_t number, uint64_t arg0, uint64_t arg1, int64_t *result,
-                           uint32_t *returned)
+__attribute__((noinline)) static uint32_t kcall_span(uint64_t number, uint64_t arg0,
+                                                     uint64_t arg1, int64_t *result,
+                                                     uint32_t *returned)
 {
     register uint64_t r10 __asm__("r10") = number;
     register uint64_t r9 __asm__("r9");
@@ -37,7 +38,9 @@ static uint32_t kcall_span(uint64_t number, uint64_t arg0, uint64_t arg1, int64_
     __asm__ volatile("rdtsc\n\t"
                      "mov %%eax, %%r8d\n\t"
                      "mov %%r10, %%rax\n\t"
-                     "syscall\n\t"
+                     /* attribute.py single-steps the kernel from here. */
+                     ".globl bench_kcall_syscall\n"
+                     "bench_kcall_syscall: syscall\n\t"
                      "mov %%rax, %%r10\n\t"
                      "rdtsc\n\t"
                      "mov %%eax, %%r9d\n\t"

@@ -93,6 +93,9 @@ def main():
     ap.add_argument("--targets", action="store_true",
                     default=os.environ.get("MOAT_BENCH_TARGETS") == "1")
     ap.add_argument("--timeout", type=float, default=180)
+    ap.add_argument("--attribute", nargs=4, metavar=("IMAGE", "LAYOUT", "KERNEL_ELF", "BENCH_ELF"),
+                    help="single-step each path of this 7-subject image in gdb (attribute.py)")
+    ap.add_argument("--gdb", default="gdb")
     ap.add_argument("--system", nargs=2, action="append", required=True,
                     metavar=("COUNT", "IMAGE"), help="an image of COUNT subjects")
     args = ap.parse_args()
@@ -129,6 +132,8 @@ def main():
     spec = next((i["spec"] for i in infos.values() if "spec" in i), "spec: (not printed)")
     print(f"speculation hygiene at boot: {spec}")
 
+    if args.attribute:
+        failed = attribute(args, table) or failed
     if args.budget:
         failed = check_budget(read_budget(args.budget), table, counts, args.targets) or failed
     print("FAILED" if failed else "PASS")
@@ -140,6 +145,47 @@ NEEDS_FULL = {"switch-to sw-plain", "switch-to sw-ports", "switch-to sw-after-po
               "wake-receiver", "wake-sender"}
 SCALE = 1.05      # every path at any size within 5% of the smallest system's
 PORT_RATIO = 1.2  # a switch into or out of a port owner within 1.2x a plain switch
+
+
+ATTRIBUTE = re.compile(r"attribute: (.+?) instructions (\d+) rep-iterations (\d+) rsb-fill (\d+) verw (\d+)$")
+
+
+def attribute(args, table):
+    """Runs attribute.py on the 7-subject image; prints where each path's instructions go
+    and whether the stepped count equals the benchmark's. True if it failed."""
+    image, layout, kernel_elf, bench_elf = args.attribute
+    script = os.path.join(os.path.dirname(os.path.abspath(__file__)), "attribute.py")
+    out = subprocess.run([sys.executable, script, "--qemu", args.qemu, "--gdb", args.gdb,
+                          "--kernel-elf", kernel_elf, "--bench-elf", bench_elf, "--layout", layout,
+                          image], capture_output=True, text=True)
+    stepped = {}
+    for line in out.stdout.splitlines():
+        m = ATTRIBUTE.match(line)
+        if m:
+            stepped[m.group(1)] = tuple(int(m.group(i)) for i in range(2, 6))
+    print()
+    print("Where they go: each path of the 7-subject system single-stepped in gdb (attribute.py),")
+    print("counting rep string iterations (TCG and -icount count each one as an instruction;")
+    print("hardware retires a rep movsb/stosb once) and the speculation hygiene that runs.")
+    header = f"{'path':52}{'stepped':>9}{'bench':>9}{'rep iter.':>11}{'RSB fill':>10}{'VERW':>6}{'rest':>8}"
+    print(header)
+    print("-" * len(header))
+    failed = out.returncode != 0
+    for key, label in PATHS:
+        if key not in stepped:
+            print(f"{label:52}{'-':>9}")
+            failed = True
+            continue
+        n, rep, rsb, verw = stepped[key]
+        bench = table.get(7, {}).get(key)
+        # The spinners' switch numbers are within their 7-instruction loop of the truth.
+        close = bench is not None and abs(bench[1] - n) <= (7 if key.startswith("switch") else 0)
+        failed = failed or not close
+        print(f"{label:52}{n:>9,}{bench[1] if bench else '-':>9,}{rep:>11,}{rsb:>10,}{verw:>6,}"
+              f"{n - rep - rsb - verw:>8,}{'' if close else '  MISMATCH'}")
+    if out.returncode != 0:
+        print(out.stdout[-2000:] + out.stderr[-2000:])
+    return failed
 
 
 def check_budget(budget, table, counts, targets):
