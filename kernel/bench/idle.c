@@ -1,6 +1,7 @@
 /*
  * Kernel path benchmark, a filler subject (one image for every fill-N): it only makes
- * the system bigger. Its frames are in a plan the benchmark never runs.
+ * the system bigger. It waits for good: each of its frames is one kernel entry that
+ * finds it waiting and idles the CPU.
  */
 #include <moat/subject.h>
 
