@@ -89,6 +89,7 @@ struct channel_reader {
     uint64_t rc;              /* read counter: next element to read */
     uint64_t lost;            /* elements lost to overruns, over the reader's life */
     uint64_t pos;             /* slot of element rc (rc % elements), kept to avoid a division */
+    uint64_t wc_seen;         /* the write counter as last loaded (acquire) in this epoch */
     bool overrun_last;        /* the previous read returned CHANNEL_OVERRUN */
 };
 
@@ -143,10 +144,11 @@ int channel_reader_init(struct channel_reader *r, const void *mem, size_t mem_si
 /*
  * Read the next element into element (element_size bytes). On a new epoch the reader
  * synchronises and returns CHANNEL_EPOCH_CHANGED without data; it then starts at the
- * oldest element still in the ring. On CHANNEL_OVERRUN it has skipped to the oldest
- * element the writer had not begun to overwrite (half a ring further if the previous
- * read was an overrun too, so a reader slower than its writer still makes progress) and
- * added what it skipped to channel_lost(). A NULL argument gives CHANNEL_INCOMPATIBLE.
+ * oldest element still in the ring. On CHANNEL_OVERRUN it has skipped to the writer's
+ * newest element while the writer is writing (as Muen's reader does: a whole ring of
+ * writes away from the next overrun), or to the oldest element still intact while the
+ * writer is away, and added what it skipped to channel_lost() (docs/channel-protocol.md,
+ * "Overruns"). A NULL argument gives CHANNEL_INCOMPATIBLE.
  */
 enum channel_result channel_read(struct channel_reader *r, void *element);
 /*

@@ -31,6 +31,7 @@ int channel_reader_init(struct channel_reader *r, const void *mem, size_t mem_si
     r->rc = 0u;
     r->lost = 0u;
     r->pos = 0u;
+    r->wc_seen = 0u;
     r->overrun_last = false;
     return 0;
 }
@@ -49,11 +50,12 @@ static void reader_unsync(struct channel_reader *r)
     r->overrun_last = false;
 }
 
-/* Move to counter value rc, keeping the cached slot consistent with it. */
+/* Move to counter value rc, keeping the cached slot consistent with it; wc unknown. */
 static void reader_seek(struct channel_reader *r, uint64_t rc)
 {
     r->rc = rc;
     r->pos = rc % r->elements;
+    r->wc_seen = rc;
 }
 
 /* Slot of r->rc: the cached position, recomputed if it is out of range. */
@@ -113,24 +115,64 @@ static enum channel_result reader_sync(struct channel_reader *r)
     return CHANNEL_EPOCH_CHANGED;
 }
 
+/* Looks at wsc after an overrun, beyond one per element byte, that tell a busy writer. */
+#define READER_IDLE_LOOKS 4096u
+
 /*
- * The writer may have overwritten element rc (channel_overwritten). Skip to the oldest
- * element it has not begun to overwrite, wsc - elements, and count what was skipped.
- * If the previous read was an overrun too, the writer is outpacing this reader and
- * starting at the oldest element would be overrun again at once, so leave half a ring
- * of slack instead. Where that target lies before a 2^64 wrap the writer has crossed
- * and slots jump there, start after the wrap. With an honest writer the skipped count
- * is positive (the overrun condition puts the target past rc); whatever the writer
- * wrote, lost saturates rather than wraps.
+ * Whether the writer seems to be away: wc is what it was before this read's copy
+ * (wc_before) and wsc does not move for READER_IDLE_LOOKS + element_size more loads,
+ * longer than a writer takes to store one element. A writer that writes without pause
+ * moves them in that time; one that is descheduled, or waits for its next frame on this
+ * reader's CPU, does not. Bounded by the reader's own element size.
  */
-static enum channel_result reader_overrun(struct channel_reader *r, uint64_t wsc)
+static bool reader_writer_idle(const struct channel_reader *r, uint64_t wsc, uint64_t wc,
+                               uint64_t wc_before)
+{
+    uint64_t looks = READER_IDLE_LOOKS + r->element_size;
+    uint64_t i;
+
+    if (wc != wc_before) {
+        return false;
+    }
+    for (i = 0u; i < looks; i++) {
+        if (channel_load_u64_relaxed(r->mem + CHANNEL_OFF_WSC) != wsc) {
+            return false;
+        }
+    }
+    return true;
+}
+
+/*
+ * The writer may have overwritten element rc (channel_overwritten). Where to resume:
+ * - While the writer is at work, at its write counter wc as loaded now, where Muen's
+ *   reader resumes: the writer has to begin a whole ring of elements before it
+ *   overwrites that one, so a reader outpaced by a writer that never pauses delivers for
+ *   as long as it can before its next overrun. (The oldest element not yet begun,
+ *   wsc - elements, is the one such a writer overwrites next.)
+ * - While it is away (reader_writer_idle), and unless the previous read was an overrun
+ *   too, at that oldest element: the ring's contents are intact and the reader gets
+ *   them, as a reader sharing its CPU with the writer (or woken after a burst) must.
+ * wc is used only where it lies after the oldest element and not after wsc as loaded
+ * after it (wsc_now), as seen from rc; otherwise (a batch longer than the ring in
+ * flight, or a hostile writer) the reader resumes at the oldest. Where the target lies
+ * before a 2^64 wrap the writer has crossed and slots jump there, start after the wrap.
+ * With an honest writer the skipped count is positive (the overrun condition puts the
+ * oldest past rc); whatever the writer wrote, lost saturates rather than wraps.
+ */
+static enum channel_result reader_overrun(struct channel_reader *r, uint64_t wsc,
+                                          uint64_t wc_before)
 {
     uint64_t elements = r->elements;
-    uint64_t slack = r->overrun_last ? elements / 2u : 0u;
-    uint64_t target = wsc - elements + slack;
+    uint64_t wc = channel_load_u64_relaxed(r->mem + CHANNEL_OFF_WC);
+    uint64_t wsc_now = channel_load_u64_relaxed(r->mem + CHANNEL_OFF_WSC);
+    uint64_t target = wsc - elements;
     uint64_t skipped;
 
-    if (target > wsc && (elements & (elements - 1u)) != 0u) {
+    if (wc - r->rc > target - r->rc && wc - r->rc <= wsc_now - r->rc &&
+        (r->overrun_last || !reader_writer_idle(r, wsc, wc, wc_before))) {
+        target = wc;
+    }
+    if (target > wsc_now && (elements & (elements - 1u)) != 0u) {
         target = 0u;
     }
     skipped = target - r->rc;
@@ -196,7 +238,7 @@ static enum channel_result reader_copy(struct channel_reader *r, unsigned char *
         return reader_sync(r);
     }
     if (channel_overwritten(r->rc, wsc, elements)) {
-        return reader_overrun(r, wsc);
+        return reader_overrun(r, wsc, wc);
     }
     if (take == 0u) {
         /* wc says lapped but wsc says not: only a misbehaving writer does that. */
@@ -205,8 +247,66 @@ static enum channel_result reader_copy(struct channel_reader *r, unsigned char *
     }
     r->rc = index;
     r->pos = pos;
+    r->wc_seen = wc;
     r->overrun_last = false;
     *count = take;
+    return CHANNEL_SUCCESS;
+}
+
+/*
+ * channel_read of an 8-byte element: the same protocol as reader_copy with one element,
+ * in fewer steps. Elements [rc, wc_seen) are known to be published (wc_seen is a write
+ * counter loaded with acquire in this epoch), so while the reader trails the writer it
+ * copies at once and touches the header only after the copy: wsc and epoch, as always,
+ * and wc for the next call, all on one cache line. The copy is one relaxed 8-byte load
+ * of a slot that is 8-byte aligned (64 + pos * 8, pos < the validated element count).
+ * Everything that is not "one intact element" (no data, lapped, overrun) is left to
+ * reader_copy, which loads the header again and decides as before.
+ *
+ * Skipping reader_copy's first epoch load is safe: the slot offset comes from the
+ * reader's own validated state, so a stale epoch can at worst make it copy a slot of
+ * the old layout, inside the mapping; and the epoch loaded after the acquire fence
+ * differs from the reader's if the copy (or wc) saw anything a re-initialisation wrote
+ * (docs/channel-protocol.md, "Memory ordering"), so such a copy is never delivered.
+ */
+static enum channel_result reader_read_word(struct channel_reader *r, unsigned char *dst)
+{
+    const unsigned char *mem = r->mem;
+    uint64_t elements = r->elements;
+    uint64_t rc = r->rc;
+    uint64_t wc = r->wc_seen;
+    uint64_t pos = r->pos;
+    uint64_t count = 0u;
+    uint64_t word;
+    uint64_t wsc;
+
+    /* pending - 1 < elements: 1 to elements elements pending (modulo 2^64). */
+    if (wc - rc - 1u >= elements) {
+        wc = channel_load_u64_acquire(mem + CHANNEL_OFF_WC);
+        if (wc - rc - 1u >= elements) {
+            return reader_copy(r, dst, 1u, &count);
+        }
+    }
+    if (pos >= elements) {
+        pos = rc % elements;
+    }
+    word = channel_load_u64_relaxed(mem + channel_slot_offset(pos, 8u));
+
+    /* Acquire fence: if the copy saw any byte of an overwrite, these loads see its wsc. */
+    channel_fence_acquire();
+    wsc = channel_load_u64_relaxed(mem + CHANNEL_OFF_WSC);
+    if (channel_load_u64_relaxed(mem + CHANNEL_OFF_EPOCH) != r->epoch) {
+        return reader_sync(r);
+    }
+    if (channel_overwritten(rc, wsc, elements)) {
+        /* reader_copy sees it too (wsc only grows) and decides with fresh counters. */
+        return reader_copy(r, dst, 1u, &count);
+    }
+    channel_put_le64(dst, word);
+    r->rc = rc + 1u;
+    r->pos = channel_next_pos(pos, rc + 1u, elements);
+    r->wc_seen = channel_load_u64_acquire(mem + CHANNEL_OFF_WC);
+    r->overrun_last = false;
     return CHANNEL_SUCCESS;
 }
 
@@ -216,6 +316,9 @@ enum channel_result channel_read(struct channel_reader *r, void *element)
 
     if (r == NULL || r->mem == NULL || element == NULL) {
         return CHANNEL_INCOMPATIBLE;
+    }
+    if (r->element_size == 8u && reader_is_synced(r)) {
+        return reader_read_word(r, element);
     }
     return reader_copy(r, element, 1u, &count);
 }

@@ -125,8 +125,13 @@ void channel_write(struct channel_writer *w, const void *element)
     /* Announce the overwrite before touching the slot; readers check wsc after copying. */
     channel_store_u64_relaxed(w->mem + CHANNEL_OFF_WSC, wc + 1u);
     channel_fence_release();
-    channel_copy_to_channel(w->mem, channel_slot_offset(pos, w->element_size), element,
-                            w->element_size);
+    if (w->element_size == 8u) {
+        /* An 8-byte slot is 8-byte aligned (64 + pos * 8): one word, no copy loop. */
+        channel_store_u64_relaxed(w->mem + channel_slot_offset(pos, 8u), channel_get_le64(element));
+    } else {
+        channel_copy_to_channel(w->mem, channel_slot_offset(pos, w->element_size), element,
+                                w->element_size);
+    }
     channel_store_u64_release(w->mem + CHANNEL_OFF_WC, wc + 1u);
 
     w->wc = wc + 1u;

@@ -147,7 +147,7 @@ static void reader_treats_element_being_overwritten_as_lost(void **state)
     expect_result(&r, CHANNEL_NO_DATA);
 }
 
-static void reader_outpaced_twice_in_a_row_keeps_half_a_ring_of_slack(void **state)
+static void reader_outpaced_twice_in_a_row_resumes_at_the_writers_newest(void **state)
 {
     struct channel_writer w;
     struct channel_reader r;
@@ -155,16 +155,55 @@ static void reader_outpaced_twice_in_a_row_keeps_half_a_ring_of_slack(void **sta
     (void)state;
     open_synced(&w, &r, 8);
     write_seq(&w, 0, 20);
+    /* The writer is idle while the reader looks: the ring (12..19) is intact. */
     expect_overrun(&r, 12);
     write_seq(&w, 20, 10);
-    /* Overrun again before any success: resync 8/2 elements past the oldest. */
-    expect_overrun(&r, 26);
-    expect_elements(&r, 26, 4);
+    /* Overrun again before any success: the writer is outpacing the reader, which now
+     * resumes at wc (30), a whole ring away from the next overwrite, as Muen's does. */
+    expect_overrun(&r, 30);
+    expect_result(&r, CHANNEL_NO_DATA);
+    write_seq(&w, 30, 8);
+    expect_elements(&r, 30, 8);
     expect_result(&r, CHANNEL_NO_DATA);
     /* A success in between makes the next overrun a first one again. */
-    write_seq(&w, 30, 9);
-    expect_overrun(&r, 27);
-    expect_element(&r, 31);
+    write_seq(&w, 38, 9);
+    expect_overrun(&r, 31);
+    expect_element(&r, 39);
+}
+
+static void reader_outpaced_by_a_batch_longer_than_the_ring_resumes_at_oldest(void **state)
+{
+    struct channel_writer w;
+    struct channel_reader r;
+
+    (void)state;
+    open_synced(&w, &r, 8);
+    write_seq(&w, 0, 10);
+    expect_overrun(&r, 2);
+    /* Next, a batch of 20 has begun at wc = 10 (wsc = 30): wc is a lap behind wsc. */
+    test_set_field(buf.mem, CHANNEL_OFF_WSC, 30);
+    expect_overrun(&r, 22);
+    /* The batch finishes: elements 22..29 are the ring's last 8. */
+    test_set_counters(&w, 22);
+    write_seq(&w, 22, 8);
+    expect_elements(&r, 22, 8);
+    expect_result(&r, CHANNEL_NO_DATA);
+}
+
+static void reader_never_counts_more_lost_than_the_writer_has_begun(void **state)
+{
+    struct channel_writer w;
+    struct channel_reader r;
+
+    (void)state;
+    open_synced(&w, &r, 8);
+    write_seq(&w, 0, 10);
+    expect_overrun(&r, 2);
+    write_seq(&w, 10, 10);
+    /* A wc beyond wsc (only a misbehaving writer stores that) is not a resume point. */
+    test_set_field(buf.mem, CHANNEL_OFF_WC, 1000);
+    expect_overrun(&r, 12);
+    assert_true(channel_lost(&r) <= test_get_field(buf.mem, CHANNEL_OFF_WSC));
 }
 
 static void reader_joining_late_starts_at_oldest_element_without_loss(void **state)
@@ -275,6 +314,25 @@ static void overrun_straddling_2_64_counts_lost_exactly(void **state)
     expect_element(&r, start + 7);
 }
 
+static void reader_resumes_after_the_2_64_wrap_when_its_target_is_before_it(void **state)
+{
+    struct channel_writer w;
+    struct channel_reader r;
+    const uint64_t start = UINT64_MAX - 9; /* 2^64 - 10 */
+
+    (void)state;
+    /* 5 slots: counter % 5 jumps at the wrap, so no element before it is safe to resume at. */
+    open_channel_at(&w, &r, 5, start);
+    write_seq(&w, start, 2);
+    /* A batch of 10 crossing the wrap has begun (wsc = 2), none of it finished. */
+    test_set_field(buf.mem, CHANNEL_OFF_WSC, 2);
+    expect_overrun(&r, 10);
+    test_set_counters(&w, 0);
+    write_seq(&w, 0, 2);
+    expect_elements(&r, 0, 2);
+    expect_result(&r, CHANNEL_NO_DATA);
+}
+
 static void lost_saturates_instead_of_wrapping(void **state)
 {
     struct channel_writer w;
@@ -344,6 +402,45 @@ static void reactivation_resynchronises_even_with_the_same_epoch(void **state)
     write_seq(&w, 50, 1);
     expect_result(&r, CHANNEL_EPOCH_CHANGED);
     expect_element(&r, 50);
+    expect_result(&r, CHANNEL_NO_DATA);
+}
+
+/*
+ * 8-byte elements take channel_read's fast path, which remembers the write counter
+ * between calls and loads the epoch only after its copy: every state change must still
+ * be seen while it believes elements are pending.
+ */
+static void eight_byte_reads_see_epoch_changes_deactivation_and_overruns(void **state)
+{
+    struct channel_writer w;
+    struct channel_reader r;
+
+    (void)state;
+    open_channel(&w, &r, 4, 8);
+    expect_result(&r, CHANNEL_EPOCH_CHANGED);
+    write_seq(&w, 0, 3);
+    expect_element(&r, 0); /* the reader now knows 1 and 2 are pending */
+    assert_int_equal(channel_writer_init(&w, buf.mem, 64 + 4 * 8, TEST_PROTOCOL, 8, TEST_EPOCH2),
+                     0);
+    write_seq(&w, 100, 3);
+    expect_result(&r, CHANNEL_EPOCH_CHANGED);
+    expect_element(&r, 100);
+    channel_deactivate(&w);
+    expect_result(&r, CHANNEL_INACTIVE);
+    assert_int_equal(channel_writer_init(&w, buf.mem, 64 + 4 * 8, TEST_PROTOCOL, 8, TEST_EPOCH),
+                     0);
+    expect_result(&r, CHANNEL_EPOCH_CHANGED);
+    write_seq(&w, 0, 2);
+    expect_element(&r, 0);
+    /* Element 1 is known pending; the writer laps the reader before it looks again. */
+    write_seq(&w, 2, 5);
+    expect_overrun(&r, 2);
+    expect_elements(&r, 3, 4);
+    expect_result(&r, CHANNEL_NO_DATA);
+    /* An element being overwritten while known pending is not delivered. */
+    write_seq(&w, 7, 1);
+    test_set_field(buf.mem, CHANNEL_OFF_WSC, 12);
+    expect_overrun(&r, 3);
     expect_result(&r, CHANNEL_NO_DATA);
 }
 
@@ -539,17 +636,21 @@ int main(void)
         cmocka_unit_test(reader_reads_elements_in_write_order),
         cmocka_unit_test(reader_detects_overrun_after_lap_and_counts_lost_exactly),
         cmocka_unit_test(reader_treats_element_being_overwritten_as_lost),
-        cmocka_unit_test(reader_outpaced_twice_in_a_row_keeps_half_a_ring_of_slack),
+        cmocka_unit_test(reader_outpaced_twice_in_a_row_resumes_at_the_writers_newest),
+        cmocka_unit_test(reader_outpaced_by_a_batch_longer_than_the_ring_resumes_at_oldest),
+        cmocka_unit_test(reader_never_counts_more_lost_than_the_writer_has_begun),
         cmocka_unit_test(reader_joining_late_starts_at_oldest_element_without_loss),
         cmocka_unit_test(counters_run_past_2_32_without_truncation),
         cmocka_unit_test(reader_keeping_up_crosses_2_64_without_loss),
         cmocka_unit_test(reader_behind_at_2_64_wrap_resumes_after_it_and_counts_lost),
         cmocka_unit_test(power_of_two_ring_crosses_2_64_behind_without_loss),
         cmocka_unit_test(overrun_straddling_2_64_counts_lost_exactly),
+        cmocka_unit_test(reader_resumes_after_the_2_64_wrap_when_its_target_is_before_it),
         cmocka_unit_test(lost_saturates_instead_of_wrapping),
         cmocka_unit_test(epoch_change_mid_stream_restarts_the_reader),
         cmocka_unit_test(deactivation_makes_readers_inactive_and_drops_writes),
         cmocka_unit_test(reactivation_resynchronises_even_with_the_same_epoch),
+        cmocka_unit_test(eight_byte_reads_see_epoch_changes_deactivation_and_overruns),
         cmocka_unit_test(reader_rejects_wrong_protocol),
         cmocka_unit_test(reader_rejects_wrong_element_size),
         cmocka_unit_test(reader_rejects_wrong_transport_marker),
