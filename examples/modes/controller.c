@@ -4,7 +4,7 @@
  *   1. once the worker's heartbeat runs, switch to the maintenance plan;
  *   2. once diagnostics reports (it only runs in maintenance), restart the worker;
  *   3. once the heartbeat starts again from zero, switch back to the normal plan;
- *   4. once diagnostics has stopped reporting, have the log server flush and power off.
+ *   4. once diagnostics has stopped reporting, power off.
  */
 #include <moat/channel.h>
 #include <moat/log.h>
@@ -97,8 +97,8 @@ int main(void)
     }
     moat_log("back in plan normal: diagnostics quiet after %llu frames; powering off",
              (unsigned long long)diag_frames);
-    /* The log server prints everything logged so far, then powers the system off. */
-    send("flush");
+    /* The kernel powers off once the log server has printed everything logged so far. */
+    send("poweroff");
     /* Nothing left to do: wait until the power goes. */
     for (;;) {
         (void)moat_event_wait();

@@ -1,7 +1,7 @@
 /*
  * controller: watches the logger's counts and powers the system off once
- * PIPELINE_MESSAGES values went through the whole pipeline (through the log server,
- * so that every line is printed first).
+ * PIPELINE_MESSAGES values went through the whole pipeline (the kernel carries the
+ * poweroff out once the log server has printed every line logged before it).
  */
 #include <moat/channel.h>
 #include <moat/log.h>
@@ -17,7 +17,7 @@ int main(void)
         moat_log("no stats channel");
         return 1;
     }
-    int flush = moat_event("flush");
+    int poweroff = moat_event("poweroff");
     moat_log("will stop the system after %u values", PIPELINE_MESSAGES);
     struct stats stats = {0};
     while (stats.received < PIPELINE_MESSAGES) {
@@ -29,8 +29,9 @@ int main(void)
     }
     moat_log("%llu values through the pipeline, %llu missing: powering off",
              (unsigned long long)stats.received, (unsigned long long)stats.missing);
-    /* The log server prints everything logged so far, then powers the system off. */
-    moat_event_send((unsigned)flush);
+    /* The kernel logs "poweroff: requested by controller" and powers off after the log
+     * server has printed everything logged so far. */
+    moat_event_send((unsigned)poweroff);
     /* Nothing left to do: wait until the power goes. */
     for (;;) {
         (void)moat_event_wait();

@@ -119,14 +119,17 @@ void core_raise_irq(uint8_t line);
 /* True once some CPU has begun a panic: an NMI then means "stop here". */
 bool core_panicking(void);
 
-/* Kernel invariant failure: audit record, message, power off with failure. */
+/* Kernel invariant failure: audit record, message, power off with failure. The value is
+ * printed in decimal (a count, an id, a line); core_panic_hex for an address or a magic. */
 _Noreturn void core_panic(const char *why, uint64_t value);
-/* An exception in the kernel: the same, with the CPU state in the audit record. */
+_Noreturn void core_panic_hex(const char *why, uint64_t value);
+/* An exception in the kernel: the same, with the CPU state in the audit record (the
+ * error code in hex). */
 _Noreturn void core_panic_fault(const char *why, const struct arch_fault *f);
 #define CHECK(cond)                                                                        \
     do {                                                                                   \
         if (!(cond)) {                                                                     \
-            core_panic("CHECK failed: " #cond, (uint64_t)__LINE__);                        \
+            core_panic("CHECK failed: " #cond ", line", (uint64_t)__LINE__);                 \
         }                                                                                  \
     } while (0)
 

@@ -100,6 +100,24 @@ static void sched_report_late(struct core_cpu *c)
     c->worst_lateness = 0;
 }
 
+/* A plan switch in the log, once: CPU 0 speaks for all (every CPU switches at this
+ * major frame, smp_barrier). */
+static void sched_report_switch(const struct core_cpu *c, plan_id_t from)
+{
+    if (sched_cpu(c) != 0u) {
+        return;
+    }
+    bool locked = smp_console_lock();
+    print_str("plan switch: ");
+    print_str(tables_string(tables_plan(from)->name));
+    print_str(" -> ");
+    print_str(tables_string(tables_plan(c->plan)->name));
+    print_str(" at major frame ");
+    print_dec(c->major_count);
+    print_nl();
+    smp_console_unlock(locked);
+}
+
 void sched_step(void)
 {
     struct core_cpu *c = &core_cpus[arch_cpu_id()];
@@ -116,8 +134,12 @@ void sched_step(void)
         c->frame_ticks = 0;
         c->major_count++;
         /* Plan switches take effect at a major frame start only, on every CPU. */
+        plan_id_t from = c->plan;
         c->plan = smp_barrier(c->major_count);
         sched_set_frame_end(c);
+        if (c->plan != from) {
+            sched_report_switch(c, from);
+        }
         sched_report_late(c);
         return;
     }

@@ -117,9 +117,11 @@ bool core_check_system(void)
 /*
  * The first CPU to panic stops the others (they halt where they are), writes the record
  * and powers off. Another CPU panicking at the same time halts; the same CPU panicking
- * again while it writes the record (e.g. in the audit path) powers off at once.
+ * again while it writes the record (e.g. in the audit path) powers off at once. The
+ * line's value is a count or number in decimal, an address, mask or magic in hex.
  */
-_Noreturn void core_panic_fault(const char *why, const struct arch_fault *f)
+static _Noreturn void system_panic(const char *why, const struct arch_fault *f, uint64_t value,
+                                   bool hex)
 {
     uint32_t self = arch_cpu_id() + 1u;
     uint32_t first = 0;
@@ -137,7 +139,11 @@ _Noreturn void core_panic_fault(const char *why, const struct arch_fault *f)
         print_str("PANIC: ");
         print_str(why);
         print_str(" ");
-        print_hex(f->error);
+        if (hex) {
+            print_hex(value);
+        } else {
+            print_dec(value);
+        }
         print_nl();
         smp_console_unlock(locked);
         audit_record(MOAT_AUDIT_PANIC, MOAT_SUBJECT_IDLE, f, MOAT_FAULT_STOP);
@@ -145,9 +151,21 @@ _Noreturn void core_panic_fault(const char *why, const struct arch_fault *f)
     arch_poweroff(true);
 }
 
+_Noreturn void core_panic_fault(const char *why, const struct arch_fault *f)
+{
+    system_panic(why, f, f->error, true);
+}
+
 _Noreturn void core_panic(const char *why, uint64_t value)
 {
     struct arch_fault f = {0};
     f.error = value;
-    core_panic_fault(why, &f);
+    system_panic(why, &f, value, false);
+}
+
+_Noreturn void core_panic_hex(const char *why, uint64_t value)
+{
+    struct arch_fault f = {0};
+    f.error = value;
+    system_panic(why, &f, value, true);
 }

@@ -84,8 +84,29 @@ static void panic_writes_an_audit_record_and_powers_off_with_failure(void **stat
         core_panic("test", 7);
     }
     assert_int_equal(fake.power, 2);
-    assert_true(fake_console_has("PANIC: test 0x7\n"));
+    assert_true(fake_console_has("PANIC: test 7\n"));
     assert_true(fake_console_has("audit 1 kind panic\naudit 1 subject kernel\n"));
+}
+
+/* A count or id reads as a number, an address or magic as hex. */
+static void a_panic_prints_a_count_in_decimal(void **state)
+{
+    (void)state;
+    boot();
+    if (setjmp(power_jump) == 0) {
+        core_panic("a CPU did not start, cpu", 12);
+    }
+    assert_true(fake_console_has("PANIC: a CPU did not start, cpu 12\n"));
+}
+
+static void a_panic_prints_an_address_in_hex(void **state)
+{
+    (void)state;
+    boot();
+    if (setjmp(power_jump) == 0) {
+        core_panic_hex("unknown boot protocol, magic", 0x2badb002u);
+    }
+    assert_true(fake_console_has("PANIC: unknown boot protocol, magic 0x2badb002\n"));
 }
 
 int main(void)
@@ -96,6 +117,8 @@ int main(void)
         cmocka_unit_test_setup(subject_state_lives_in_its_slot_of_the_policy_state_region,
                                fixture_setup),
         cmocka_unit_test_setup(kernel_fault_panic_records_the_cpu_state, fixture_setup),
+        cmocka_unit_test_setup(a_panic_prints_a_count_in_decimal, fixture_setup),
+        cmocka_unit_test_setup(a_panic_prints_an_address_in_hex, fixture_setup),
         cmocka_unit_test_setup(panic_writes_an_audit_record_and_powers_off_with_failure,
                                fixture_setup),
     };

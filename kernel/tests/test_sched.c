@@ -5,6 +5,8 @@
  */
 #include <moat/abi/audit.h>
 
+#include <string.h>
+
 #include "core_fixture.h"
 
 static void frames_end_at_planned_instants_even_when_switches_are_late(void **state)
@@ -53,11 +55,20 @@ static void major_frame_wraps_and_plan_switch_waits_for_it(void **state)
     assert_int_equal(fake.result[ALPHA], MOAT_OK);
     struct core_next n = core_on_timer(START + T(10));
     assert_int_equal(n.subject, BETA); /* still the old plan */
+    assert_false(fake_log_has("plan switch"));
     n = core_on_timer(START + T(40));
     assert_int_equal(n.subject, GAMMA);
     assert_int_equal(n.deadline, START + T(80));
     assert_int_equal(core_cpus[0].plan, 1);
     assert_int_equal(core_cpus[0].major_count, 1);
+    /* The kernel log says so once, when it takes effect; a major frame of the same plan
+     * says nothing. */
+    (void)core_on_timer(START + T(80));
+    static char log[65536];
+    fake_log_text(log, sizeof(log));
+    const char *line = strstr(log, "plan switch: main -> other at major frame 1\n");
+    assert_non_null(line);
+    assert_null(strstr(line + 1, "plan switch"));
 }
 
 static void yield_idles_the_rest_of_the_frame_only(void **state)

@@ -319,7 +319,7 @@ static void a_panic_stops_the_other_cpus_and_a_second_one_halts(void **state)
     assert_int_equal(fake.power, 2);
     assert_true(fake.others_stopped);
     assert_true(core_panicking());
-    assert_true(fake_console_has("PANIC: test 0x7"));
+    assert_true(fake_console_has("PANIC: test 7\n"));
     fake.cpu = 0;
     if (setjmp(power_jump) == 0) {
         core_panic("second", 8);

@@ -110,8 +110,8 @@ void apic_init(void)
     pic_disable();
     uint64_t base = rdmsr(MSR_APIC_BASE);
     if ((base & APIC_BASE_X2APIC) != 0u) {
-        core_panic("the firmware left the LAPIC in x2APIC mode (not supported yet), base",
-                   base);
+        core_panic_hex("the firmware left the LAPIC in x2APIC mode (not supported yet), base",
+                       base);
     }
     wrmsr(MSR_APIC_BASE, base | APIC_BASE_ENABLE);
     lapic = (volatile uint32_t *)(uintptr_t)(base & ~0xfffull);

@@ -39,7 +39,7 @@ void arch_boot_main(uint32_t magic, uint32_t info)
     print_str(" RAM ranges in the firmware memory map");
     print_nl();
     if (!known) {
-        core_panic("unknown boot protocol, magic", magic);
+        core_panic_hex("unknown boot protocol, magic", magic);
     }
     cpu_detect();
     if (cpu_features.nx) {
