@@ -153,12 +153,13 @@ static bool polc_write_if_changed(const char *path, const struct polc_buf *conte
 }
 
 static const char polc_usage[] =
-    "usage: moat-polc check  SYSTEM.xml [-I DIR]...\n"
+    "usage: moat-polc check  SYSTEM.xml [-I DIR]... [--no-images]\n"
     "       moat-polc build  SYSTEM.xml [-I DIR]... -o SYSTEM.elf [--kernel KERNEL.elf]\n"
     "                        [--layout LAYOUT.txt]\n"
     "       moat-polc layout SYSTEM.xml [-I DIR]...\n"
     "       moat-polc draw   SYSTEM.xml [--schedule OUT.svg] [--flows OUT.svg]\n"
-    "check validates the policy; build writes the bootable image SYSTEM.elf: the prebuilt\n"
+    "check validates the policy (with --no-images only what needs no subject image: the\n"
+    "schema and the semantic checks, before the subjects are built); build writes the bootable image SYSTEM.elf: the prebuilt\n"
     "kernel (default: the installed one, " POLC_KERNEL_RELPATH "\n"
     "relative to moat-polc's folder) with the policy's tables, page tables, sinfo pages\n"
     "and subjects, and with --layout the layout report; layout prints the layout report;\n"
@@ -227,6 +228,7 @@ int polc_main(int argc, char **argv, struct polc_buf *out, struct polc_buf *err)
         return 2;
     }
     size_t include_count = 0;
+    bool no_images = false;
     int status = 2;
     for (int i = 2; i < argc; i++) {
         const char *a = argv[i];
@@ -248,6 +250,8 @@ int polc_main(int argc, char **argv, struct polc_buf *out, struct polc_buf *err)
             }
         } else if (strncmp(a, "-I", 2) == 0) {
             includes[include_count++] = a + 2;
+        } else if (strcmp(a, "--no-images") == 0 && strcmp(command, "check") == 0) {
+            no_images = true;
         } else if (a[0] == '-') {
             polc_buf_printf(err, "moat-polc: unknown option '%s'\n%s", a, polc_usage);
             goto out;
@@ -279,7 +283,9 @@ int polc_main(int argc, char **argv, struct polc_buf *out, struct polc_buf *err)
     }
     struct polc_ctx ctx;
     polc_ctx_init(&ctx, policy, includes, include_count);
-    bool ok = polc_compile(&ctx, xml, xml_size);
+    /* Without the images there are no segment sizes: no layout either. */
+    bool ok = no_images ? polc_check_policy(&ctx, xml, xml_size) && ctx.error_count == 0
+                        : polc_compile(&ctx, xml, xml_size);
     free(xml);
     struct polc_kernel_info info;
     memset(&info, 0, sizeof(info));

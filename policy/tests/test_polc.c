@@ -28,6 +28,35 @@ static void shipped_policy_is_valid(void **state)
     run_free(&r);
 }
 
+/* Before the subjects are built: check --no-images runs every check but the images'. */
+static void check_no_images_checks_a_policy_before_its_subjects_exist(void **state)
+{
+    (void)state;
+    const char *policy = path_in(good_dir, "pipeline.xml");
+    struct run r = polc("check", policy, NULL, NULL, NULL, NULL, NULL, NULL);
+    assert_int_equal(r.status, 1); /* no -I: its images are not found */
+    assert_non_null(strstr((const char *)r.err.data, "image 'good.elf' not found"));
+    run_free(&r);
+    r = polc("check", policy, "--no-images", NULL, NULL, NULL, NULL, NULL);
+    assert_int_equal(r.status, 0);
+    assert_string_equal((const char *)r.err.data, "");
+    run_free(&r);
+    /* The same -I as a build takes is accepted. */
+    r = polc("check", "--no-images", policy, "-I", work_dir, NULL, NULL, NULL);
+    assert_int_equal(r.status, 0);
+    run_free(&r);
+    /* Every other check still runs. */
+    r = polc("check", path_in(good_dir, "../bad/channel_reader_is_writer.xml"), "--no-images",
+             NULL, NULL, NULL, NULL, NULL);
+    assert_int_equal(r.status, 1);
+    assert_non_null(strstr((const char *)r.err.data, "is also its writer"));
+    run_free(&r);
+    /* Only check: layout and build need the images. */
+    r = polc("layout", policy, "--no-images", NULL, NULL, NULL, NULL, NULL);
+    assert_int_equal(r.status, 2);
+    run_free(&r);
+}
+
 static void layout_command_prints_the_report(void **state)
 {
     (void)state;
@@ -284,6 +313,7 @@ int main(int argc, char **argv)
     work_dir = argv[3];
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(shipped_policy_is_valid),
+        cmocka_unit_test(check_no_images_checks_a_policy_before_its_subjects_exist),
         cmocka_unit_test(layout_command_prints_the_report),
         cmocka_unit_test(build_is_deterministic),
         cmocka_unit_test(layout_names_the_kernel_it_was_packed_against),
