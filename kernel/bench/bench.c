@@ -91,11 +91,13 @@ static uint32_t loop_span(uint32_t n)
 /* The frame this subject is in: its start and its length (measured once). */
 static uint64_t frame_start;
 static uint64_t frame_length;
+static uint32_t frames;
 
 static void next_frame(void)
 {
     moat_yield();
     frame_start = moat_rdtsc();
+    frames++;
 }
 
 /* Spins through one whole frame of its own: its length is the last TSC read before the
@@ -209,9 +211,13 @@ static void time_wake(unsigned wake, uint32_t base)
         (const volatile struct bench_wake *)(uintptr_t)(info.address + BENCH_PAYLOAD);
     static uint32_t sender[SAMPLES];
     uint64_t worst = BENCH_GAP;
+    uint32_t first_frame = frames;
     sample_count = 0;
     while (sample_count < SAMPLES) {
         make_room(worst);
+        if (frames - first_frame > SAMPLES) {
+            fail("wake: samples in 64 frames", sample_count); /* the waiter never waits */
+        }
         /* The waiter announces each wait just before its call; a pause lets its CPU run
          * up to its halt in the kernel. */
         uint32_t seq = w->wakes;

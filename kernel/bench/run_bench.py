@@ -70,6 +70,10 @@ def boot(qemu, image, count, timeout):
         m = re.search(r"system bench-\d+: (\d+) subjects", line)
         if m and int(m.group(1)) != count:
             errors.append(f"the image has {m.group(1)} subjects, not {count}")
+    expected = [key for key, _ in PATHS if count >= 7 or key not in NEEDS_FULL]
+    for key in expected:
+        if key not in results:
+            errors.append(f"no result for {key}")
     if "calibration" not in info:
         errors.append("no calibration line: the one-tick-per-instruction check did not run")
     if not any("bench: done" in l for l in lines):
