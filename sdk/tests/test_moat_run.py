@@ -205,7 +205,7 @@ def main():
     # --help documents every option and the QEMU arguments.
     usage = subprocess.run([sys.executable, tool, "--help"], capture_output=True,
                            text=True).stdout
-    for word in ("--gdb", "--timeout", "--memory", "--qemu", "--print-command",
+    for word in ("--gdb", "--gdb-port", "--layout", "--timeout", "--memory", "--qemu", "--print-command",
                  "-- QEMU ARGS", "-smp", "Exit status"):
         if word not in usage:
             failures.append(f"--help does not mention {word}")

@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """moat-run: boot a Moat system image in QEMU with the serial console on the terminal.
 
-    moat-run IMAGE.elf [--gdb] [--timeout S] [--memory M] [--qemu PATH]
-                       [--print-command] [-- QEMU-ARGS...]
+    moat-run IMAGE.elf [--gdb] [--gdb-port N] [--layout L.txt] [--timeout S]
+                       [--memory M] [--qemu PATH] [--print-command] [-- QEMU-ARGS...]
 
 The image says what machine it needs: moat-polc writes a PT_NOTE "Moat" of type
 MOAT_NOTE_SYSTEM (kernel/include/moat/abi/layout.h) holding the policy's CPU count and
@@ -12,7 +12,9 @@ refused to run or panicked, 2 when QEMU ended any other way or the image cannot 
 (missing, not a Moat system image), 124 on --timeout.
 """
 import argparse
+import glob
 import os
+import shlex
 import shutil
 import struct
 import subprocess
@@ -112,8 +114,36 @@ def qemu_command(args, cpus, memory_mib):
            "-display", "none", "-monitor", "none", "-serial", "stdio", "-no-reboot",
            "-device", "isa-debug-exit,iobase=0xf4,iosize=0x04"]
     if args.gdb:
-        cmd += ["-s", "-S"]
+        # -s is QEMU's "-gdb tcp::1234"
+        cmd += (["-s"] if args.gdb_port == 1234 else ["-gdb", f"tcp::{args.gdb_port}"]) + ["-S"]
     return cmd + args.qemu_args
+
+
+def gdb_command(args):
+    """The GDB command line that follows the running subject (moat-gdb.py, docs/sdk.md)."""
+    here = os.path.dirname(os.path.realpath(__file__))
+    prefix = os.path.dirname(here)
+    scripts = [os.path.join(here, "moat-gdb.py"),  # the source tree (sdk/tools)
+               os.path.join(prefix, "share", "moat-sdk", "gdb", "moat-gdb.py")]  # installed
+    script = next((s for s in scripts if os.path.isfile(s)), None)
+    layout = args.layout
+    if layout is None:
+        stem = os.path.splitext(args.image)[0]
+        guesses = [stem + "-layout.txt", os.path.join(os.path.dirname(args.image), "layout.txt")]
+        layout = next((g for g in guesses if os.path.isfile(g)), None)
+    cmd = ["gdb"]
+    if script is not None and layout is not None:
+        follow = ["moat-follow", layout]
+        subjects = os.path.join(prefix, "share", "moat-sdk", "subjects")
+        if os.path.isdir(subjects):
+            follow += ["-I", subjects]  # the SDK's log server
+        kernels = glob.glob(os.path.join(prefix, "lib*", "**", "moat-sdk", "kernel", "kernel.elf"),
+                            recursive=True)
+        if kernels:
+            follow += ["--kernel", kernels[0]]
+        cmd += ["-x", script, "-ex", " ".join(shlex.quote(w) for w in follow)]
+    cmd += ["-ex", f"target remote localhost:{args.gdb_port}"]
+    return " ".join(shlex.quote(w) for w in cmd), script is not None and layout is not None
 
 
 def parser():
@@ -130,7 +160,13 @@ def parser():
                "IMAGE is not a bootable Moat system image, 124 --timeout expired.")
     ap.add_argument("image", metavar="IMAGE", help="the system image moat-polc build wrote")
     ap.add_argument("--gdb", action="store_true",
-                    help="start QEMU halted with a GDB server on localhost:1234")
+                    help="start QEMU halted with a GDB server on localhost:1234 and print "
+                         "the gdb command that follows the running subject (moat-gdb.py)")
+    ap.add_argument("--gdb-port", type=int, default=1234, metavar="N",
+                    help="the GDB server's port (default 1234)")
+    ap.add_argument("--layout", metavar="L.txt",
+                    help="the layout report of IMAGE, for --gdb (default: IMAGE's name "
+                         "with -layout.txt, or layout.txt next to it)")
     ap.add_argument("--timeout", type=float, metavar="S",
                     help="stop QEMU after S seconds (exit status 124)")
     ap.add_argument("--memory", metavar="M",
@@ -173,8 +209,12 @@ def main(argv):
         print(" ".join(cmd))
         return 0
     if args.gdb:
-        print(f"moat-run: waiting for GDB: gdb {args.image} -ex 'target remote :1234'",
-              file=sys.stderr)
+        line, follows = gdb_command(args)
+        print(f"moat-run: waiting for GDB on localhost:{args.gdb_port}; in another terminal:\n"
+              f"  {line}", file=sys.stderr)
+        if not follows:
+            print("moat-run: no layout report found (--layout L.txt): gdb will not know "
+                  "which subject runs", file=sys.stderr)
     try:
         status = subprocess.run(cmd, timeout=args.timeout).returncode
     except subprocess.TimeoutExpired:
