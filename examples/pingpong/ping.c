@@ -1,6 +1,6 @@
 /*
  * ping: serves the ball to pong, waits for it to come back one higher, and after
- * PINGPONG_ROUNDS rounds asks the log server to flush, which then powers the system off.
+ * PINGPONG_ROUNDS rounds powers the system off.
  */
 #include <moat/channel.h>
 #include <moat/log.h>
@@ -19,7 +19,7 @@ int main(void)
         return 1;
     }
     int hit = moat_event("hit");
-    int flush = moat_event("flush");
+    int poweroff = moat_event("poweroff");
 
     struct ball ball = {.round = 0, .count = 0};
     for (ball.round = 1; ball.round <= PINGPONG_ROUNDS; ball.round++) {
@@ -38,8 +38,8 @@ int main(void)
         ball.count = back.count;
     }
     moat_log("game over after %u rounds", PINGPONG_ROUNDS);
-    /* The log server prints everything logged so far, then powers the system off. */
-    moat_event_send((unsigned)flush);
+    /* The kernel powers off once the log server has printed everything logged so far. */
+    moat_event_send((unsigned)poweroff);
     /* Nothing left to do: wait until the power goes. */
     for (;;) {
         (void)moat_event_wait();

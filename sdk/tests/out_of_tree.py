@@ -63,7 +63,7 @@ PROJECTS = {
     "tutorial": {
         "image": "pingpong.elf",
         "expect": ["[ping] round 1: sent 0, got 1", "[ping] round 10: sent 9, got 10",
-                   "[ping] game over after 10 rounds", "poweroff: requested by log-server"],
+                   "[ping] game over after 10 rounds", "poweroff: requested by ping"],
     },
     "own-ld": {
         "image": None,
