@@ -286,7 +286,8 @@ static void print_row(size_t size, bool batch, const struct bench_row *r)
 static void usage(FILE *out)
 {
     fprintf(out,
-            "usage: channel-bench [--quick] [--runs N] [--ms N] [--slots N] [--batch N] [--size N]\n"
+            "usage: channel-bench [--quick] [--runs N] [--ms N] [--slots N] [--batch N]\n"
+            "                     [--size N]\n"
             "  --quick    5 runs of 40 ms (about 10 s in all) instead of 7 runs of 200 ms\n"
             "  --runs N   measured runs per figure, 5..%u (the median is printed)\n"
             "  --ms N     length of one run in milliseconds\n"
@@ -358,7 +359,8 @@ static int parse_options(int argc, char **argv, struct bench_config *cfg)
             ok = parse_unsigned(optarg, 2, 1u << 18, &cfg->batch);
             break;
         case 'z':
-            ok = parse_unsigned(optarg, 8, 4096, &cfg->only_size) && bench_size_known(cfg->only_size);
+            ok = parse_unsigned(optarg, 8, 4096, &cfg->only_size) &&
+                 bench_size_known(cfg->only_size);
             break;
         case 'h':
             usage(stdout);

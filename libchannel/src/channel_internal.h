@@ -32,6 +32,13 @@ enum {
     CHANNEL_OFF_WC = 56,
 };
 
+/*
+ * For the reader's rare paths (synchronising, overruns): kept out of line, so inlining
+ * them does not crowd the registers and code of the read loop (measured: 15% on 64-byte
+ * reads).
+ */
+#define CHANNEL_SLOW_PATH __attribute__((noinline))
+
 /* Channel memory must be aligned to this, so header fields are naturally aligned. */
 #define CHANNEL_ALIGNMENT 8u
 

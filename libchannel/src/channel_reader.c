@@ -75,7 +75,7 @@ static uint64_t reader_pos(const struct channel_reader *r)
  * mapping, and the reader starts at the oldest element the writer has not begun to
  * overwrite.
  */
-static enum channel_result reader_sync(struct channel_reader *r)
+CHANNEL_SLOW_PATH static enum channel_result reader_sync(struct channel_reader *r)
 {
     const unsigned char *mem = r->mem;
     uint64_t epoch = channel_load_u64_acquire(mem + CHANNEL_OFF_EPOCH);
@@ -159,8 +159,8 @@ static bool reader_writer_idle(const struct channel_reader *r, uint64_t wsc, uin
  * With an honest writer the skipped count is positive (the overrun condition puts the
  * oldest past rc); whatever the writer wrote, lost saturates rather than wraps.
  */
-static enum channel_result reader_overrun(struct channel_reader *r, uint64_t wsc,
-                                          uint64_t wc_before)
+CHANNEL_SLOW_PATH static enum channel_result reader_overrun(struct channel_reader *r,
+                                                            uint64_t wsc, uint64_t wc_before)
 {
     uint64_t elements = r->elements;
     uint64_t wc = channel_load_u64_relaxed(r->mem + CHANNEL_OFF_WC);
@@ -260,8 +260,9 @@ static enum channel_result reader_copy(struct channel_reader *r, unsigned char *
  * copies at once and touches the header only after the copy: wsc and epoch, as always,
  * and wc for the next call, all on one cache line. The copy is one relaxed 8-byte load
  * of a slot that is 8-byte aligned (64 + pos * 8, pos < the validated element count).
- * Everything that is not "one intact element" (no data, lapped, overrun) is left to
- * reader_copy, which loads the header again and decides as before.
+ * Everything that is not "one intact element" or a new epoch (no data, lapped, overrun)
+ * returns false: the caller then takes reader_copy, which loads the header again and
+ * decides as before. Otherwise *result is the read's result.
  *
  * Skipping reader_copy's first epoch load is safe: the slot offset comes from the
  * reader's own validated state, so a stale epoch can at worst make it copy a slot of
@@ -269,14 +270,14 @@ static enum channel_result reader_copy(struct channel_reader *r, unsigned char *
  * differs from the reader's if the copy (or wc) saw anything a re-initialisation wrote
  * (docs/channel-protocol.md, "Memory ordering"), so such a copy is never delivered.
  */
-static enum channel_result reader_read_word(struct channel_reader *r, unsigned char *dst)
+static bool reader_read_word(struct channel_reader *r, unsigned char *dst,
+                             enum channel_result *result)
 {
     const unsigned char *mem = r->mem;
     uint64_t elements = r->elements;
     uint64_t rc = r->rc;
     uint64_t wc = r->wc_seen;
     uint64_t pos = r->pos;
-    uint64_t count = 0u;
     uint64_t word;
     uint64_t wsc;
 
@@ -284,7 +285,7 @@ static enum channel_result reader_read_word(struct channel_reader *r, unsigned c
     if (wc - rc - 1u >= elements) {
         wc = channel_load_u64_acquire(mem + CHANNEL_OFF_WC);
         if (wc - rc - 1u >= elements) {
-            return reader_copy(r, dst, 1u, &count);
+            return false;
         }
     }
     if (pos >= elements) {
@@ -296,29 +297,32 @@ static enum channel_result reader_read_word(struct channel_reader *r, unsigned c
     channel_fence_acquire();
     wsc = channel_load_u64_relaxed(mem + CHANNEL_OFF_WSC);
     if (channel_load_u64_relaxed(mem + CHANNEL_OFF_EPOCH) != r->epoch) {
-        return reader_sync(r);
+        *result = reader_sync(r);
+        return true;
     }
     if (channel_overwritten(rc, wsc, elements)) {
         /* reader_copy sees it too (wsc only grows) and decides with fresh counters. */
-        return reader_copy(r, dst, 1u, &count);
+        return false;
     }
     channel_put_le64(dst, word);
     r->rc = rc + 1u;
     r->pos = channel_next_pos(pos, rc + 1u, elements);
     r->wc_seen = channel_load_u64_acquire(mem + CHANNEL_OFF_WC);
     r->overrun_last = false;
-    return CHANNEL_SUCCESS;
+    *result = CHANNEL_SUCCESS;
+    return true;
 }
 
 enum channel_result channel_read(struct channel_reader *r, void *element)
 {
+    enum channel_result result = CHANNEL_INCOMPATIBLE;
     uint64_t count = 0u;
 
     if (r == NULL || r->mem == NULL || element == NULL) {
         return CHANNEL_INCOMPATIBLE;
     }
-    if (r->element_size == 8u && reader_is_synced(r)) {
-        return reader_read_word(r, element);
+    if (r->element_size == 8u && reader_is_synced(r) && reader_read_word(r, element, &result)) {
+        return result;
     }
     return reader_copy(r, element, 1u, &count);
 }
