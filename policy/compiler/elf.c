@@ -214,6 +214,7 @@ bool polc_elf_load(struct polc_ctx *ctx, struct polc_subject *s, const char *pat
 void polc_load_images(struct polc_ctx *ctx)
 {
     struct polc_system *sys = &ctx->sys;
+    size_t missing = 0;
     for (size_t i = 0; i < sys->subject_count; i++) {
         struct polc_subject *s = &sys->subjects[i];
         const char *path = polc_find_image(ctx, s->image_name);
@@ -226,8 +227,16 @@ void polc_load_images(struct polc_ctx *ctx)
             polc_error(ctx, s->line, "subject '%s': image '%s' not found (looked in %s)",
                        s->name, s->image_name, (const char *)where.data);
             polc_buf_free(&where);
+            missing++;
             continue;
         }
         s->image_ok = polc_elf_load(ctx, s, path);
+    }
+    /* A policy written before its subjects: say how to check it alone. */
+    if (missing != 0) {
+        polc_buf_printf(&ctx->messages,
+                        "%s: note: %zu subject image%s not found; `moat-polc check %s "
+                        "--no-images` checks the policy without them\n",
+                        ctx->file, missing, missing == 1 ? "" : "s", ctx->file);
     }
 }

@@ -36,6 +36,14 @@ static void check_no_images_checks_a_policy_before_its_subjects_exist(void **sta
     struct run r = polc("check", policy, NULL, NULL, NULL, NULL, NULL, NULL);
     assert_int_equal(r.status, 1); /* no -I: its images are not found */
     assert_non_null(strstr((const char *)r.err.data, "image 'good.elf' not found"));
+    assert_non_null(strstr((const char *)r.err.data,
+                           "pipeline.xml: note: 4 subject images not found; `moat-polc check "));
+    assert_non_null(strstr((const char *)r.err.data, "pipeline.xml --no-images` checks the "
+                                                     "policy without them\n"));
+    run_free(&r);
+    r = polc("check", path_in(good_dir, "../bad/image_missing.xml"), "-I", elf_dir, NULL, NULL,
+             NULL, NULL);
+    assert_non_null(strstr((const char *)r.err.data, "note: 1 subject image not found; "));
     run_free(&r);
     r = polc("check", policy, "--no-images", NULL, NULL, NULL, NULL, NULL);
     assert_int_equal(r.status, 0);
