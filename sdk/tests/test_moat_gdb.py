@@ -3,10 +3,12 @@
 moat-follow with the layout report) and, with it, a breakpoint on an address that two
 subjects share shows each subject's own source when that subject stops there.
 
-Usage: test_moat_gdb.py MOAT_RUN MOAT_GDB QEMU IMAGE LAYOUT LOG_SERVER_DIR KERNEL SUBJECT=SOURCE...
+Usage: test_moat_gdb.py MOAT_RUN MOAT_GDB QEMU IMAGE LAYOUT ELF_DIRS KERNEL SUBJECT=SOURCE...
 
-The pingpong image: ping's and pong's main() are linked at the same address (and the
-log server's too); the test checks that precondition first. At every stop, the subject
+ELF_DIRS: the folders of the subject ELFs, separated by ':'. The images: pingpong (ping's,
+pong's and the log server's main() are linked at the same address) and irq-cpu1 (two
+CPUs: clock on CPU 1, the log server on CPU 0, main() at the same address); the test
+checks that precondition first. At every stop, the subject
 that runs is read from the CPU's own sinfo page (MOAT_SINFO_VIRT, the subject_name
 field), independently of the symbols GDB loaded; the function and source file GDB
 shows must be that subject's (in what GDB printed at the stop, and in its frame).
@@ -55,12 +57,16 @@ def free_port():
 
 
 def main():
-    moat_run, moat_gdb, qemu, image, layout, log_dir, kernel = sys.argv[1:8]
+    moat_run, moat_gdb, qemu, image, layout, elf_dirs, kernel = sys.argv[1:8]
+    elf_dirs = elf_dirs.split(":")
     sources = dict(a.split("=", 1) for a in sys.argv[8:])
     failures = []
-    elf_dir = os.path.dirname(image)
-    addrs = {name: main_address(os.path.join(elf_dir if name != "log-server" else log_dir,
-                                             name + ".elf")) for name in sources}
+    subject_elf = {}  # subject -> ELF, by the layout's image names
+    for name, image_name in re.findall(r"^Subject '([^']+)'.*\n\s+image (\S+),", open(layout).read(),
+                                       re.M):
+        subject_elf[name] = next((os.path.join(d, image_name) for d in elf_dirs
+                                  if os.path.isfile(os.path.join(d, image_name))), None)
+    addrs = {name: main_address(subject_elf[name]) for name in sources}
     if len(set(addrs.values())) != 1:
         print(f"FAIL: precondition: the subjects' main() are at different addresses: {addrs}")
         return 1
@@ -89,7 +95,8 @@ def main():
             failures.append(f"the gdb command does not moat-follow {layout}: {m.group(1)}")
             return report(failures)
         # In the tree the log server and the kernel are not where an install keeps them.
-        words[follow[0]] += f" -I {shlex.quote(log_dir)} --kernel {shlex.quote(kernel)}"
+        words[follow[0]] += "".join(f" -I {shlex.quote(d)}" for d in elf_dirs) + \
+            f" --kernel {shlex.quote(kernel)}"
         with tempfile.NamedTemporaryFile("w", suffix=".py", delete=False) as f:
             f.write(CHECK.replace("ADDR", str(addr)).replace("STOPS", str(len(sources)))
                     .replace("SINFO", str(SINFO_NAME)))
@@ -102,7 +109,10 @@ def main():
         run.wait()
     out = gdb.stdout
     stops = re.findall(r"^STOP subject=(\S+) function=(\S+) file=(\S+)$", out, re.M)
-    shown = re.findall(r"^Breakpoint 1, (\S+) \(\) at (\S+):\d+$", out, re.M)
+    # "Breakpoint 1, main () at FILE:LINE", on several CPUs "Thread 2 hit Hardware assisted
+    # breakpoint 1, ...".
+    shown = re.findall(r"^(?:Thread \S+ hit )?(?:Hardware assisted )?[Bb]reakpoint 1, (\S+) "
+                       r"\(\) at (\S+):\d+$", out, re.M)
     if len(stops) < len(sources):
         failures.append(f"{len(stops)} stops, want {len(sources)} or more:\n{out}\n{gdb.stderr}")
     for i, (subject, function, file) in enumerate(stops):
