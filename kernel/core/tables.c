@@ -303,9 +303,12 @@ static bool reset_ok(const struct moat_subject *s, uint32_t i)
     const struct moat_reset *r = tables_reset(s, i);
     rec_part = "reset";
     rec_part_index = i;
+    /* Nor may it read what the kernel writes: the state region holds other subjects'
+     * registers. */
     return range_ok("dst outside the regions", r->dst, r->size) &&
            (r->src == 0u || range_ok("src outside the regions", r->src, r->size)) &&
-           !kernel_range_hit("dst", r->dst, r->size, KERNEL_RANGES);
+           !kernel_range_hit("dst", r->dst, r->size, KERNEL_RANGES) &&
+           (r->src == 0u || !kernel_range_hit("src", r->src, r->size, KERNEL_RANGES));
 }
 
 static bool subject_ok(subject_id_t i)
@@ -331,6 +334,11 @@ static bool subject_ok(subject_id_t i)
     }
     if (s->pml4 % MOAT_PAGE_SIZE != 0u || !in_region(s->pml4, MOAT_PAGE_SIZE)) {
         return refuse_n("pml4 outside the regions (or misaligned)", s->pml4, NULL, 0, true);
+    }
+    /* A top-level page table in memory the kernel writes (a subject's saved registers)
+     * would be a mapping the subject chooses. */
+    if (kernel_range_hit("pml4", s->pml4, MOAT_PAGE_SIZE, KERNEL_RANGES)) {
+        return false;
     }
     if (s->sinfo_phys != 0u &&
         (!range_ok("sinfo outside the regions", s->sinfo_phys, sizeof(struct moat_sinfo)) ||

@@ -38,8 +38,8 @@ enum { SEND_NOTIFY = 0, SEND_SWITCH = 1, SEND_UNMASK = 2, SEND_RESTART = 3, SEND
 #define KLOG1_PHYS P(0x6000u) /* right after CPU 0's */
 #define KLOG_SIZE 0x2000u
 #define ALPHA_SINFO (KLOG0_PHYS - sizeof(struct moat_sinfo)) /* ends where a klog starts */
-#define AUDIT_PHYS P(0x18000u) /* ends where region 0 does */
-#define AUDIT_SIZE 0x8000u
+#define AUDIT_PHYS P(0x18000u) /* ends where alpha's pml4 starts */
+#define AUDIT_SIZE 0x7000u
 
 /* Records of the built blob, for a test to change. */
 static inline struct moat_tables_header *hdr(void)

@@ -330,7 +330,7 @@ static void refuses_a_reset_size_that_wraps_around(void **state)
 static void refuses_an_audit_region_outside_the_regions(void **state)
 {
     (void)state;
-    hdr()->audit_size += 1u; /* one byte into region 1: not inside one region */
+    hdr()->audit_size = REGION0_SIZE - 0x18000u + 1u; /* one byte into region 1: not inside one region */
     assert_refused("tables: system (check): audit outside the regions");
 }
 
@@ -383,6 +383,34 @@ static void refuses_a_reset_writing_into_the_state_region(void **state)
     reset(GAMMA, 0)->dst = hdr()->state_phys + hdr()->state_size - 0x80u;
     assert_refused("tables: subject 2 (gamma) reset 0: dst: ");
     assert_true(fake_console_has("overlaps a kernel range at"));
+}
+
+/* The state region holds every subject's saved registers: a reset step copying from it
+ * would hand them to a subject. */
+static void refuses_a_reset_reading_the_state_region(void **state)
+{
+    (void)state;
+    reset(ALPHA, 0)->src = hdr()->state_phys + MOAT_SUBJECT_STATE_SIZE; /* beta's slot */
+    assert_refused("tables: subject 0 (alpha) reset 0: src: ");
+    assert_true(fake_console_has("overlaps a kernel range at"));
+}
+
+/* A top-level page table the kernel writes (here the state region, whose registers a
+ * subject controls) would let a subject write its own mappings. */
+static void refuses_a_pml4_inside_the_state_region(void **state)
+{
+    (void)state;
+    subject(BETA)->pml4 = hdr()->state_phys + MOAT_SUBJECT_STATE_SIZE;
+    assert_refused("tables: subject 1 (beta): pml4: ");
+    assert_true(fake_console_has("overlaps a kernel range at"));
+}
+
+static void refuses_a_pml4_on_a_klog_channel(void **state)
+{
+    (void)state;
+    subject(ALPHA)->pml4 = KLOG1_PHYS;
+    assert_refused("tables: subject 0 (alpha): pml4: 0x1006000 overlaps a kernel range at "
+                   "0x1006000\n");
 }
 
 static void refuses_a_sinfo_page_on_a_klog_channel(void **state)
@@ -473,6 +501,9 @@ int main(void)
         CHECK_TEST(refuses_overlapping_klog_channels),
         CHECK_TEST(refuses_a_reset_writing_into_the_audit_region),
         CHECK_TEST(refuses_a_reset_writing_into_the_state_region),
+        CHECK_TEST(refuses_a_reset_reading_the_state_region),
+        CHECK_TEST(refuses_a_pml4_inside_the_state_region),
+        CHECK_TEST(refuses_a_pml4_on_a_klog_channel),
         CHECK_TEST(refuses_a_sinfo_page_on_a_klog_channel),
         CHECK_TEST(refuses_a_state_region_of_the_wrong_size),
         CHECK_TEST(refuses_a_state_region_larger_than_its_subjects_need),
