@@ -211,29 +211,44 @@ static void refuses_an_array_whose_size_overflows_32_bits(void **state)
     refused_array(&arrays[ARRAY_COUNT - 1u], "beyond the blob");
 }
 
-/* max + 1 records that lie inside a blob grown to hold them: "too many". */
+/* `count` records of array `c` that lie inside a blob grown to hold them: "too many". */
+static void assert_too_many(const struct array_case *c, uint64_t count)
+{
+    check_setup(NULL);
+    uint64_t offset = (hdr()->size + 7u) & ~7ull;
+    uint64_t size = offset + (count * c->record + 7u) / 8u * 8u;
+    uint8_t *big = calloc(1, size);
+    assert_non_null(big);
+    memcpy(big, blob_buffer, hdr()->size);
+    struct moat_tables_header *h = (struct moat_tables_header *)(void *)big;
+    struct moat_tables_array *a = (struct moat_tables_array *)(void *)(big + c->field);
+    a->offset = (uint32_t)offset;
+    a->count = (uint32_t)count;
+    h->size = size;
+    h->checksum = moat_tables_checksum(big, size);
+    char why[128];
+    snprintf(why, sizeof(why), "tables: %s: too many: %llu, at most %llu", c->name,
+             (unsigned long long)count, (unsigned long long)c->max);
+    assert_refused_at(big, size, why);
+    free(big);
+}
+
+/* max + 1 records of every array. */
 static void refuses_every_array_over_its_limit(void **state)
 {
     (void)state;
     for (size_t i = 0; i < ARRAY_COUNT; i++) {
-        check_setup(NULL);
-        uint64_t offset = (hdr()->size + 7u) & ~7ull;
-        uint64_t size = offset + ((arrays[i].max + 1u) * arrays[i].record + 7u) / 8u * 8u;
-        uint8_t *big = calloc(1, size);
-        assert_non_null(big);
-        memcpy(big, blob_buffer, hdr()->size);
-        struct moat_tables_header *h = (struct moat_tables_header *)(void *)big;
-        struct moat_tables_array *a = (struct moat_tables_array *)(void *)(big + arrays[i].field);
-        a->offset = (uint32_t)offset;
-        a->count = (uint32_t)(arrays[i].max + 1u);
-        h->size = size;
-        h->checksum = moat_tables_checksum(big, size);
-        char why[128];
-        snprintf(why, sizeof(why), "tables: %s: too many: %llu, at most %llu", arrays[i].name,
-                 (unsigned long long)arrays[i].max + 1u, (unsigned long long)arrays[i].max);
-        assert_refused_at(big, size, why);
-        free(big);
+        assert_too_many(&arrays[i], arrays[i].max + 1u);
     }
+}
+
+/* Subject n runs as x86 PCID n + 1 (entry.c), PCID 0 being the kernel's: 4,096 subjects
+ * would make the last one's PCID 0x1000, a bit of CR3's page-table address. */
+static void refuses_4096_subjects_more_than_the_pcids(void **state)
+{
+    (void)state;
+    assert_true(MOAT_MAX_SUBJECTS <= 0xfffu);
+    assert_too_many(&arrays[0], 4096u);
 }
 
 /* ---- names ---- */
@@ -341,6 +356,7 @@ int main(void)
         CHECK_TEST(refuses_every_array_one_record_too_long),
         CHECK_TEST(refuses_an_array_whose_size_overflows_32_bits),
         CHECK_TEST(refuses_every_array_over_its_limit),
+        CHECK_TEST(refuses_4096_subjects_more_than_the_pcids),
         CHECK_TEST(refuses_a_system_name_outside_the_strings),
         CHECK_TEST(refuses_a_subject_name_outside_the_strings),
         CHECK_TEST(refuses_a_plan_name_outside_the_strings),

@@ -49,6 +49,8 @@
 
 /* With CR4.PCIDE: CR3 bits 11:0 name the address space, bit 63 keeps its TLB entries. */
 #define CR3_NOFLUSH (1ull << 63)
+/* Subject n is PCID n + 1 (entry.c), PCID 0 the kernel's: every one must fit the 12 bits. */
+_Static_assert(MOAT_MAX_SUBJECTS <= 0xfffu, "a subject's PCID would spill into CR3's address");
 
 static inline void outb(uint16_t port, uint8_t v)
 {

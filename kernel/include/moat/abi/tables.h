@@ -35,7 +35,7 @@ typedef uint16_t plan_id_t;
 /* Limits of the format; the kernel checks every count against them at boot. None sizes
  * a kernel array except MOAT_MAX_CPUS (per-CPU state) and MOAT_MAX_IRQS (IRQ lines). */
 #define MOAT_MAX_CPUS           8
-#define MOAT_MAX_SUBJECTS       4096
+#define MOAT_MAX_SUBJECTS       4095 /* x86: subject n is PCID n + 1, 0 the kernel's (12 bits) */
 #define MOAT_MAX_PLANS          8
 #define MOAT_MAX_FRAMES_PER_CPU 4096
 #define MOAT_MAX_IRQS           24
