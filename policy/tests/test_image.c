@@ -699,6 +699,86 @@ static void whole_2m_ranges_use_2m_pages(void **state)
     assert_false(walk(img, big, MOAT_TRAMPOLINE_VIRT) & PTE_PS);
 }
 
+/* Compiles a policy in-process and returns its tables blob (the caller frees both). */
+static struct moat_tables_header *blob_of(struct polc_ctx *ctx, const char *policy,
+                                          struct polc_buf *blob, uint8_t **xml)
+{
+    static const char *dirs[1];
+    dirs[0] = elf_dir;
+    size_t xml_size = 0;
+    assert_true(polc_read_file(policy, xml, &xml_size));
+    polc_ctx_init(ctx, policy, dirs, 1);
+    assert_true(polc_compile(ctx, *xml, xml_size));
+    polc_generate(ctx);
+    assert_true(polc_gen_blob(ctx, blob));
+    /* The layout's capacity check uses the size computed from the counts: the same (the
+     * callers' names make the strings 1 byte past a multiple of 8, so no byte hides). */
+    struct polc_region **sorted = polc_regions_by_phys(&ctx->sys);
+    size_t ranges = polc_merged_regions(&ctx->sys, sorted, NULL);
+    free(sorted);
+    assert_int_equal(polc_blob_size(&ctx->sys, ranges), blob->len);
+    return (struct moat_tables_header *)(void *)blob->data;
+}
+
+/* The blob's kernel log, IRQ and timer fields say what the policy says, and a system
+ * without a kernel log names no reader. */
+static void blob_routes_klog_irqs_and_timers(void **state)
+{
+    (void)state;
+    static const char xml[] =
+        "<system name=\"routes12\"><platform cpus=\"2\" memory=\"256M\"/><subjects>"
+        "<subject name=\"a\" cpu=\"0\" image=\"good.elf\"><timer name=\"t0\"/>"
+        "<timer name=\"t1\"/></subject>"
+        "<subject name=\"srv\" cpu=\"1\" image=\"good.elf\"><timer name=\"t\"/>"
+        "<irq name=\"rx\" line=\"5\"/><irq name=\"tx\" line=\"6\"/></subject></subjects>"
+        "<channels><kernel-log reader=\"srv\"/></channels>"
+        "<scheduling tick=\"1ms\"><plan name=\"p\">"
+        "<cpu id=\"0\"><frame subject=\"a\" ticks=\"1\"/></cpu>"
+        "<cpu id=\"1\"><frame subject=\"srv\" ticks=\"1\"/></cpu></plan></scheduling></system>";
+    struct polc_ctx ctx;
+    struct polc_buf blob = {0};
+    uint8_t *text = NULL;
+    const struct moat_tables_header *h =
+        blob_of(&ctx, write_temp("routes.xml", xml, sizeof(xml) - 1), &blob, &text);
+    struct polc_system *sys = &ctx.sys;
+    const struct polc_subject *srv = polc_find_subject(sys, "srv");
+    assert_int_equal(h->klog_reader, srv->id);
+    size_t logs = 0;
+    for (size_t i = 0; i < sys->channel_count; i++) {
+        const struct polc_channel *ch = &sys->channels[i];
+        if (ch->kernel_log) {
+            assert_int_not_equal(ch->region->phys, 0);
+            assert_int_equal(h->klog_phys[ch->kernel_cpu], ch->region->phys);
+            logs++;
+        }
+    }
+    assert_int_equal(logs, 2);
+    /* The IRQs' events (ids 0 and 1: a dropped field shows on the second). */
+    assert_int_equal(h->irqs.count, 2);
+    const struct moat_irq_route *irq = (const void *)(blob.data + h->irqs.offset);
+    for (size_t i = 0; i < 2; i++) {
+        assert_int_equal(irq[i].line, 5 + i);
+        assert_int_equal(irq[i].event, srv->irqs[i].event_id);
+        assert_int_equal(irq[i].subject, srv->id);
+    }
+    assert_int_equal(srv->irqs[1].event_id, 1);
+    const struct polc_subject *a = polc_find_subject(sys, "a");
+    const struct moat_subject *rec = (const void *)(blob.data + h->subjects.offset);
+    assert_int_equal(rec[a->id].timer_events,
+                     (1ULL << a->timers[0].event_id) | (1ULL << a->timers[1].event_id));
+    assert_int_equal(rec[srv->id].timer_events, 1ULL << srv->timers[0].event_id);
+    polc_buf_free(&blob);
+    polc_ctx_free(&ctx);
+    free(text);
+
+    h = blob_of(&ctx, path_in(good_dir, "pipeline.xml"), &blob, &text);
+    assert_int_equal(h->klog_reader, MOAT_SUBJECT_IDLE);
+    assert_int_equal(h->klog_size, 0);
+    polc_buf_free(&blob);
+    polc_ctx_free(&ctx);
+    free(text);
+}
+
 int test_image_run(void)
 {
     const struct CMUnitTest kernel_tests[] = {
@@ -706,6 +786,7 @@ int test_image_run(void)
         cmocka_unit_test(kernels_broken_in_one_field_are_refused),
         cmocka_unit_test(a_blob_beyond_the_capacity_is_refused),
         cmocka_unit_test(too_many_program_headers_are_refused),
+        cmocka_unit_test(blob_routes_klog_irqs_and_timers),
     };
     const struct CMUnitTest image_tests[] = {
         cmocka_unit_test(image_keeps_the_kernel_bootable),
