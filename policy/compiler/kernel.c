@@ -95,6 +95,32 @@ bool polc_kernel_check(struct polc_ctx *ctx, const uint8_t *k, size_t ksize,
             }
         }
     }
+    /* No two loaded segments may share memory: a segment inside the tables segment (or
+     * a second one) would overwrite the blob at load, another segment the kernel. */
+    for (uint64_t i = 0; i < phnum; i++) {
+        struct polc_phdr a;
+        polc_phdr_read(k + phoff + i * sizeof(Elf64_Phdr), &a);
+        if (a.type != PT_LOAD) {
+            continue;
+        }
+        if (a.filesz > a.memsz) {
+            polc_error(ctx, 0, "segment %llu has more file bytes (%llu) than memory (%llu)",
+                       (unsigned long long)i, (unsigned long long)a.filesz,
+                       (unsigned long long)a.memsz);
+            ok = false;
+        }
+        for (uint64_t j = i + 1; j < phnum; j++) {
+            struct polc_phdr b;
+            polc_phdr_read(k + phoff + j * sizeof(Elf64_Phdr), &b);
+            if (b.type == PT_LOAD && a.memsz != 0 && b.memsz != 0 &&
+                a.paddr < b.paddr + b.memsz && b.paddr < a.paddr + a.memsz) {
+                polc_error(ctx, 0, "segments %llu and %llu overlap (paddr 0x%llx and 0x%llx)",
+                           (unsigned long long)i, (unsigned long long)j,
+                           (unsigned long long)a.paddr, (unsigned long long)b.paddr);
+                ok = false;
+            }
+        }
+    }
     if (!note_found) {
         polc_error(ctx, 0,
                    "no Moat kernel note (PT_NOTE \"%s\" type %d): not a prebuilt Moat "

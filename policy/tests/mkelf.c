@@ -3,7 +3,9 @@
  * ones (one defect each), and stand-in prebuilt kernels (Multiboot2 header, PVH-style
  * note, the Moat kernel note, trampoline segments, the empty tables segment) for image
  * tests: a good one, one built for another tables layout, one without the tables
- * segment, one whose tables segment is too small, one with a segment beyond 16M. Usage: mkelf OUTDIR
+ * segment, one whose tables segment is too small, one with a segment beyond 16M, one with
+ * a segment inside the tables segment, one with two tables segments, one whose segment has
+ * more file bytes than memory. Usage: mkelf OUTDIR
  */
 #include <elf.h>
 #include <stdbool.h>
@@ -168,6 +170,14 @@ static const struct elf_spec specs[] = {
     {"kernel-smalltables.elf", ET_EXEC, EM_X86_64, ELFCLASS64, ELFDATA2LSB, 0x100000, 5,
      {KERNEL_SEGS, {PT_LOAD, PF_R, 0xffffff8000400000, MOAT_TABLES_PHYS, 0, MOAT_TABLES_CAPACITY / 2, 0}},
      0, true, MOAT_TABLES_LAYOUT_HASH},
+    {"kernel-intables.elf", ET_EXEC, EM_X86_64, ELFCLASS64, ELFDATA2LSB, 0x100000, 6,
+     {KERNEL_SEGS, TABLES_SEG, {PT_LOAD, RW, 0x800000, 0x800000, 0x100, 0x1000, 0x55}}, 0, true,
+     MOAT_TABLES_LAYOUT_HASH},
+    {"kernel-twotables.elf", ET_EXEC, EM_X86_64, ELFCLASS64, ELFDATA2LSB, 0x100000, 6,
+     {KERNEL_SEGS, TABLES_SEG, TABLES_SEG}, 0, true, MOAT_TABLES_LAYOUT_HASH},
+    {"kernel-filesz.elf", ET_EXEC, EM_X86_64, ELFCLASS64, ELFDATA2LSB, 0x100000, 6,
+     {KERNEL_SEGS, TABLES_SEG, {PT_LOAD, RW, 0x300000, 0x300000, 0x200, 0x100, 0x55}}, 0, true,
+     MOAT_TABLES_LAYOUT_HASH},
     {"kernel-notables.elf", ET_EXEC, EM_X86_64, ELFCLASS64, ELFDATA2LSB, 0x100000, 4,
      {KERNEL_SEGS}, 0, true, MOAT_TABLES_LAYOUT_HASH},
 };

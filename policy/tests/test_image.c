@@ -478,6 +478,14 @@ static void broken_kernels_are_refused(void **state)
     run_free(&r);
     expect_kernel_refused(packed, "error: its tables segment already holds");
     expect_kernel_refused(path_in(elf_dir, "kernel-high.elf"), "reaches beyond the kernel's 16M");
+    /* A segment the loader would put over the blob, a second tables segment, a segment
+     * whose file bytes would spill past its memory. */
+    expect_kernel_refused(path_in(elf_dir, "kernel-intables.elf"),
+                          "error: segments 4 and 5 overlap (paddr 0x400000 and 0x800000)");
+    expect_kernel_refused(path_in(elf_dir, "kernel-twotables.elf"),
+                          "error: segments 4 and 5 overlap (paddr 0x400000 and 0x400000)");
+    expect_kernel_refused(path_in(elf_dir, "kernel-filesz.elf"),
+                          "error: segment 5 has more file bytes (512) than memory (256)");
 }
 
 /* A copy of the stand-in kernel to break in one field, and where its parts are. */
