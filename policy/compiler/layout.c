@@ -423,6 +423,11 @@ void polc_layout_physical(struct polc_ctx *ctx)
                        label, (unsigned long long)r->phys, mem_text);
             continue;
         }
+        if (end > MOAT_KERNEL_MAPPED_END) {
+            polc_error(ctx, r->line, "%s: paddr 0x%llx + size goes beyond the 4G the kernel maps",
+                       label, (unsigned long long)r->phys);
+            continue;
+        }
         r->allocated = true;
         pinned[pinned_count++] = r;
     }
@@ -448,6 +453,8 @@ void polc_layout_physical(struct polc_ctx *ctx)
     /* Automatic regions: content first, then zero-filled ones; first fit upward around
      * the pinned ones, which the cursor passes in address order. */
     paddr_t cursor = MOAT_ALLOC_PHYS_BASE;
+    uint64_t limit = sys->memory_size < MOAT_KERNEL_MAPPED_END ? sys->memory_size
+                                                                : MOAT_KERNEL_MAPPED_END;
     size_t next_pinned = 0;
     uint64_t shortage = 0;
     for (int pass = 0; pass < 2; pass++) {
@@ -469,7 +476,7 @@ void polc_layout_physical(struct polc_ctx *ctx)
                     overflow = polc_add_overflows(cursor, r->size, &end);
                 }
             }
-            if (overflow || end > sys->memory_size) {
+            if (overflow || end > limit) {
                 polc_add_overflows(shortage, r->size, &shortage);
                 continue;
             }
@@ -487,9 +494,17 @@ void polc_layout_physical(struct polc_ctx *ctx)
         uint64_t mib = 1ULL << 20;
         polc_format_size(need_text, sizeof(need_text),
                          shortage > UINT64_MAX - mib ? shortage : (shortage + mib - 1) & ~(mib - 1));
-        polc_error(ctx, sys->platform_line,
-                   "platform: memory %s is too small; the policy's regions need about %s more",
-                   mem_text, need_text);
+        if (limit < sys->memory_size) {
+            polc_error(ctx, sys->platform_line,
+                       "platform: the 4G of memory %s the kernel maps are too small; the "
+                       "policy's regions need about %s more",
+                       mem_text, need_text);
+        } else {
+            polc_error(ctx, sys->platform_line,
+                       "platform: memory %s is too small; the policy's regions need about %s "
+                       "more",
+                       mem_text, need_text);
+        }
     }
     struct polc_region **sorted = polc_regions_by_phys(sys);
     size_t ranges = polc_merged_regions(sys, sorted, NULL);

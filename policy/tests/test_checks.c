@@ -200,6 +200,8 @@ int main(int argc, char **argv)
     POLC_CASE(too_many_resets),
     POLC_CASE(paddr_in_kernel),
     POLC_CASE(paddr_beyond_memory),
+    POLC_CASE(paddr_beyond_4g),
+    POLC_CASE(memory_exhausted_below_4g),
     POLC_CASE(paddr_overlap),
     POLC_CASE(memory_exhausted),
     POLC_CASE(too_many_physical_ranges),

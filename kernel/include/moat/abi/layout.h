@@ -68,6 +68,11 @@
 #define MOAT_NOTE_SYSTEM        2
 #define MOAT_NOTE_VERSION       1
 
+/* The kernel identity-maps physical [0, 4 GiB) only (paging.c): every policy region must
+ * end at or below this, whatever the platform's memory (moat-polc refuses the rest; the
+ * kernel would refuse it at boot, "beyond the physical memory this kernel maps"). */
+#define MOAT_KERNEL_MAPPED_END MOAT_U64(0x100000000)
+
 /* Where policy regions without a pinned physical address are placed (first fit, upward). */
 #define MOAT_ALLOC_PHYS_BASE MOAT_KERNEL_PHYS_END
 
