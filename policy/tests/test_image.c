@@ -436,6 +436,64 @@ static void qemu_note_walk_stops_after_the_system_note(void **state)
     fail_msg("no system note");
 }
 
+/* Every region lies inside one PT_LOAD at its own physical address, and its content is
+ * in the file bytes there (a boot loader loads each region where the policy put it). */
+static void every_region_is_loaded_at_its_physical_address(void **state)
+{
+    struct image *img = *state;
+    const struct polc_system *sys = &img->ctx.sys;
+    size_t checked = 0;
+    for (size_t r = 0; r < sys->region_count; r++) {
+        const struct polc_region *reg = sys->regions[r];
+        if (reg->size == 0) {
+            continue;
+        }
+        size_t holders = 0;
+        for (size_t i = 0; i < phnum(img); i++) {
+            const uint8_t *ph = phdr(img, i);
+            uint64_t pa = rd(ph + offsetof(Elf64_Phdr, p_paddr), 8);
+            uint64_t memsz = rd(ph + offsetof(Elf64_Phdr, p_memsz), 8);
+            if (rd(ph, 4) != PT_LOAD || reg->phys < pa || reg->phys >= pa + memsz) {
+                continue;
+            }
+            holders++;
+            assert_true(reg->phys + reg->size <= pa + memsz);
+            assert_int_equal(rd(ph + offsetof(Elf64_Phdr, p_vaddr), 8), pa);
+            if (reg->data != NULL && reg->data_size != 0) {
+                uint64_t at = reg->phys - pa;
+                assert_true(at + reg->data_size <= rd(ph + offsetof(Elf64_Phdr, p_filesz), 8));
+                assert_memory_equal(img->bytes + rd(ph + offsetof(Elf64_Phdr, p_offset), 8) + at,
+                                    reg->data, reg->data_size);
+                checked++;
+            }
+        }
+        if (holders != 1) {
+            fail_msg("region %s %s at 0x%llx: in %zu PT_LOADs", reg->owner, reg->name,
+                     (unsigned long long)reg->phys, holders);
+        }
+    }
+    assert_true(checked > 0);
+}
+
+/* The system note's memory end counts a region's size, rounded up to whole MiB. */
+static void memory_end_counts_the_last_region_whole(void **state)
+{
+    (void)state;
+    struct polc_region high = {.size = 0x200000, .phys = 0x8000000, .allocated = true};
+    struct polc_region low = {.size = 0x1000, .phys = 0x2000000, .allocated = true};
+    struct polc_region *regions[] = {&low, &high};
+    struct polc_system sys;
+    memset(&sys, 0, sizeof(sys));
+    sys.regions = regions;
+    sys.region_count = 2;
+    assert_int_equal(polc_memory_end_mib(&sys), 130);
+    high.size = 0x200001;
+    assert_int_equal(polc_memory_end_mib(&sys), 131);
+    /* Nothing above the kernel: its 16M. */
+    sys.region_count = 0;
+    assert_int_equal(polc_memory_end_mib(&sys), MOAT_KERNEL_PHYS_END >> 20);
+}
+
 static void expect_kernel_refused(const char *kernel, const char *message)
 {
     const char *policy = path_in(good_dir, "pipeline.xml");
@@ -795,6 +853,7 @@ int test_image_run(void)
         cmocka_unit_test(a_blob_beyond_the_capacity_is_refused),
         cmocka_unit_test(too_many_program_headers_are_refused),
         cmocka_unit_test(blob_routes_klog_irqs_and_timers),
+        cmocka_unit_test(memory_end_counts_the_last_region_whole),
     };
     const struct CMUnitTest image_tests[] = {
         cmocka_unit_test(image_keeps_the_kernel_bootable),
@@ -806,6 +865,7 @@ int test_image_run(void)
         cmocka_unit_test(sinfo_lists_resources_by_name),
         cmocka_unit_test(sinfo_lists_a_platform_device_as_ioport),
         cmocka_unit_test(pristine_copies_match_the_segments),
+        cmocka_unit_test(every_region_is_loaded_at_its_physical_address),
     };
     int failed = cmocka_run_group_tests_name("system image", image_tests, image_setup, image_teardown);
     const struct CMUnitTest large_tests[] = {
