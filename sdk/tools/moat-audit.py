@@ -310,8 +310,8 @@ class Context:
         if elf not in self.symbol_cache:
             try:
                 self.symbol_cache[elf] = elf_symbols(elf)
-            except (OSError, ValueError, struct.error):
-                self.symbol_cache[elf] = []
+            except (OSError, ValueError, IndexError, struct.error):
+                self.symbol_cache[elf] = []  # not a readable ELF: no symbols
         return self.symbol_cache[elf]
 
 
@@ -454,6 +454,10 @@ def main(argv=None):
         spaces = read_layout(args.layout) if args.layout else {}
     except OSError as e:
         print(f"moat-audit: {args.layout}: {e.strerror}", file=sys.stderr)
+        return 1
+    except UnicodeDecodeError:
+        print(f"moat-audit: {args.layout}: not a text file (not a layout report?)",
+              file=sys.stderr)
         return 1
     layout_dir = os.path.dirname(os.path.abspath(args.layout)) if args.layout else "."
     ctx = Context(spaces, elf_paths_for(spaces, layout_dir, args.include, overrides),

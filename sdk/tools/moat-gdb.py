@@ -153,11 +153,16 @@ symbols of the subject the stopped CPU runs (matched by CR3 in moat-polc's layou
             FOLLOWER.read_layout(layout, dirs)
         except OSError as e:
             raise gdb.GdbError(f"moat-follow: {layout}: {e.strerror}")
+        except UnicodeDecodeError:
+            raise gdb.GdbError(f"moat-follow: {layout}: not a text file (not a layout report?)")
         if kernel is not None:
             try:
                 copy = kernel_symbols(kernel)
             except OSError as e:
                 raise gdb.GdbError(f"moat-follow: {kernel}: {e.strerror}")
+            except (ValueError, IndexError, struct.error):
+                raise gdb.GdbError(f"moat-follow: {kernel}: its section headers are cut off "
+                                   "or malformed")
             gdb.execute(f"add-symbol-file {shlex.quote(copy)}", to_string=True)
         for s in sorted(FOLLOWER.subjects.values(), key=lambda s: s.name):
             where = s.path if s.path is not None else "NOT FOUND (add -I DIR)"
