@@ -76,6 +76,8 @@ BAD_IMAGES = {
     "zero CPUs": (elf(system_note(cpus=0)), "malformed"),
     "zero memory": (elf(system_note(memory_mib=0)), "malformed"),
     "another machine": (elf(system_note(), machine=3), "x86-64"),
+    "a 32-bit ELF": (elf(system_note())[:4] + b"\x01" + elf(system_note())[5:], "64-bit"),
+    "a big-endian ELF": (elf(system_note())[:5] + b"\x02" + elf(system_note())[6:], "64-bit"),
     "empty file": (b"", "not an ELF file"),
     "a shell script": (b"#!/bin/sh\necho hello\n" * 8, "not an ELF file"),
 }
@@ -158,6 +160,17 @@ def main():
         args = qemu_args(qemu) or []
         if not has(args, ["-smp", "4"]) or not has(args, ["-m", "1016M"]):
             failures.append(f"4-CPU 1000 MiB image: {' '.join(args)}")
+
+        # Two system notes (moat-polc writes one): the first one counts.
+        moat_run(tool, qemu, write(tmp, "twice.elf",
+                                   elf(system_note(cpus=2) + system_note(cpus=4))))
+        if not has(qemu_args(qemu) or [], ["-smp", "2"]):
+            failures.append(f"two system notes: not the first one's CPUs: {qemu_args(qemu)}")
+        # --memory 1G is 1024 MiB: enough for an image that needs 1010.
+        proc = moat_run(tool, qemu, write(tmp, "1010.elf", elf(system_note(memory_mib=1010))),
+                        "--memory", "1G")
+        if not has(qemu_args(qemu) or [], ["-m", "1G"]):
+            failures.append(f"--memory 1G for a 1010 MiB image: {proc.returncode} {proc.stderr}")
 
         # Options: --gdb, --memory at or above the memory end, QEMU ARGS last.
         moat_run(tool, qemu, two_cpus, "--gdb", "--memory", "1G", "--", "-smp", "3", "-d", "int")
