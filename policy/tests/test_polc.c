@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -154,6 +155,66 @@ static void nothing_is_written_on_error(void **state)
 }
 
 /* The last mappable page ends exactly where the unmapped top page begins. */
+/* build replaces what is at -o and --layout whatever it holds (here: nothing, and the
+ * first bytes of the right image), and makes the folders of a relative -o. */
+static void build_overwrites_old_outputs_and_makes_folders(void **state)
+{
+    (void)state;
+    const char *kernel = path_in(elf_dir, "kernel.elf");
+    const char *policy = path_in(good_dir, "pipeline.xml");
+    const char *ref = path_in(work_dir, "over-ref.elf");
+    const char *ref_layout = path_in(work_dir, "over-ref.txt");
+    const char *out = path_in(work_dir, "over.elf");
+    const char *layout = path_in(work_dir, "over.txt");
+    remove(ref);
+    remove(ref_layout);
+    struct run r = polc_build(policy, ref, kernel, ref_layout);
+    assert_int_equal(r.status, 0);
+    run_free(&r);
+    struct stat st;
+    assert_int_equal(stat(ref_layout, &st), 0);
+    assert_true(st.st_size > 0);
+    uint8_t *image = NULL;
+    size_t size = 0;
+    assert_true(polc_read_file(ref, &image, &size));
+    write_temp("over.elf", image, 64);
+    write_temp("over.txt", "", 0);
+    free(image);
+    r = polc_build(policy, out, kernel, layout);
+    assert_int_equal(r.status, 0);
+    run_free(&r);
+    assert_true(same_file(out, ref));
+    assert_true(same_file(layout, ref_layout));
+
+    /* A relative -o whose first folder has a one-letter name. */
+    char cwd[4096];
+    assert_non_null(getcwd(cwd, sizeof(cwd)));
+    assert_int_equal(chdir(work_dir), 0);
+    remove("m/n/rel.elf");
+    rmdir("m/n");
+    rmdir("m");
+    r = polc_build(policy, "m/n/rel.elf", kernel, NULL);
+    assert_int_equal(chdir(cwd), 0);
+    assert_int_equal(r.status, 0);
+    run_free(&r);
+    assert_true(same_file(path_in(work_dir, "m/n/rel.elf"), ref));
+}
+
+/* -o, --kernel and --layout belong to build: check refuses each. */
+static void check_refuses_the_build_options(void **state)
+{
+    (void)state;
+    const char *policy = path_in(good_dir, "pipeline.xml");
+    static const char *const options[] = {"-o", "--kernel", "--layout"};
+    for (size_t i = 0; i < 3; i++) {
+        struct run r = polc("check", policy, "-I", elf_dir, options[i],
+                            path_in(work_dir, "check-option.out"), NULL, NULL);
+        assert_int_equal(r.status, 2);
+        assert_non_null(strstr((const char *)r.err.data, "are only for build"));
+        run_free(&r);
+    }
+}
+
 static void the_page_below_the_top_page_may_be_mapped(void **state)
 {
     (void)state;
@@ -326,6 +387,8 @@ int main(int argc, char **argv)
         cmocka_unit_test(build_is_deterministic),
         cmocka_unit_test(layout_names_the_kernel_it_was_packed_against),
         cmocka_unit_test(nothing_is_written_on_error),
+        cmocka_unit_test(build_overwrites_old_outputs_and_makes_folders),
+        cmocka_unit_test(check_refuses_the_build_options),
         cmocka_unit_test(the_page_below_the_top_page_may_be_mapped),
         cmocka_unit_test(malformed_xml_is_reported_with_its_line),
         cmocka_unit_test(empty_file_is_an_error),
