@@ -7,6 +7,10 @@
  *
  * Loads never store: they compile to plain moves on x86-64, so readers work on
  * PROT_READ mappings. Pointers passed here must be aligned to the access width.
+ *
+ * Under Frama-C each access carries an ACSL contract: the bytes it may touch and that a
+ * load changes nothing. WP takes these contracts as the primitives' specification
+ * (proof/libchannel skips their bodies); EVA analyses the volatile bodies themselves.
  */
 #ifndef CHANNEL_ATOMIC_H
 #define CHANNEL_ATOMIC_H
@@ -19,40 +23,54 @@
 
 #ifdef __FRAMAC__
 
-static inline uint64_t channel_load_u64_relaxed(const void *p)
+/*@ requires \valid_read(p + (0 .. 7));
+    assigns \nothing; */
+static inline uint64_t channel_load_u64_relaxed(const unsigned char *p)
 {
     return *(const volatile uint64_t *)p;
 }
 
-static inline uint64_t channel_load_u64_acquire(const void *p)
+/*@ requires \valid_read(p + (0 .. 7));
+    assigns \nothing; */
+static inline uint64_t channel_load_u64_acquire(const unsigned char *p)
 {
     return *(const volatile uint64_t *)p;
 }
 
-static inline uint8_t channel_load_u8_relaxed(const void *p)
+/*@ requires \valid_read(p);
+    assigns \nothing; */
+static inline uint8_t channel_load_u8_relaxed(const unsigned char *p)
 {
     return *(const volatile uint8_t *)p;
 }
 
-static inline void channel_store_u64_relaxed(void *p, uint64_t value)
+/*@ requires \valid(p + (0 .. 7));
+    assigns p[0 .. 7]; */
+static inline void channel_store_u64_relaxed(unsigned char *p, uint64_t value)
 {
     *(volatile uint64_t *)p = value;
 }
 
-static inline void channel_store_u64_release(void *p, uint64_t value)
+/*@ requires \valid(p + (0 .. 7));
+    assigns p[0 .. 7]; */
+static inline void channel_store_u64_release(unsigned char *p, uint64_t value)
 {
     *(volatile uint64_t *)p = value;
 }
 
-static inline void channel_store_u8_relaxed(void *p, uint8_t value)
+/*@ requires \valid(p);
+    assigns *p; */
+static inline void channel_store_u8_relaxed(unsigned char *p, uint8_t value)
 {
     *(volatile uint8_t *)p = value;
 }
 
+/*@ assigns \nothing; */
 static inline void channel_fence_acquire(void)
 {
 }
 
+/*@ assigns \nothing; */
 static inline void channel_fence_release(void)
 {
 }
@@ -63,32 +81,32 @@ static inline void channel_fence_release(void)
 
 _Static_assert(ATOMIC_LLONG_LOCK_FREE == 2, "64-bit atomics must be lock-free (no RMW on loads)");
 
-static inline uint64_t channel_load_u64_relaxed(const void *p)
+static inline uint64_t channel_load_u64_relaxed(const unsigned char *p)
 {
     return atomic_load_explicit((const _Atomic uint64_t *)p, memory_order_relaxed);
 }
 
-static inline uint64_t channel_load_u64_acquire(const void *p)
+static inline uint64_t channel_load_u64_acquire(const unsigned char *p)
 {
     return atomic_load_explicit((const _Atomic uint64_t *)p, memory_order_acquire);
 }
 
-static inline uint8_t channel_load_u8_relaxed(const void *p)
+static inline uint8_t channel_load_u8_relaxed(const unsigned char *p)
 {
     return atomic_load_explicit((const _Atomic uint8_t *)p, memory_order_relaxed);
 }
 
-static inline void channel_store_u64_relaxed(void *p, uint64_t value)
+static inline void channel_store_u64_relaxed(unsigned char *p, uint64_t value)
 {
     atomic_store_explicit((_Atomic uint64_t *)p, value, memory_order_relaxed);
 }
 
-static inline void channel_store_u64_release(void *p, uint64_t value)
+static inline void channel_store_u64_release(unsigned char *p, uint64_t value)
 {
     atomic_store_explicit((_Atomic uint64_t *)p, value, memory_order_release);
 }
 
-static inline void channel_store_u8_relaxed(void *p, uint8_t value)
+static inline void channel_store_u8_relaxed(unsigned char *p, uint8_t value)
 {
     atomic_store_explicit((_Atomic uint8_t *)p, value, memory_order_relaxed);
 }

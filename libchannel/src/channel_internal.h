@@ -46,9 +46,43 @@ enum {
 #define CHANNEL_HALF_RANGE 0x8000000000000000ULL
 
 /*
+ * What the init functions establish and every later call keeps, as ACSL predicates for
+ * the proofs (proof/libchannel, docs/assurance.md). A reader's ring, whatever element
+ * count it accepted, lies inside its own mapping, which it may read and which does not
+ * overlap its struct; a writer's ring lies inside memory it may write.
+ */
+/*@ predicate channel_reader_ok(struct channel_reader *r) =
+      \valid_read(r) &&
+      CHANNEL_HEADER_SIZE <= r->mem_size && 1 <= r->element_size &&
+      r->element_size <= r->mem_size - CHANNEL_HEADER_SIZE &&
+      r->elements * r->element_size <= r->mem_size - CHANNEL_HEADER_SIZE &&
+      \valid_read(r->mem + (0 .. r->mem_size - 1)) &&
+      \separated(r, r->mem + (0 .. r->mem_size - 1));
+
+    predicate channel_writer_ok(struct channel_writer *w) =
+      \valid(w) &&
+      (w->mem != \null ==>
+        CHANNEL_HEADER_SIZE + w->elements * w->element_size <= UINT64_MAX &&
+        \valid(w->mem + (0 .. CHANNEL_HEADER_SIZE + w->elements * w->element_size - 1)) &&
+        \separated(w, w->mem + (0 .. CHANNEL_HEADER_SIZE + w->elements * w->element_size - 1)));
+
+    predicate channel_reader_kept{L1, L2}(struct channel_reader *r) =
+      \at(r->mem, L1) == \at(r->mem, L2) && \at(r->mem_size, L1) == \at(r->mem_size, L2) &&
+      \at(r->element_size, L1) == \at(r->element_size, L2) &&
+      \at(r->protocol, L1) == \at(r->protocol, L2);
+*/
+
+/*
  * The argument checks both init functions share, in the documented order. Returns 0 or
  * a CHANNEL_ERR_* value.
  */
+/*@ assigns \nothing;
+    ensures \result == 0 || \result == CHANNEL_ERR_NULL || \result == CHANNEL_ERR_ALIGN ||
+            \result == CHANNEL_ERR_ELEMENT_SIZE || \result == CHANNEL_ERR_PROTOCOL ||
+            \result == CHANNEL_ERR_TOO_SMALL;
+    ensures \result == 0 ==> mem != \null && element_size >= 1 && protocol != 0 &&
+            mem_size >= CHANNEL_HEADER_SIZE && mem_size - CHANNEL_HEADER_SIZE >= element_size;
+*/
 static inline int channel_check_layout(const void *mem, uint64_t mem_size, uint64_t protocol,
                                        uint64_t element_size)
 {
@@ -71,6 +105,10 @@ static inline int channel_check_layout(const void *mem, uint64_t mem_size, uint6
 }
 
 /* Byte offset of slot pos; the caller guarantees pos < elements and a validated size. */
+/*@ requires CHANNEL_HEADER_SIZE + pos * element_size <= UINT64_MAX;
+    assigns \nothing;
+    ensures \result == CHANNEL_HEADER_SIZE + pos * element_size;
+*/
 static inline uint64_t channel_slot_offset(uint64_t pos, uint64_t element_size)
 {
     return CHANNEL_HEADER_SIZE + pos * element_size;
@@ -81,6 +119,10 @@ static inline uint64_t channel_slot_offset(uint64_t pos, uint64_t element_size)
  * Counters are modular: when one wraps past 2^64 to 0 its slot is 0 % elements = 0,
  * which differs from pos + 1 unless elements divides 2^64.
  */
+/*@ requires pos < elements;
+    assigns \nothing;
+    ensures \result < elements;
+*/
 static inline uint64_t channel_next_pos(uint64_t pos, uint64_t next_index, uint64_t elements)
 {
     uint64_t next = pos + 1u;
@@ -99,6 +141,7 @@ static inline uint64_t channel_next_pos(uint64_t pos, uint64_t next_index, uint6
  * it: when the writer has begun an element past the wrap and rc is before it, the
  * reader assumes the worst.
  */
+/*@ assigns \nothing; */
 static inline bool channel_overwritten(uint64_t rc, uint64_t wsc, uint64_t elements)
 {
     bool power_of_two = (elements & (elements - 1u)) == 0u;
@@ -111,6 +154,9 @@ static inline bool channel_overwritten(uint64_t rc, uint64_t wsc, uint64_t eleme
  * memcpy'd): gcc and clang both turn exactly this shape into one unaligned load, with
  * no aliasing question and no library call.
  */
+/*@ requires \valid_read(src + (0 .. 7));
+    assigns \nothing;
+*/
 static inline uint64_t channel_get_le64(const unsigned char *src)
 {
     return (uint64_t)src[0] | (uint64_t)src[1] << 8 | (uint64_t)src[2] << 16 |
@@ -119,6 +165,9 @@ static inline uint64_t channel_get_le64(const unsigned char *src)
 }
 
 /* A word into 8 bytes of private memory, little-endian (merged into one store). */
+/*@ requires \valid(dst + (0 .. 7));
+    assigns dst[0 .. 7];
+*/
 static inline void channel_put_le64(unsigned char *dst, uint64_t value)
 {
     dst[0] = (unsigned char)value;
@@ -131,62 +180,110 @@ static inline void channel_put_le64(unsigned char *dst, uint64_t value)
     dst[7] = (unsigned char)(value >> 56);
 }
 
-/* Copy size bytes from private src into channel memory at mem + offset. */
-static inline void channel_copy_to_channel(unsigned char *mem, uint64_t offset,
-                                           const unsigned char *src, uint64_t size)
-{
-    uint64_t i = 0u;
+/*
+ * The three copy loops walk the channel-side byte offset j from offset up to end (the
+ * slot's first byte and one past its last), never a length: each loop's condition
+ * bounds j by end itself, so an analyser that knows end <= mem_size knows every access
+ * is inside the mapping (docs/architecture.md, "Code shapes for the proofs").
+ */
 
-    while (i < size && ((offset + i) % CHANNEL_ALIGNMENT) != 0u) {
-        channel_store_u8_relaxed(mem + offset + i, src[i]);
-        i++;
+/* Copy channel bytes [offset, end) from private src into channel memory at mem. */
+/*@ requires CHANNEL_ALIGNMENT <= offset <= end;
+    requires \valid(mem + (offset .. end - 1));
+    requires \valid_read(src + (0 .. end - offset - 1));
+    assigns mem[offset .. end - 1];
+*/
+static inline void channel_copy_to_channel(unsigned char *mem, uint64_t offset, uint64_t end,
+                                           const unsigned char *src)
+{
+    uint64_t j = offset;
+
+    /*@ loop invariant offset <= j <= end;
+        loop assigns j, mem[offset .. end - 1];
+        loop variant end - j; */
+    while (j < end && (j % CHANNEL_ALIGNMENT) != 0u) {
+        channel_store_u8_relaxed(mem + j, src[j - offset]);
+        j++;
     }
-    while (size - i >= 8u) {
-        channel_store_u64_relaxed(mem + offset + i, channel_get_le64(src + i));
-        i += 8u;
+    /*@ loop invariant offset <= j <= end;
+        loop assigns j, mem[offset .. end - 1];
+        loop variant end - j; */
+    while (j <= end - 8u) {
+        channel_store_u64_relaxed(mem + j, channel_get_le64(src + (j - offset)));
+        j += 8u;
     }
-    while (i < size) {
-        channel_store_u8_relaxed(mem + offset + i, src[i]);
-        i++;
+    /*@ loop invariant offset <= j <= end;
+        loop assigns j, mem[offset .. end - 1];
+        loop variant end - j; */
+    while (j < end) {
+        channel_store_u8_relaxed(mem + j, src[j - offset]);
+        j++;
     }
 }
 
-/* Copy size bytes from channel memory at mem + offset into private dst. */
+/* Copy channel bytes [offset, end) of channel memory at mem into private dst. */
+/*@ requires CHANNEL_ALIGNMENT <= offset <= end;
+    requires \valid_read(mem + (offset .. end - 1));
+    requires \valid(dst + (0 .. end - offset - 1));
+    assigns dst[0 .. end - offset - 1];
+*/
 static inline void channel_copy_from_channel(unsigned char *dst, const unsigned char *mem,
-                                             uint64_t offset, uint64_t size)
+                                             uint64_t offset, uint64_t end)
 {
-    uint64_t i = 0u;
+    uint64_t j = offset;
 
-    while (i < size && ((offset + i) % CHANNEL_ALIGNMENT) != 0u) {
-        dst[i] = channel_load_u8_relaxed(mem + offset + i);
-        i++;
+    /*@ loop invariant offset <= j <= end;
+        loop assigns j, dst[0 .. end - offset - 1];
+        loop variant end - j; */
+    while (j < end && (j % CHANNEL_ALIGNMENT) != 0u) {
+        dst[j - offset] = channel_load_u8_relaxed(mem + j);
+        j++;
     }
-    while (size - i >= 8u) {
-        channel_put_le64(dst + i, channel_load_u64_relaxed(mem + offset + i));
-        i += 8u;
+    /*@ loop invariant offset <= j <= end;
+        loop assigns j, dst[0 .. end - offset - 1];
+        loop variant end - j; */
+    while (j <= end - 8u) {
+        channel_put_le64(dst + (j - offset), channel_load_u64_relaxed(mem + j));
+        j += 8u;
     }
-    while (i < size) {
-        dst[i] = channel_load_u8_relaxed(mem + offset + i);
-        i++;
+    /*@ loop invariant offset <= j <= end;
+        loop assigns j, dst[0 .. end - offset - 1];
+        loop variant end - j; */
+    while (j < end) {
+        dst[j - offset] = channel_load_u8_relaxed(mem + j);
+        j++;
     }
 }
 
-/* Zero size bytes of channel memory at mem + offset. */
-static inline void channel_zero_channel(unsigned char *mem, uint64_t offset, uint64_t size)
+/* Zero channel bytes [offset, end) of channel memory at mem. */
+/*@ requires CHANNEL_ALIGNMENT <= offset <= end;
+    requires \valid(mem + (offset .. end - 1));
+    assigns mem[offset .. end - 1];
+*/
+static inline void channel_zero_channel(unsigned char *mem, uint64_t offset, uint64_t end)
 {
-    uint64_t i = 0u;
+    uint64_t j = offset;
 
-    while (i < size && ((offset + i) % CHANNEL_ALIGNMENT) != 0u) {
-        channel_store_u8_relaxed(mem + offset + i, 0u);
-        i++;
+    /*@ loop invariant offset <= j <= end;
+        loop assigns j, mem[offset .. end - 1];
+        loop variant end - j; */
+    while (j < end && (j % CHANNEL_ALIGNMENT) != 0u) {
+        channel_store_u8_relaxed(mem + j, 0u);
+        j++;
     }
-    while (size - i >= 8u) {
-        channel_store_u64_relaxed(mem + offset + i, 0u);
-        i += 8u;
+    /*@ loop invariant offset <= j <= end;
+        loop assigns j, mem[offset .. end - 1];
+        loop variant end - j; */
+    while (j <= end - 8u) {
+        channel_store_u64_relaxed(mem + j, 0u);
+        j += 8u;
     }
-    while (i < size) {
-        channel_store_u8_relaxed(mem + offset + i, 0u);
-        i++;
+    /*@ loop invariant offset <= j <= end;
+        loop assigns j, mem[offset .. end - 1];
+        loop variant end - j; */
+    while (j < end) {
+        channel_store_u8_relaxed(mem + j, 0u);
+        j++;
     }
 }
 

@@ -10,6 +10,14 @@
 #include "channel_internal.h"
 #include "libchannel.h"
 
+/*@ requires r == \null || \valid(r);
+    requires mem != \null ==> \valid_read((const unsigned char *)mem + (0 .. mem_size - 1));
+    requires r != \null && mem != \null ==>
+             \separated(r, (const unsigned char *)mem + (0 .. mem_size - 1));
+    assigns *r;
+    ensures \result == 0 ==> channel_reader_ok(r) && r->mem == mem && r->mem_size == mem_size &&
+            r->element_size == element_size && r->protocol == protocol && r->elements == 0;
+*/
 int channel_reader_init(struct channel_reader *r, const void *mem, size_t mem_size,
                         uint64_t protocol, size_t element_size)
 {
@@ -37,12 +45,20 @@ int channel_reader_init(struct channel_reader *r, const void *mem, size_t mem_si
 }
 
 /* The reader is synchronised to a compatible epoch and may touch slots. */
+/*@ requires \valid_read(r);
+    assigns \nothing;
+    ensures \result <==> (r->epoch != CHANNEL_NULL_EPOCH && r->elements != 0);
+*/
 static bool reader_is_synced(const struct channel_reader *r)
 {
     return r->epoch != CHANNEL_NULL_EPOCH && r->elements != 0u;
 }
 
 /* Forget the epoch: the next read synchronises afresh. */
+/*@ requires \valid(r);
+    assigns r->epoch, r->elements, r->overrun_last;
+    ensures r->epoch == CHANNEL_NULL_EPOCH && r->elements == 0;
+*/
 static void reader_unsync(struct channel_reader *r)
 {
     r->epoch = CHANNEL_NULL_EPOCH;
@@ -51,6 +67,10 @@ static void reader_unsync(struct channel_reader *r)
 }
 
 /* Move to counter value rc, keeping the cached slot consistent with it; wc unknown. */
+/*@ requires \valid(r) && r->elements != 0;
+    assigns r->rc, r->pos, r->wc_seen;
+    ensures r->rc == rc && r->pos < r->elements;
+*/
 static void reader_seek(struct channel_reader *r, uint64_t rc)
 {
     r->rc = rc;
@@ -59,6 +79,10 @@ static void reader_seek(struct channel_reader *r, uint64_t rc)
 }
 
 /* Slot of r->rc: the cached position, recomputed if it is out of range. */
+/*@ requires \valid_read(r) && r->elements != 0;
+    assigns \nothing;
+    ensures \result < r->elements;
+*/
 static uint64_t reader_pos(const struct channel_reader *r)
 {
     if (r->pos < r->elements) {
@@ -75,6 +99,12 @@ static uint64_t reader_pos(const struct channel_reader *r)
  * mapping, and the reader starts at the oldest element the writer has not begun to
  * overwrite.
  */
+/*@ requires \valid(r) && channel_reader_ok(r);
+    assigns *r;
+    ensures channel_reader_ok(r);
+    ensures channel_reader_kept{Pre, Post}(r);
+    ensures \result != CHANNEL_SUCCESS;
+*/
 CHANNEL_SLOW_PATH static enum channel_result reader_sync(struct channel_reader *r)
 {
     const unsigned char *mem = r->mem;
@@ -110,6 +140,8 @@ CHANNEL_SLOW_PATH static enum channel_result reader_sync(struct channel_reader *
         size != r->element_size || elements == 0u || elements > capacity) {
         return CHANNEL_INCOMPATIBLE;
     }
+    /*@ assert capacity * r->element_size <= r->mem_size - CHANNEL_HEADER_SIZE; */
+    /*@ assert elements * r->element_size <= capacity * r->element_size; */
     r->elements = elements;
     reader_seek(r, (wsc > elements) ? wsc - elements : 0u);
     return CHANNEL_EPOCH_CHANGED;
@@ -125,6 +157,9 @@ CHANNEL_SLOW_PATH static enum channel_result reader_sync(struct channel_reader *
  * moves them in that time; one that is descheduled, or waits for its next frame on this
  * reader's CPU, does not. Bounded by the reader's own element size.
  */
+/*@ requires channel_reader_ok(r);
+    assigns \nothing;
+*/
 static bool reader_writer_idle(const struct channel_reader *r, uint64_t wsc, uint64_t wc,
                                uint64_t wc_before)
 {
@@ -134,6 +169,9 @@ static bool reader_writer_idle(const struct channel_reader *r, uint64_t wsc, uin
     if (wc != wc_before) {
         return false;
     }
+    /*@ loop invariant 0 <= i <= looks;
+        loop assigns i;
+        loop variant looks - i; */
     for (i = 0u; i < looks; i++) {
         if (channel_load_u64_relaxed(r->mem + CHANNEL_OFF_WSC) != wsc) {
             return false;
@@ -159,6 +197,10 @@ static bool reader_writer_idle(const struct channel_reader *r, uint64_t wsc, uin
  * With an honest writer the skipped count is positive (the overrun condition puts the
  * oldest past rc); whatever the writer wrote, lost saturates rather than wraps.
  */
+/*@ requires \valid(r) && channel_reader_ok(r) && r->elements != 0;
+    assigns r->lost, r->rc, r->pos, r->wc_seen, r->overrun_last;
+    ensures \result == CHANNEL_OVERRUN;
+*/
 CHANNEL_SLOW_PATH static enum channel_result reader_overrun(struct channel_reader *r,
                                                             uint64_t wsc, uint64_t wc_before)
 {
@@ -186,7 +228,20 @@ CHANNEL_SLOW_PATH static enum channel_result reader_overrun(struct channel_reade
 /*
  * Copy up to max elements (max >= 1) into dst and validate them all with one wsc load.
  * This is channel_read and channel_read_batch both; *count is set only on SUCCESS.
+ * Every slot copied is checked (by the proof, not at run time) to end inside the mapping:
+ * that is what the element count reader_sync accepted guarantees.
  */
+/*@ requires \valid(r) && channel_reader_ok(r);
+    requires \valid(dst + (0 .. max * r->element_size - 1));
+    requires \valid(count);
+    requires \separated(dst + (0 .. max * r->element_size - 1), r, count);
+    requires \separated(count, r);
+    assigns *r, *count, dst[0 .. max * r->element_size - 1];
+    ensures channel_reader_ok(r);
+    ensures channel_reader_kept{Pre, Post}(r);
+    ensures \result == CHANNEL_SUCCESS ==> 1 <= *count <= max;
+    ensures \result != CHANNEL_SUCCESS ==> *count == \old(*count);
+*/
 static enum channel_result reader_copy(struct channel_reader *r, unsigned char *dst, uint64_t max,
                                        uint64_t *count)
 {
@@ -225,8 +280,16 @@ static enum channel_result reader_copy(struct channel_reader *r, unsigned char *
     }
     pos = reader_pos(r);
     index = r->rc;
+    /*@ loop invariant 0 <= i <= take && pos < elements;
+        loop assigns i, index, pos, dst[0 .. max * size - 1];
+        loop variant take - i; */
     for (i = 0u; i < take; i++) {
-        channel_copy_from_channel(dst + i * size, mem, channel_slot_offset(pos, size), size);
+        uint64_t offset = channel_slot_offset(pos, size);
+        uint64_t end = offset + size;
+
+        /*@ assert end <= r->mem_size; */
+        /*@ assert i * size + size <= max * size; */
+        channel_copy_from_channel(dst + i * size, mem, offset, end);
         index++;
         pos = channel_next_pos(pos, index, elements);
     }
@@ -270,6 +333,14 @@ static enum channel_result reader_copy(struct channel_reader *r, unsigned char *
  * differs from the reader's if the copy (or wc) saw anything a re-initialisation wrote
  * (docs/channel-protocol.md, "Memory ordering"), so such a copy is never delivered.
  */
+/*@ requires \valid(r) && channel_reader_ok(r);
+    requires r->element_size == 8 && r->elements != 0;
+    requires \valid(dst + (0 .. 7)) && \valid(result);
+    requires \separated(dst + (0 .. 7), r, result) && \separated(result, r);
+    assigns *r, dst[0 .. 7], *result;
+    ensures channel_reader_ok(r);
+    ensures channel_reader_kept{Pre, Post}(r);
+*/
 static bool reader_read_word(struct channel_reader *r, unsigned char *dst,
                              enum channel_result *result)
 {
@@ -291,6 +362,7 @@ static bool reader_read_word(struct channel_reader *r, unsigned char *dst,
     if (pos >= elements) {
         pos = rc % elements;
     }
+    /*@ assert pos * 8 + 8 <= elements * 8 <= r->mem_size - CHANNEL_HEADER_SIZE; */
     word = channel_load_u64_relaxed(mem + channel_slot_offset(pos, 8u));
 
     /* Acquire fence: if the copy saw any byte of an overwrite, these loads see its wsc. */
@@ -313,6 +385,13 @@ static bool reader_read_word(struct channel_reader *r, unsigned char *dst,
     return true;
 }
 
+/*@ requires r == \null || (\valid(r) && channel_reader_ok(r));
+    requires r != \null && element != \null ==>
+             \valid((unsigned char *)element + (0 .. r->element_size - 1)) &&
+             \separated((unsigned char *)element + (0 .. r->element_size - 1), r);
+    assigns *r, ((unsigned char *)element)[0 .. r->element_size - 1];
+    ensures r != \null ==> channel_reader_ok(r) && channel_reader_kept{Pre, Post}(r);
+*/
 enum channel_result channel_read(struct channel_reader *r, void *element)
 {
     enum channel_result result = CHANNEL_INCOMPATIBLE;
@@ -327,6 +406,18 @@ enum channel_result channel_read(struct channel_reader *r, void *element)
     return reader_copy(r, element, 1u, &count);
 }
 
+/*@ requires r == \null || (\valid(r) && channel_reader_ok(r));
+    requires count == \null || \valid(count);
+    requires r != \null && count != \null ==> \separated(count, r);
+    requires r != \null && elements != \null ==>
+             \valid((unsigned char *)elements + (0 .. max * r->element_size - 1)) &&
+             \separated((unsigned char *)elements + (0 .. max * r->element_size - 1), r);
+    requires r != \null && elements != \null && count != \null ==>
+             \separated((unsigned char *)elements + (0 .. max * r->element_size - 1), count);
+    assigns *r, *count, ((unsigned char *)elements)[0 .. max * r->element_size - 1];
+    ensures r != \null ==> channel_reader_ok(r) && channel_reader_kept{Pre, Post}(r);
+    ensures count != \null ==> *count <= max;
+*/
 enum channel_result channel_read_batch(struct channel_reader *r, void *elements, size_t max,
                                        size_t *count)
 {
@@ -344,6 +435,10 @@ enum channel_result channel_read_batch(struct channel_reader *r, void *elements,
     return result;
 }
 
+/*@ requires r == \null || (\valid(r) && channel_reader_ok(r));
+    assigns *r;
+    ensures r != \null ==> channel_reader_ok(r) && channel_reader_kept{Pre, Post}(r);
+*/
 void channel_drain(struct channel_reader *r)
 {
     uint64_t wc;
@@ -363,6 +458,9 @@ void channel_drain(struct channel_reader *r)
     r->overrun_last = false;
 }
 
+/*@ requires r == \null || channel_reader_ok(r);
+    assigns \nothing;
+*/
 bool channel_has_data(const struct channel_reader *r)
 {
     uint64_t epoch;
@@ -383,6 +481,9 @@ bool channel_has_data(const struct channel_reader *r)
     return pending != 0u && pending < CHANNEL_HALF_RANGE;
 }
 
+/*@ requires r == \null || \valid_read(r);
+    assigns \nothing;
+*/
 uint64_t channel_lost(const struct channel_reader *r)
 {
     return (r == NULL) ? 0u : r->lost;

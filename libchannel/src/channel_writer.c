@@ -8,6 +8,13 @@
 #include "libchannel.h"
 
 /* What initialising and resuming both check; the ring's element count in *elements. */
+/*@ requires \valid(elements);
+    assigns *elements;
+    ensures \result == 0 ==> w != \null && mem != \null && element_size >= 1 && protocol != 0 &&
+            mem_size >= CHANNEL_HEADER_SIZE && mem_size - CHANNEL_HEADER_SIZE >= element_size &&
+            *elements == (mem_size - CHANNEL_HEADER_SIZE) / element_size;
+    ensures \result != 0 ==> *elements == \old(*elements);
+*/
 static int writer_check_layout(const struct channel_writer *w, const void *mem, size_t mem_size,
                                uint64_t protocol, size_t element_size, uint64_t *elements)
 {
@@ -23,11 +30,22 @@ static int writer_check_layout(const struct channel_writer *w, const void *mem, 
     return err;
 }
 
+/*@ requires w == \null || \valid(w);
+    requires mem != \null ==> \valid((unsigned char *)mem + (0 .. mem_size - 1));
+    requires w != \null && mem != \null ==>
+             \separated(w, (unsigned char *)mem + (0 .. mem_size - 1));
+    assigns *w, ((unsigned char *)mem)[0 .. mem_size - 1];
+    ensures \result == 0 ==> channel_writer_ok(w) && w->mem == mem &&
+            w->element_size == element_size && w->elements >= 1 &&
+            CHANNEL_HEADER_SIZE + w->elements * w->element_size <= mem_size;
+*/
 int channel_writer_init(struct channel_writer *w, void *mem, size_t mem_size, uint64_t protocol,
                         size_t element_size, uint64_t epoch)
 {
     unsigned char *base = mem;
     uint64_t elements = 0;
+    uint64_t ring;
+    uint64_t ring_bytes;
     int err;
 
     err = writer_check_layout(w, mem, mem_size, protocol, element_size, &elements);
@@ -37,6 +55,10 @@ int channel_writer_init(struct channel_writer *w, void *mem, size_t mem_size, ui
     if (epoch == CHANNEL_NULL_EPOCH) {
         return CHANNEL_ERR_EPOCH;
     }
+    /* The slots' bytes as a difference, not a product: no analyser loses that it fits. */
+    ring = mem_size - CHANNEL_HEADER_SIZE;
+    ring_bytes = ring - ring % element_size;
+    /*@ assert ring_bytes == elements * element_size; */
 
     w->mem = base;
     w->element_size = element_size;
@@ -55,13 +77,22 @@ int channel_writer_init(struct channel_writer *w, void *mem, size_t mem_size, ui
     channel_store_u64_relaxed(base + CHANNEL_OFF_RESERVED, 0u);
     channel_store_u64_relaxed(base + CHANNEL_OFF_WSC, 0u);
     channel_store_u64_relaxed(base + CHANNEL_OFF_WC, 0u);
-    channel_zero_channel(base, CHANNEL_HEADER_SIZE, elements * element_size);
+    channel_zero_channel(base, CHANNEL_HEADER_SIZE, CHANNEL_HEADER_SIZE + ring_bytes);
     /* Publishing the epoch publishes everything above (readers load it with acquire). */
     channel_store_u64_release(base + CHANNEL_OFF_EPOCH, epoch);
     w->epoch = epoch;
     return 0;
 }
 
+/*@ requires w == \null || \valid(w);
+    requires mem != \null ==> \valid((unsigned char *)mem + (0 .. mem_size - 1));
+    requires w != \null && mem != \null ==>
+             \separated(w, (unsigned char *)mem + (0 .. mem_size - 1));
+    assigns *w;
+    ensures \result == 0 ==> channel_writer_ok(w) && w->mem == mem &&
+            w->element_size == element_size && w->elements >= 1 &&
+            CHANNEL_HEADER_SIZE + w->elements * w->element_size <= mem_size;
+*/
 int channel_writer_resume(struct channel_writer *w, void *mem, size_t mem_size, uint64_t protocol,
                           size_t element_size)
 {
@@ -86,6 +117,7 @@ int channel_writer_resume(struct channel_writer *w, void *mem, size_t mem_size, 
         channel_load_u64_relaxed(base + CHANNEL_OFF_WSC) != wc) {
         return CHANNEL_ERR_RESUME;
     }
+    /*@ assert elements >= 1 && elements * element_size <= mem_size - CHANNEL_HEADER_SIZE; */
     w->mem = base;
     w->element_size = element_size;
     w->elements = elements;
@@ -96,6 +128,11 @@ int channel_writer_resume(struct channel_writer *w, void *mem, size_t mem_size, 
 }
 
 /* False for a writer that was never initialised or was deactivated: writes are dropped. */
+/*@ requires w == \null || \valid_read(w);
+    assigns \nothing;
+    ensures \result <==> (w != \null && w->mem != \null && w->epoch != CHANNEL_NULL_EPOCH &&
+                         w->elements != 0 && w->element_size != 0);
+*/
 static bool writer_is_active(const struct channel_writer *w)
 {
     return w != NULL && w->mem != NULL && w->epoch != CHANNEL_NULL_EPOCH && w->elements != 0u &&
@@ -103,6 +140,10 @@ static bool writer_is_active(const struct channel_writer *w)
 }
 
 /* Slot of the next element: the cached position, recomputed if it is out of range. */
+/*@ requires \valid_read(w) && w->elements != 0;
+    assigns \nothing;
+    ensures \result < w->elements;
+*/
 static uint64_t writer_pos(const struct channel_writer *w)
 {
     if (w->pos < w->elements) {
@@ -111,10 +152,20 @@ static uint64_t writer_pos(const struct channel_writer *w)
     return w->wc % w->elements;
 }
 
+/*@ requires w == \null || channel_writer_ok(w);
+    requires w != \null && w->mem != \null && element != \null ==>
+             \valid_read((const unsigned char *)element + (0 .. w->element_size - 1));
+    assigns w->wc, w->pos,
+            w->mem[CHANNEL_OFF_WSC .. CHANNEL_HEADER_SIZE + w->elements * w->element_size - 1];
+    ensures w != \null ==> channel_writer_ok(w) && w->mem == \old(w->mem) &&
+            w->elements == \old(w->elements) && w->element_size == \old(w->element_size);
+*/
 void channel_write(struct channel_writer *w, const void *element)
 {
     uint64_t wc;
     uint64_t pos;
+    uint64_t offset;
+    uint64_t end;
 
     if (!writer_is_active(w) || element == NULL) {
         return;
@@ -125,12 +176,15 @@ void channel_write(struct channel_writer *w, const void *element)
     /* Announce the overwrite before touching the slot; readers check wsc after copying. */
     channel_store_u64_relaxed(w->mem + CHANNEL_OFF_WSC, wc + 1u);
     channel_fence_release();
+    /*@ assert pos * w->element_size + w->element_size <= w->elements * w->element_size; */
     if (w->element_size == 8u) {
         /* An 8-byte slot is 8-byte aligned (64 + pos * 8): one word, no copy loop. */
         channel_store_u64_relaxed(w->mem + channel_slot_offset(pos, 8u), channel_get_le64(element));
     } else {
-        channel_copy_to_channel(w->mem, channel_slot_offset(pos, w->element_size), element,
-                                w->element_size);
+        offset = channel_slot_offset(pos, w->element_size);
+        end = offset + w->element_size;
+        /*@ assert end <= CHANNEL_HEADER_SIZE + w->elements * w->element_size; */
+        channel_copy_to_channel(w->mem, offset, end, element);
     }
     channel_store_u64_release(w->mem + CHANNEL_OFF_WC, wc + 1u);
 
@@ -138,6 +192,14 @@ void channel_write(struct channel_writer *w, const void *element)
     w->pos = channel_next_pos(pos, wc + 1u, w->elements);
 }
 
+/*@ requires w == \null || channel_writer_ok(w);
+    requires w != \null && w->mem != \null && elements != \null ==>
+             \valid_read((const unsigned char *)elements + (0 .. count * w->element_size - 1));
+    assigns w->wc, w->pos,
+            w->mem[CHANNEL_OFF_WSC .. CHANNEL_HEADER_SIZE + w->elements * w->element_size - 1];
+    ensures w != \null ==> channel_writer_ok(w) && w->mem == \old(w->mem) &&
+            w->elements == \old(w->elements) && w->element_size == \old(w->element_size);
+*/
 void channel_write_batch(struct channel_writer *w, const void *elements, size_t count)
 {
     const unsigned char *src = elements;
@@ -175,8 +237,18 @@ void channel_write_batch(struct channel_writer *w, const void *elements, size_t 
     /* One wsc store covers the whole batch: every slot it will touch is announced. */
     channel_store_u64_relaxed(mem + CHANNEL_OFF_WSC, end);
     channel_fence_release();
+    /*@ loop invariant skip <= i <= count && pos < elements_total;
+        loop assigns i, index, pos,
+                     mem[CHANNEL_HEADER_SIZE .. CHANNEL_HEADER_SIZE + elements_total * size - 1];
+        loop variant count - i; */
     for (i = skip; i < count; i++) {
-        channel_copy_to_channel(mem, channel_slot_offset(pos, size), src + i * size, size);
+        uint64_t slot = channel_slot_offset(pos, size);
+        uint64_t slot_end = slot + size;
+
+        /*@ assert pos * size + size <= elements_total * size; */
+        /*@ assert slot_end <= CHANNEL_HEADER_SIZE + elements_total * size; */
+        /*@ assert i * size + size <= count * size; */
+        channel_copy_to_channel(mem, slot, slot_end, src + i * size);
         index++;
         pos = channel_next_pos(pos, index, elements_total);
     }
@@ -186,6 +258,10 @@ void channel_write_batch(struct channel_writer *w, const void *elements, size_t 
     w->pos = pos;
 }
 
+/*@ requires w == \null || channel_writer_ok(w);
+    assigns w->epoch, w->mem[CHANNEL_OFF_EPOCH .. CHANNEL_OFF_EPOCH + 7];
+    ensures w != \null ==> channel_writer_ok(w);
+*/
 void channel_deactivate(struct channel_writer *w)
 {
     if (w == NULL || w->mem == NULL) {

@@ -42,11 +42,13 @@ static void muen_model_read(struct muen_model *m)
 {
     uint64_t wc = channel_load_u64_acquire(buf.mem + CHANNEL_OFF_WC);
     unsigned char element[SIZE];
+    uint64_t slot;
 
     if (m->rc >= wc) {
         return;
     }
-    channel_copy_from_channel(element, buf.mem, 64 + (m->rc % m->elements) * SIZE, SIZE);
+    slot = 64 + (m->rc % m->elements) * SIZE;
+    channel_copy_from_channel(element, buf.mem, slot, slot + SIZE);
     channel_fence_acquire();
     if (channel_load_u64_relaxed(buf.mem + CHANNEL_OFF_WSC) > m->rc + m->elements) {
         m->overruns++;
