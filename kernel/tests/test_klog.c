@@ -144,6 +144,33 @@ static void every_line_is_published_whole_in_one_batch(void **state)
     assert_int_equal(channel_read(&r, &rec), CHANNEL_NO_DATA);
 }
 
+/* A line longer than a batch goes out in parts: every record but the line's last says
+ * the line goes on, also the last one of a part. */
+static void a_line_longer_than_a_batch_continues_across_batches(void **state)
+{
+    (void)state;
+    boot();
+    struct channel_reader r = klog_reader();
+    struct moat_log_record rec;
+    assert_int_equal(channel_read(&r, &rec), CHANNEL_EPOCH_CHANGED);
+    char part[201];
+    memset(part, 'y', 200);
+    part[200] = '\0';
+    for (int i = 0; i < 4; i++) {
+        print_str(part);
+    }
+    print_nl();
+    uint64_t total = 0;
+    int records = 0;
+    while (channel_read(&r, &rec) == CHANNEL_SUCCESS) {
+        total += rec.length;
+        records++;
+        assert_int_equal(rec.flags, total < 800 ? MOAT_LOG_CONTINUED : 0);
+    }
+    assert_int_equal(total, 800);
+    assert_true(records > (int)MOAT_LOG_RECORD_MAX);
+}
+
 static void a_full_kernel_log_is_overwritten_and_its_reader_counts_the_loss(void **state)
 {
     (void)state;
@@ -167,12 +194,15 @@ static void a_panic_after_the_plan_started_is_printed_in_full_on_the_console(voi
     (void)state;
     boot();
     print_str("half a line");
+    size_t before = fake.console_len;
     struct arch_fault f = {.vector = 6, .ip = 0x101234, .regs = {0x55}};
     if (setjmp(power_jump) == 0) {
         core_panic_fault("exception in the kernel, error code", &f);
     }
     assert_int_equal(fake.power, 2);
-    /* The panic starts a line of its own on the console, whatever was on it. */
+    /* The panic starts a line of its own on the console, whatever was on it: the log
+     * server may have been in the middle of one. */
+    assert_memory_equal(fake.console + before, "\nPANIC: ", 8);
     assert_true(fake_console_has("\nPANIC: exception in the kernel, error code 0x0\n"));
     assert_true(fake_console_has("audit 1 kind panic\naudit 1 subject kernel\n"));
     assert_true(fake_console_has("audit 1 r0 0x55\naudit 1 end\n"));
@@ -239,6 +269,7 @@ int main(void)
         cmocka_unit_test_setup(
             after_the_plan_starts_kernel_lines_go_to_the_kernel_log_never_the_console, setup),
         cmocka_unit_test_setup(every_line_is_published_whole_in_one_batch, setup),
+        cmocka_unit_test_setup(a_line_longer_than_a_batch_continues_across_batches, setup),
         cmocka_unit_test_setup(a_full_kernel_log_is_overwritten_and_its_reader_counts_the_loss,
                                setup),
         cmocka_unit_test_setup(a_panic_after_the_plan_started_is_printed_in_full_on_the_console,
