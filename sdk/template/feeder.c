@@ -23,7 +23,7 @@ int main(void)
         return 1;
     }
     int request_ready = moat_event_outgoing("request_ready");
-    int flush = moat_event_outgoing("flush");
+    int poweroff = moat_event_outgoing("poweroff");
     int64_t expected = 0;
     for (uint64_t seq = 0; seq < FEEDER_REQUESTS; seq++) {
         struct message request = {.sequence = seq, .value = (int64_t)(seq * seq)};
@@ -42,8 +42,8 @@ int main(void)
         }
     }
     moat_log("all %u replies correct, total %lld", FEEDER_REQUESTS, (long long)expected);
-    /* The log server prints everything logged so far, then powers the system off. */
-    moat_event_send((unsigned)flush);
+    /* The kernel holds the poweroff until the log server has printed what was logged. */
+    moat_event_send((unsigned)poweroff);
     /* Nothing left to do: wait until the power goes. */
     for (;;) {
         (void)moat_event_wait();

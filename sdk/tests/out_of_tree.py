@@ -41,12 +41,12 @@ PROJECTS = {
     "template": {
         "image": "system.elf",
         "expect": ["[app] app ready on CPU 0", "[app] answered 1, total 285",
-                   "[feeder] all 10 replies correct, total 285"],
+                   "[feeder] all 10 replies correct, total 285", "poweroff: requested by feeder"],
     },
     "subproject": {
         "image": "system.elf",
         "expect": ["[app] app ready on CPU 0", "[app] answered 1, total 285",
-                   "[feeder] all 10 replies correct, total 285"],
+                   "[feeder] all 10 replies correct, total 285", "poweroff: requested by feeder"],
     },
     "mismatch": {
         "image": "system.elf",
