@@ -12,9 +12,6 @@
 
 const struct moat_tables_header *tables;
 
-/* A major frame lasts at most this long (1,000 s), so no tick product overflows. */
-#define TABLES_MAJOR_NS_MAX 1000000000000ull
-
 /* The record a refusal names: "subject 3 (name) send 2", "plan 0 (main) cpu 1", ... */
 static const char *rec_kind;
 static uint32_t rec_index;
@@ -397,7 +394,7 @@ static bool plans_ok(void)
     for (uint32_t i = 0; i < tables_plan_count(); i++) {
         const struct moat_plan *p = tables_plan((plan_id_t)i);
         rec_at("plan", i, p->name);
-        if (p->major_ticks > TABLES_MAJOR_NS_MAX / tables->tick_ns) {
+        if (p->major_ticks > MOAT_MAX_MAJOR_NS / tables->tick_ns) {
             return refuse("major frame longer than 1000 s, ticks", p->major_ticks, NULL, 0);
         }
         for (uint32_t c = 0; c < MOAT_MAX_CPUS; c++) {
@@ -417,7 +414,7 @@ static bool system_ok(void)
     if (h->cpu_count == 0u || h->cpu_count > MOAT_MAX_CPUS) {
         return refuse("bad cpu count", h->cpu_count, ", at most ", MOAT_MAX_CPUS);
     }
-    if (h->tick_ns == 0u || h->tick_ns > TABLES_MAJOR_NS_MAX) {
+    if (h->tick_ns == 0u || h->tick_ns > MOAT_MAX_MAJOR_NS) {
         return refuse("bad tick ns", h->tick_ns, NULL, 0);
     }
     if (h->plans.count == 0u) {

@@ -102,6 +102,16 @@ static void polc_check_plan(struct polc_ctx *ctx, struct polc_plan *plan)
                        plan->name, (unsigned long long)cpu->id);
             continue;
         }
+        /* The kernel's bound, the same expression (tables.c refuses the rest at boot). */
+        if (sys->tick_ns != 0 && total > MOAT_MAX_MAJOR_NS / sys->tick_ns) {
+            polc_error(ctx, cpu->line,
+                       "plan '%s': the major frame of cpu %llu is too long (%llu ms, at most "
+                       "%llu s)",
+                       plan->name, (unsigned long long)cpu->id,
+                       (unsigned long long)(total * sys->tick_ns / 1000000u),
+                       (unsigned long long)(MOAT_MAX_MAJOR_NS / 1000000000u));
+            continue;
+        }
         if (first_cpu < 0) {
             first_cpu = (long)cpu->id;
             first_total = total;

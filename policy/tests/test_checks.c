@@ -130,6 +130,7 @@ int main(int argc, char **argv)
     POLC_CASE(frame_zero_ticks),
     POLC_CASE(frame_ticks_too_large),
     POLC_CASE(major_frame_overflow),
+    POLC_CASE(major_frame_too_long),
     POLC_CASE(too_many_frames),
     POLC_CASE(frame_wrong_cpu),
     POLC_CASE(subject_on_two_cpus),

@@ -43,6 +43,9 @@ typedef uint16_t plan_id_t;
 #define MOAT_MAX_RESETS         32 /* per subject */
 #define MOAT_MAX_CHANNELS       16384 /* moat-polc's limit; channels are regions to the kernel */
 #define MOAT_IO_BITMAP_SIZE     8192 /* one bit per port 0..65535; a set bit denies */
+/* A plan's major frame lasts at most this many ns (1,000 s; also bounds the tick), so
+ * that no tick product overflows: major_ticks <= MOAT_MAX_MAJOR_NS / tick_ns. */
+#define MOAT_MAX_MAJOR_NS       1000000000000ull
 
 _Static_assert(MOAT_TRAMPOLINE_CPUS == MOAT_MAX_CPUS, "one trampoline slice per CPU");
 
