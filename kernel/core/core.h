@@ -63,6 +63,8 @@ struct core_subject {
 /* Owned by its CPU; `frame_subject` is also read by other CPUs (atomically). */
 struct core_cpu {
     plan_id_t plan;
+    const struct moat_frame *frames; /* the plan's frames of this CPU ... */
+    uint32_t frame_count;            /* ... and how many */
     uint16_t frame;
     subject_id_t frame_subject; /* the current frame's subject, or MOAT_SUBJECT_IDLE */
     bool yielded;          /* the current frame's subject gave up the rest of it */
@@ -160,8 +162,8 @@ extern struct core_cpu core_cpus[MOAT_MAX_CPUS];
 /* Internal modules. */
 uint64_t sched_ticks_to_tsc(uint64_t ticks);
 void sched_init(tsc_t now);
-void sched_step(void);
-struct core_next sched_pick(tsc_t now);
+/* After a kernel call that leaves `id` runnable (event.c): its direct return. */
+struct core_next sched_resume(tsc_t now, subject_id_t id);
 
 void smp_reset(void);
 plan_id_t smp_barrier(uint64_t major);
@@ -179,7 +181,16 @@ bool subject_report_work(subject_id_t id, tsc_t until);
 int64_t event_send(subject_id_t from, uint64_t id);
 int64_t event_take(subject_id_t id);
 void event_raise(subject_id_t id, uint8_t event);
-void event_fire_timer(subject_id_t id, tsc_t now);
+/* In id's own frame: raise its timer's event once the deadline has come (inline: every
+ * return to a subject checks it). */
+static inline void event_fire_timer(subject_id_t id, tsc_t now)
+{
+    struct core_subject *s = core_subject(id);
+    if (s->timer_deadline != 0u && s->timer_deadline <= now) {
+        s->timer_deadline = 0;
+        event_raise(id, s->timer_event);
+    }
+}
 
 void audit_init(void);
 uint64_t audit_write(uint16_t kind, subject_id_t subject, const struct arch_fault *f,

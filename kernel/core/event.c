@@ -22,37 +22,24 @@ void event_raise(subject_id_t id, uint8_t event)
 /* Lowest pending event id, cleared; or MOAT_ERR_NONE_PENDING. Only the owner clears. */
 int64_t event_take(subject_id_t id)
 {
+    _Static_assert(MOAT_MAX_EVENTS == 64u, "pending is one 64-bit word");
     uint64_t pending = ATOMIC_LOAD(&core_subject(id)->pending);
-    for (uint8_t bit = 0; bit < MOAT_MAX_EVENTS; bit++) {
-        if ((pending & (1ull << bit)) != 0u) {
-            ATOMIC_FETCH_AND(&core_subject(id)->pending, ~(1ull << bit));
-            return (int64_t)bit;
-        }
+    if (pending == 0u) {
+        return MOAT_ERR_NONE_PENDING;
     }
-    return MOAT_ERR_NONE_PENDING;
+    /* The lowest set bit (bsf/tzcnt): only the owner clears bits, so it stays set. */
+    uint32_t bit = (uint32_t)__builtin_ctzll(pending);
+    ATOMIC_FETCH_AND(&core_subject(id)->pending, ~(1ull << bit));
+    return (int64_t)bit;
 }
 
-/* In id's own frame: raise its timer's event once the deadline has come. */
-void event_fire_timer(subject_id_t id, tsc_t now)
+/* A route's kernel action (not notify: event_send's own fast case). Out of line, so
+ * that a notify does not pay for this function's registers. */
+__attribute__((noinline)) static int64_t event_act(subject_id_t from,
+                                                    const struct moat_subject *subj,
+                                                    const struct moat_event_route *r)
 {
-    struct core_subject *s = core_subject(id);
-    if (s->timer_deadline != 0u && s->timer_deadline <= now) {
-        s->timer_deadline = 0;
-        event_raise(id, s->timer_event);
-    }
-}
-
-int64_t event_send(subject_id_t from, uint64_t id)
-{
-    const struct moat_subject *subj = tables_subject(from);
-    if (id >= subj->send_count) {
-        return MOAT_ERR_BAD_ID;
-    }
-    const struct moat_event_route *r = tables_send(subj, (uint32_t)id);
     switch (r->action) {
-    case MOAT_ACTION_NOTIFY:
-        event_raise(r->target, r->target_event);
-        return MOAT_OK;
     case MOAT_ACTION_POWEROFF:
     case MOAT_ACTION_REBOOT: {
         bool locked = smp_console_lock();
@@ -91,6 +78,20 @@ int64_t event_send(subject_id_t from, uint64_t id)
     }
 }
 
+int64_t event_send(subject_id_t from, uint64_t id)
+{
+    const struct moat_subject *subj = tables_subject(from);
+    if (id >= subj->send_count) {
+        return MOAT_ERR_BAD_ID;
+    }
+    const struct moat_event_route *r = tables_send(subj, (uint32_t)id);
+    if (r->action == MOAT_ACTION_NOTIFY) {
+        event_raise(r->target, r->target_event);
+        return MOAT_OK;
+    }
+    return event_act(from, subj, r);
+}
+
 struct core_next core_on_kcall(tsc_t now, subject_id_t current, uint64_t number,
                                uint64_t arg0, uint64_t arg1)
 {
@@ -101,7 +102,7 @@ struct core_next core_on_kcall(tsc_t now, subject_id_t current, uint64_t number,
 
     switch (number) {
     case MOAT_KCALL_YIELD:
-        core_cpus[arch_cpu_id()].yielded = true;
+        core_cpus[tables_subject(current)->cpu].yielded = true; /* its CPU is this one */
         print_power_on_yield(current);
         break;
     case MOAT_KCALL_EVENT_SEND:
@@ -142,6 +143,9 @@ struct core_next core_on_kcall(tsc_t now, subject_id_t current, uint64_t number,
     /* A subject that restarted itself starts fresh: no result to deliver. */
     if (deliver && s->restarts == restarts && ATOMIC_LOAD(&s->state) == SUBJECT_RUNNABLE) {
         arch_subject_set_result(current, result);
+        if (number != MOAT_KCALL_YIELD) {
+            return sched_resume(now, current); /* it goes on in its frame, if that lasts */
+        }
     }
     return core_on_timer(now);
 }

@@ -32,13 +32,21 @@ static uint32_t sched_cpu(const struct core_cpu *c)
 
 static const struct moat_frame *sched_frame(const struct core_cpu *c)
 {
-    return tables_frame(c->plan, sched_cpu(c), c->frame);
+    return &c->frames[c->frame];
+}
+
+/* The current plan's frames of this CPU, found once per plan (not at every step). */
+static void sched_load_plan(struct core_cpu *c)
+{
+    c->frames = tables_frame(c->plan, sched_cpu(c), 0);
+    c->frame_count = tables_plan(c->plan)->cpus[sched_cpu(c)].frame_count;
 }
 
 static void sched_set_frame_end(struct core_cpu *c)
 {
     const struct moat_frame *f = sched_frame(c);
-    c->frame_start = c->major_start + sched_ticks_to_tsc(c->frame_ticks);
+    /* The frame starts where the previous one ended (the same sum of ticks). */
+    c->frame_start = c->frame == 0u ? c->major_start : c->frame_end;
     c->frame_end = c->major_start + sched_ticks_to_tsc(c->frame_ticks + f->ticks);
     /* Published before sched_pick reads pending bits (see smp_kick). */
     ATOMIC_STORE(&c->frame_subject, f->subject);
@@ -49,6 +57,7 @@ void sched_init(tsc_t now)
 {
     struct core_cpu *c = &core_cpus[arch_cpu_id()];
     c->plan = tables->initial_plan;
+    sched_load_plan(c);
     c->frame = 0;
     c->yielded = false;
     c->major_start = now;
@@ -118,9 +127,8 @@ static void sched_report_switch(const struct core_cpu *c, plan_id_t from)
     smp_console_unlock(locked);
 }
 
-void sched_step(void)
+static void sched_step(struct core_cpu *c)
 {
-    struct core_cpu *c = &core_cpus[arch_cpu_id()];
     c->window_frames++;
     if (!c->frame_begun) {
         c->skipped_frames++; /* ended before this CPU could start it */
@@ -128,7 +136,7 @@ void sched_step(void)
     c->yielded = false;
     c->frame_ticks += sched_frame(c)->ticks;
     c->frame++;
-    if (c->frame >= tables_plan(c->plan)->cpus[sched_cpu(c)].frame_count) {
+    if (c->frame >= c->frame_count) {
         c->major_start += sched_ticks_to_tsc(tables_plan(c->plan)->major_ticks);
         c->frame = 0;
         c->frame_ticks = 0;
@@ -136,6 +144,7 @@ void sched_step(void)
         /* Plan switches take effect at a major frame start only, on every CPU. */
         plan_id_t from = c->plan;
         c->plan = smp_barrier(c->major_count);
+        sched_load_plan(c);
         sched_set_frame_end(c);
         if (c->plan != from) {
             sched_report_switch(c, from);
@@ -172,11 +181,10 @@ static void sched_begin_frame(struct core_cpu *c, subject_id_t id, tsc_t now)
  * reset steps run in chunks, in its frames only, before it runs again. Only this
  * subject's timer and the frame's end arm the timer.
  */
-struct core_next sched_pick(tsc_t now)
+static struct core_next sched_pick(struct core_cpu *c, tsc_t now)
 {
-    struct core_cpu *c = &core_cpus[arch_cpu_id()];
     struct core_next next = {MOAT_SUBJECT_IDLE, c->frame_end};
-    subject_id_t id = sched_frame(c)->subject;
+    subject_id_t id = ATOMIC_LOAD(&c->frame_subject); /* its frame's, stored at its start */
     if (!c->frame_begun) {
         sched_begin_frame(c, id, now);
     }
@@ -219,16 +227,43 @@ struct core_next core_start(tsc_t now)
 {
     print_use_channel();
     sched_init(now);
-    return sched_pick(now);
+    return sched_pick(&core_cpus[arch_cpu_id()], now);
+}
+
+static struct core_next sched_on_timer(struct core_cpu *c, tsc_t now)
+{
+    print_power_check(now);
+    /* Skip every frame that ended while the CPU could not switch (bounded). */
+    for (uint32_t i = 0; i < MOAT_MAX_FRAMES_PER_CPU && now >= c->frame_end; i++) {
+        sched_step(c);
+    }
+    return sched_pick(c, now);
 }
 
 struct core_next core_on_timer(tsc_t now)
 {
-    struct core_cpu *c = &core_cpus[arch_cpu_id()];
-    print_power_check(now);
-    /* Skip every frame that ended while the CPU could not switch (bounded). */
-    for (uint32_t i = 0; i < MOAT_MAX_FRAMES_PER_CPU && now >= c->frame_end; i++) {
-        sched_step();
+    return sched_on_timer(&core_cpus[arch_cpu_id()], now);
+}
+
+/*
+ * The direct return of a kernel call (not yield) after which `id`, the frame's subject,
+ * is still runnable: it goes on until its frame's end or its own timer's deadline.
+ * What core_on_timer would do besides is not needed: no frame has ended (else that
+ * path runs), the frame's start work and id's report and reset were done before id ran
+ * in it, and the power timeout check waits for the next timer entry (at this frame's
+ * end at the latest). A timer deadline the call set in the past fires here, as there.
+ */
+struct core_next sched_resume(tsc_t now, subject_id_t id)
+{
+    struct core_cpu *c = &core_cpus[tables_subject(id)->cpu]; /* pinned: this CPU */
+    if (now >= c->frame_end || !c->frame_begun || ATOMIC_LOAD(&c->frame_subject) != id) {
+        return sched_on_timer(c, now);
     }
-    return sched_pick(now);
+    event_fire_timer(id, now);
+    struct core_next next = {id, c->frame_end};
+    tsc_t t = core_subject(id)->timer_deadline;
+    if (t != 0u && t < next.deadline) {
+        next.deadline = t;
+    }
+    return next;
 }

@@ -62,13 +62,10 @@ plan_id_t smp_barrier(uint64_t major)
 void smp_kick(subject_id_t id)
 {
     uint32_t cpu = tables_subject(id)->cpu;
-    if (cpu == arch_cpu_id()) {
-        return;
-    }
     if (ATOMIC_LOAD(&core_cpus[cpu].frame_subject) != id) {
-        return;
+        return; /* not in its frame (nor can the sender be, on id's own CPU) */
     }
-    if (ATOMIC_LOAD(&core_subject(id)->state) == SUBJECT_WAITING) {
+    if (ATOMIC_LOAD(&core_subject(id)->state) == SUBJECT_WAITING && cpu != arch_cpu_id()) {
         arch_wake_cpu(cpu);
     }
 }

@@ -184,6 +184,54 @@ static void only_the_frame_subjects_timer_arms_the_timer(void **state)
     assert_int_equal(n.deadline, START + T(80));
 }
 
+/* A kernel call returns straight to its caller (sched_resume): these pin what that
+ * return must still do that the timer path did. */
+static void timer_set_arms_the_callers_deadline_on_the_direct_return(void **state)
+{
+    (void)state;
+    boot();
+    fake.now = START + T(1);
+    struct core_next n = kcall(ALPHA, MOAT_KCALL_TIMER_SET, START + T(4), ALPHA_TIMER);
+    assert_int_equal(n.subject, ALPHA);
+    assert_int_equal(n.deadline, START + T(4));
+}
+
+static void timer_set_in_the_past_fires_at_once(void **state)
+{
+    (void)state;
+    boot();
+    fake.now = START + T(2);
+    struct core_next n = kcall(ALPHA, MOAT_KCALL_TIMER_SET, START + T(1), ALPHA_TIMER);
+    assert_int_equal(n.subject, ALPHA);
+    assert_int_equal(n.deadline, START + T(10));
+    assert_int_equal(core_subject(ALPHA)->pending, 1ull << ALPHA_TIMER);
+    kcall(ALPHA, MOAT_KCALL_EVENT_POLL, 0, 0);
+    assert_int_equal(fake.result[ALPHA], ALPHA_TIMER);
+}
+
+static void a_kernel_call_after_its_frame_ended_switches_at_once(void **state)
+{
+    (void)state;
+    boot();
+    fake.now = START + T(10); /* alpha's frame is over; its timer entry has not come yet */
+    struct core_next n = kcall(ALPHA, MOAT_KCALL_EVENT_POLL, 0, 0);
+    assert_int_equal(fake.result[ALPHA], MOAT_ERR_NONE_PENDING);
+    assert_int_equal(n.subject, BETA);
+    assert_int_equal(n.deadline, START + T(30));
+}
+
+static void poll_returns_the_lowest_pending_id_first(void **state)
+{
+    (void)state;
+    boot();
+    core_subject(ALPHA)->pending = (1ull << 63) | (1ull << ALPHA_TIMER) | (1ull << ALPHA_NOTIFY);
+    const int64_t order[] = {ALPHA_NOTIFY, ALPHA_TIMER, 63, MOAT_ERR_NONE_PENDING};
+    for (uint32_t i = 0; i < 4u; i++) {
+        kcall(ALPHA, MOAT_KCALL_EVENT_POLL, 0, 0);
+        assert_int_equal(fake.result[ALPHA], order[i]);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -200,6 +248,12 @@ int main(void)
         cmocka_unit_test_setup(timer_deadline_in_foreign_frame_fires_at_owner_frame_start,
                                fixture_setup),
         cmocka_unit_test_setup(only_the_frame_subjects_timer_arms_the_timer, fixture_setup),
+        cmocka_unit_test_setup(timer_set_arms_the_callers_deadline_on_the_direct_return,
+                               fixture_setup),
+        cmocka_unit_test_setup(timer_set_in_the_past_fires_at_once, fixture_setup),
+        cmocka_unit_test_setup(a_kernel_call_after_its_frame_ended_switches_at_once,
+                               fixture_setup),
+        cmocka_unit_test_setup(poll_returns_the_lowest_pending_id_first, fixture_setup),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -34,6 +34,8 @@
 static volatile uint32_t *lapic;
 static uint64_t tsc_khz;
 static uint64_t lapic_khz;
+/* LAPIC timer ticks per TSC tick, in 32.32 fixed point (set with the two above). */
+static uint64_t lapic_per_tsc;
 static uint32_t ioapic_lock; /* the I/O APIC's index/data pair, shared by all CPUs */
 
 static uint32_t lapic_read(uint32_t reg)
@@ -86,6 +88,7 @@ static void calibrate(void)
     if (tsc_khz == 0u || lapic_khz == 0u) {
         core_panic("timer calibration failed", tsc_khz);
     }
+    lapic_per_tsc = (lapic_khz << 32) / tsc_khz;
 }
 
 /* This CPU's local APIC: enabled (globally too), LINT0 masked, LINT1 = NMI, timer mode. */
@@ -159,7 +162,8 @@ void apic_timer_arm(tsc_t deadline)
     tsc_t now = rdtsc();
     uint64_t count = 1;
     if (deadline > now) {
-        count = (deadline - now) * lapic_khz / tsc_khz + 1u;
+        /* (deadline - now) * lapic_khz / tsc_khz, as a multiply and a shift. */
+        count = (uint64_t)(((unsigned __int128)(deadline - now) * lapic_per_tsc) >> 32) + 1u;
     }
     lapic_write(LAPIC_TMR_INIT, count > 0xffffffffu ? 0xffffffffu : (uint32_t)count);
 }

@@ -4,8 +4,10 @@
  * the way back (iretq), and the way back into a subject or the idle loop. Subjects are
  * pinned to one CPU, so a subject's saved state is only ever touched by that CPU; what a
  * CPU has loaded is per CPU. A register frame stays in the trampoline (which every
- * subject on the CPU maps) only while its own subject runs: entry copies it out to
- * the subject's state slot and clears it.
+ * subject on the CPU maps) only until another subject is entered: an entry from ring 3
+ * leaves it where the stub built it (a kernel call or interrupt that returns to the same
+ * subject copies nothing), and it is copied out to the subject's state slot and cleared
+ * before any other subject's registers go there (frame_save).
  */
 #include "x86.h"
 
@@ -14,6 +16,13 @@
 static subject_id_t running[MOAT_MAX_CPUS] = {[0 ... MOAT_MAX_CPUS - 1] = MOAT_SUBJECT_IDLE};
 static subject_id_t fpu_owner[MOAT_MAX_CPUS] = {[0 ... MOAT_MAX_CPUS - 1] = MOAT_SUBJECT_IDLE};
 static subject_id_t last_run[MOAT_MAX_CPUS] = {[0 ... MOAT_MAX_CPUS - 1] = MOAT_SUBJECT_IDLE};
+/* Per CPU: whose registers are in the entry frame (the top of the CPU's entry stack) and
+ * not in its state slot; IDLE: the frame is clear. */
+/* Per CPU: the deadline the LAPIC timer is armed for and has not reached (0: none). */
+static tsc_t timer_armed[MOAT_MAX_CPUS];
+/* Per CPU: the CR3 of the subject it entered last (its PCID included). */
+static uint64_t subject_cr3[MOAT_MAX_CPUS];
+static subject_id_t frame_live[MOAT_MAX_CPUS] = {[0 ... MOAT_MAX_CPUS - 1] = MOAT_SUBJECT_IDLE};
 /* The policy bitmap each CPU's TSS holds now; 0 = every port denied (cpu.c's initial state). */
 static const uint8_t *io_loaded[MOAT_MAX_CPUS];
 /* 8-byte words [lo, hi) of a bitmap that grant some port (not all 0xff): per subject from
@@ -58,13 +67,58 @@ const char *arch_vector_name(uint32_t vector)
     return vector < VEC_EXCEPTIONS ? vector_names[vector] : "irq";
 }
 
-/* Clears a register frame in the trampoline once it is copied out; volatile so that no
- * store is dropped as dead. */
-static void frame_clear(volatile uint64_t *words, uint64_t count)
+/* Clears a register frame in the trampoline once it is copied out (rep stosq: 22
+ * counted iterations under TCG; asm, so no store is dropped as dead). */
+static void words_clear(void *dst, uint64_t count)
 {
-    for (uint64_t i = 0; i < count; i++) {
-        words[i] = 0;
+    __asm__ volatile("rep stosq" : "+D"(dst), "+c"(count) : "a"(0ull) : "memory");
+}
+
+static void frame_clear(struct trap_frame *f)
+{
+    words_clear(f, sizeof(*f) / 8u);
+}
+
+/* A frame copied by quadwords (the compiler's memcpy is `rep movsb`: 176 counted
+ * iterations under TCG, 22 here). DF is clear in the kernel (tramp_common). */
+static void frame_copy(struct trap_frame *dst, const struct trap_frame *src)
+{
+    uint64_t count = sizeof(*dst) / 8u;
+    void *d = dst;
+    const void *w = src;
+    __asm__ volatile("rep movsq" : "+D"(d), "+S"(w), "+c"(count) : : "memory");
+}
+
+/* The running CPU's index, on its kernel stack (every caller in this file runs there). */
+static inline uint32_t cpu_self(void)
+{
+    uintptr_t sp = (uintptr_t)__builtin_frame_address(0);
+    return (uint32_t)((sp - 1u - (uintptr_t)kernel_stacks) / KERNEL_STACK_SIZE);
+}
+
+/* The frame at the top of CPU cpu's entry stack: where every non-IST entry from ring 3
+ * builds it, and what tramp_exit returns from. */
+static struct trap_frame *entry_frame(uint32_t cpu)
+{
+    return (struct trap_frame *)(uintptr_t)(TRAMP_CPU(cpu)->stack_top - sizeof(struct trap_frame));
+}
+
+/* The live entry frame, if any, into its subject's state slot; the trampoline cleared. */
+static void frame_save(uint32_t cpu)
+{
+    subject_id_t id = frame_live[cpu];
+    if (id != MOAT_SUBJECT_IDLE) {
+        struct trap_frame *frame = entry_frame(cpu);
+        frame_copy(&arch_subject(id)->context, frame);
+        frame_clear(frame);
+        frame_live[cpu] = MOAT_SUBJECT_IDLE;
     }
+}
+
+/* Where subject id's registers are: the entry frame while they are live there. */
+static struct trap_frame *subject_regs(uint32_t cpu, subject_id_t id)
+{
+    return frame_live[cpu] == id ? entry_frame(cpu) : &arch_subject(id)->context;
 }
 
 const char *arch_register_name(uint32_t index)
@@ -141,15 +195,20 @@ void arch_subject_init(subject_id_t id, const struct moat_subject *subject)
     area[1] = 0x03;
     area[24] = 0x80; /* MXCSR 0x1f80: all SIMD exceptions masked */
     area[25] = 0x1f;
-    uint32_t cpu = arch_cpu_id();
+    uint32_t cpu = cpu_self();
     if (fpu_owner[cpu] == id) {
         fpu_owner[cpu] = MOAT_SUBJECT_IDLE; /* its live state is discarded, never saved */
+    }
+    if (frame_live[cpu] == id) {
+        /* Its old registers are discarded too: the fresh context is entered. */
+        frame_clear(entry_frame(cpu));
+        frame_live[cpu] = MOAT_SUBJECT_IDLE;
     }
 }
 
 void arch_subject_set_result(subject_id_t id, int64_t value)
 {
-    arch_subject(id)->context.rax = (uint64_t)value;
+    subject_regs(cpu_self(), id)->rax = (uint64_t)value;
 }
 
 static void fault_from_frame(const struct trap_frame *f, struct arch_fault *out)
@@ -186,55 +245,71 @@ static void io_bitmap_load(uint32_t cpu, const uint8_t *bitmap, struct io_span s
 static void subject_enter(uint32_t cpu, subject_id_t id)
 {
     struct arch_subject *a = arch_subject(id);
-    const struct moat_subject *s = tables_subject(id);
-    struct trap_frame *ctx = &a->context;
+    struct trap_frame *frame = entry_frame(cpu);
+    /* Its registers still in the entry frame: no other subject was entered here since it
+     * was (that saves the frame first), so its extended state, I/O bitmap and CR3 are
+     * the loaded ones and its own predictions the last; it returns from where it is. */
+    bool in_place = frame_live[cpu] == id;
+    if (!in_place) {
+        frame_save(cpu);
+    }
+    struct trap_frame *ctx = in_place ? frame : &a->context;
 #ifdef EXIT_FAULT_MARK_RIP
     if (ctx->r15 == EXIT_FAULT_MARK_RIP) {
         ctx->rip = MOAT_USER_VIRT_END; /* test kernels only (meson.build: exit_fault_marks) */
     }
 #endif
     if (!exit_frame_sanitise(ctx)) {
+        frame_save(cpu); /* exit_refused reports from the state slot */
         return;
     }
-    if (fpu_owner[cpu] != id) {
-        if (fpu_owner[cpu] != MOAT_SUBJECT_IDLE) {
-            cpu_xsave(arch_subject(fpu_owner[cpu])->xsave);
+    if (!in_place) {
+        const struct moat_subject *s = tables_subject(id);
+        if (fpu_owner[cpu] != id) {
+            if (fpu_owner[cpu] != MOAT_SUBJECT_IDLE) {
+                cpu_xsave(arch_subject(fpu_owner[cpu])->xsave);
+            }
+            cpu_x87_pointers_clear();
+            cpu_xrstor(a->xsave);
+            fpu_owner[cpu] = id;
         }
-        cpu_x87_pointers_clear();
-        cpu_xrstor(a->xsave);
-        fpu_owner[cpu] = id;
-    }
-    /* Subjects without ports share the all-denied map: switching between them copies nothing. */
-    if (io_loaded[cpu] != tables_io_bitmap(s)) {
-        io_bitmap_load(cpu, tables_io_bitmap(s), a->io_span);
-    }
-    if (last_run[cpu] != id) {
-        cpu_spec_switch();
-        last_run[cpu] = id;
+        /* Port-less subjects share the all-denied map: switching between them copies nothing. */
+        if (io_loaded[cpu] != tables_io_bitmap(s)) {
+            io_bitmap_load(cpu, tables_io_bitmap(s), a->io_span);
+        }
+        if (last_run[cpu] != id) {
+            cpu_spec_switch();
+            last_run[cpu] = id;
+        }
+        subject_cr3[cpu] = s->pml4;
+        if (cpu_features.pcid) {
+            subject_cr3[cpu] |= (uint64_t)(id + 1u) | CR3_NOFLUSH; /* PCID 1 + subject id */
+        }
     }
     struct tramp_cpu *tc = TRAMP_CPU(cpu);
 #ifdef MOAT_TEST_KERNEL
-    /* Test kernels only: the entry and IST stacks hold nothing of an earlier entry. */
-    for (uint32_t i = 0; i < sizeof(tc->stacks); i++) {
+    /* Test kernels only: the entry and IST stacks hold nothing of an earlier entry (but
+     * this subject's own frame, returned from in place), and what in place skips holds. */
+    for (uint32_t i = 0; i < sizeof(tc->stacks) - (in_place ? sizeof(*ctx) : 0u); i++) {
         CHECK(tc->stacks[i] == 0u);
     }
     CHECK(tc->user_rsp == 0u);
+    CHECK(fpu_owner[cpu] == id && last_run[cpu] == id &&
+          io_loaded[cpu] == tables_io_bitmap(tables_subject(id)));
     /* Never an iretq to a non-canonical RIP: TCG would fault only at the fetch in ring
      * 3, where real CPUs fault in ring 0 (exit-fault's bad_rip). */
     CHECK(ctx->rip < MOAT_USER_VIRT_END);
 #endif
-    struct trap_frame *frame =
-        (struct trap_frame *)(uintptr_t)(tc->stack_top - sizeof(struct trap_frame));
-    *frame = *ctx;
+    if (!in_place) {
+        frame_copy(frame, ctx);
+        frame_live[cpu] = id;
+    }
 #ifdef EXIT_FAULT_MARK_SS
     if (frame->r15 == EXIT_FAULT_MARK_SS) {
         frame->ss = SEL_KERNEL_DS; /* test kernels only: RPL 0 with CS RPL 3, iretq #GP */
     }
 #endif
-    tc->subject_cr3 = s->pml4;
-    if (cpu_features.pcid) {
-        tc->subject_cr3 |= (uint64_t)(id + 1u) | CR3_NOFLUSH; /* PCID 1 + subject id */
-    }
+    tc->subject_cr3 = subject_cr3[cpu];
     running[cpu] = id;
     arch_enter_subject(frame);
 }
@@ -256,18 +331,29 @@ static struct core_next exit_refused(uint32_t cpu, subject_id_t id, uint32_t vec
 }
 
 /* Idle in the kernel: the barrier's wait and the idle loop. */
+/* Arms the timer unless it is armed for this deadline already (and has not fired). */
+static void timer_arm(uint32_t cpu, tsc_t deadline)
+{
+    if (timer_armed[cpu] != deadline) {
+        apic_timer_arm(deadline);
+        timer_armed[cpu] = deadline;
+    }
+}
+
 void arch_idle_until(tsc_t deadline)
 {
-    apic_timer_arm(deadline);
+    timer_arm(cpu_self(), deadline);
     __asm__ volatile("sti\n\thlt\n\tcli" ::: "memory");
 }
 
 _Noreturn void arch_run(struct core_next next)
 {
-    /* The scheduler loop: each pass runs a subject (never returns here) or idles once. */
-    uint32_t cpu = arch_cpu_id();
+    /* The scheduler loop: each pass runs a subject (never returns here) or idles once.
+     * Idling keeps a waiting subject's frame in place (nothing runs on this CPU until
+     * the next subject_enter, which saves it if that is another subject). */
+    uint32_t cpu = cpu_self();
     for (;;) {
-        apic_timer_arm(next.deadline);
+        timer_arm(cpu, next.deadline);
         if (next.subject != MOAT_SUBJECT_IDLE) {
             subject_enter(cpu, next.subject);
             next = exit_refused(cpu, next.subject, VEC_GP, 0);
@@ -287,21 +373,23 @@ static uint8_t irq_line(uint64_t vector)
 _Noreturn void arch_trap_entry(struct trap_frame *entry)
 {
     tsc_t now = rdtsc();
-    uint32_t cpu = arch_cpu_id();
+    uint32_t cpu = cpu_self();
     if (entry->vector == VEC_NMI && core_panicking()) {
         arch_halt(); /* another CPU panics and stops this one */
     }
     subject_id_t cur = running[cpu];
-    CHECK(cur != MOAT_SUBJECT_IDLE);
-    struct trap_frame *f = &arch_subject(cur)->context;
-    *f = *entry;
-    frame_clear((volatile uint64_t *)entry, sizeof(*entry) / 8u);
+    CHECK(cur != MOAT_SUBJECT_IDLE && frame_live[cpu] == cur);
+    struct trap_frame *f = entry;
     struct tramp_cpu *tc = TRAMP_CPU(cpu);
-    struct trap_frame *exit_frame =
-        (struct trap_frame *)(uintptr_t)(tc->stack_top - sizeof(struct trap_frame));
+    struct trap_frame *exit_frame = entry_frame(cpu);
     if (entry != exit_frame) {
-        /* An IST entry: the frame this subject was entered with is still on the entry stack. */
-        frame_clear((volatile uint64_t *)exit_frame, sizeof(*exit_frame) / 8u);
+        /* An IST entry: saved at once; the frame this subject was entered with, still on
+         * the entry stack, is stale. */
+        f = &arch_subject(cur)->context;
+        frame_copy(f, entry);
+        frame_clear(entry);
+        frame_clear(exit_frame);
+        frame_live[cpu] = MOAT_SUBJECT_IDLE;
     }
     tc->subject_cr3 = 0;
     running[cpu] = MOAT_SUBJECT_IDLE;
@@ -320,6 +408,9 @@ _Noreturn void arch_trap_entry(struct trap_frame *entry)
         break;
     }
     case TRAP_TIMER:
+        if (f->vector == VEC_TIMER) {
+            timer_armed[cpu] = 0; /* it fired (not the wake IPI) */
+        }
         apic_eoi();
         next = core_on_timer(now);
         break;
@@ -341,14 +432,28 @@ _Noreturn void arch_trap_entry(struct trap_frame *entry)
  * stack below the iretq frame; the subject's registers are still in its state slot. */
 _Noreturn void arch_exit_fault(struct trap_frame *f)
 {
-    uint32_t cpu = arch_cpu_id();
+    uint32_t cpu = cpu_self();
     subject_id_t cur = running[cpu];
-    CHECK(cur != MOAT_SUBJECT_IDLE);
+    CHECK(cur != MOAT_SUBJECT_IDLE && frame_live[cpu] == cur);
     uint32_t vector = (uint32_t)f->vector;
     uint64_t error = f->error;
     struct tramp_cpu *tc = TRAMP_CPU(cpu);
+    /* Its registers were popped into the CPU before the iretq, so the fault's frame holds
+     * them; the iretq's frame above it the rest (the fault overwrote the frame's lower
+     * part, where they were). */
+    struct trap_frame *ctx = &arch_subject(cur)->context;
+    const struct trap_frame *iret_frame = entry_frame(cpu);
+    frame_copy(ctx, f);
+    ctx->vector = 0;
+    ctx->error = 0;
+    ctx->rip = iret_frame->rip;
+    ctx->cs = iret_frame->cs;
+    ctx->rflags = iret_frame->rflags;
+    ctx->rsp = iret_frame->rsp;
+    ctx->ss = iret_frame->ss;
+    frame_live[cpu] = MOAT_SUBJECT_IDLE;
     uint64_t base = (uint64_t)(uintptr_t)f;
-    frame_clear((volatile uint64_t *)f, (tc->stack_top - base) / 8u);
+    words_clear(f, (tc->stack_top - base) / 8u);
     tc->subject_cr3 = 0;
     arch_run(exit_refused(cpu, cur, vector, error));
 }
@@ -360,6 +465,9 @@ void arch_kernel_trap(struct trap_frame *f)
     }
     switch (exit_trap_kind(f->vector)) {
     case TRAP_TIMER:
+        if (f->vector == VEC_TIMER) {
+            timer_armed[cpu_self()] = 0; /* it fired (not the wake IPI) */
+        }
         apic_eoi();
         return;
     case TRAP_SPURIOUS:

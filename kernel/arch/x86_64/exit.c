@@ -1,35 +1,8 @@
 /*
- * The pure rules of kernel entry and exit (exit.h). No instruction, no global state.
+ * The pure rules of kernel entry and exit (exit.h; the per-entry ones are inline there).
+ * No instruction, no global state.
  */
 #include "exit.h"
-
-enum trap_kind exit_trap_kind(uint64_t vector)
-{
-    if (vector == VEC_SYSCALL) {
-        return TRAP_KCALL;
-    }
-    if (vector == VEC_NMI || vector == VEC_MC) {
-        return TRAP_PLATFORM;
-    }
-    if (vector < VEC_EXCEPTIONS) {
-        return TRAP_FAULT;
-    }
-    if (vector == VEC_TIMER || vector == VEC_WAKE) {
-        return TRAP_TIMER;
-    }
-    if (vector >= VEC_IRQ_BASE && vector < VEC_IRQ_BASE + MOAT_MAX_IRQS) {
-        return TRAP_IRQ;
-    }
-    return TRAP_SPURIOUS;
-}
-
-bool exit_frame_sanitise(struct trap_frame *f)
-{
-    f->cs = SEL_USER_CS;
-    f->ss = SEL_USER_DS;
-    f->rflags = (f->rflags & RFLAGS_USER) | RFLAGS_IF | RFLAGS_FIXED;
-    return f->rip < MOAT_USER_VIRT_END;
-}
 
 struct spec_policy exit_spec_choose(const struct spec_cpu *cpu)
 {

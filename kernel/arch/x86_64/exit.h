@@ -49,13 +49,38 @@ enum trap_kind {
     TRAP_SPURIOUS, /* anything else: acknowledged by nobody, ignored */
 };
 
-enum trap_kind exit_trap_kind(uint64_t vector);
+/* Inline: every kernel entry and exit runs them. */
+static inline enum trap_kind exit_trap_kind(uint64_t vector)
+{
+    if (vector == VEC_SYSCALL) {
+        return TRAP_KCALL;
+    }
+    if (vector == VEC_NMI || vector == VEC_MC) {
+        return TRAP_PLATFORM;
+    }
+    if (vector < VEC_EXCEPTIONS) {
+        return TRAP_FAULT;
+    }
+    if (vector == VEC_TIMER || vector == VEC_WAKE) {
+        return TRAP_TIMER;
+    }
+    if (vector >= VEC_IRQ_BASE && vector < VEC_IRQ_BASE + MOAT_MAX_IRQS) {
+        return TRAP_IRQ;
+    }
+    return TRAP_SPURIOUS;
+}
 
 /* Makes *f fit to return to ring 3: user CS and SS, RFLAGS reduced to RFLAGS_USER | IF.
  * Returns false if RIP is not below MOAT_USER_VIRT_END (not a canonical user address:
  * iretq would fault in ring 0); the caller must not return to such a frame. RSP is left
  * as it is: a bad stack pointer faults in ring 3, as the subject's own fault. */
-bool exit_frame_sanitise(struct trap_frame *f);
+static inline bool exit_frame_sanitise(struct trap_frame *f)
+{
+    f->cs = SEL_USER_CS;
+    f->ss = SEL_USER_DS;
+    f->rflags = (f->rflags & RFLAGS_USER) | RFLAGS_IF | RFLAGS_FIXED;
+    return f->rip < MOAT_USER_VIRT_END;
+}
 
 /* CPUID and MSR bits the speculation choice reads. */
 #define CPUID7_EBX_RTM          (1u << 11)

@@ -135,9 +135,10 @@ uint32_t arch_cpu_id(void)
 {
     /* Every CPU runs the kernel on its own stack (the NMI and #DF stacks aside). */
     uintptr_t sp = (uintptr_t)__builtin_frame_address(0);
-    uintptr_t base = (uintptr_t)kernel_stacks;
-    if (sp > base && sp <= base + sizeof(kernel_stacks)) {
-        return (uint32_t)((sp - base - 1u) / KERNEL_STACK_SIZE);
+    /* One unsigned compare: below the stacks wraps to a huge index. */
+    uintptr_t index = (sp - 1u - (uintptr_t)kernel_stacks) / KERNEL_STACK_SIZE;
+    if (index < KERNEL_STACK_CPUS) {
+        return (uint32_t)index;
     }
     uint32_t id = apic_id();
     for (uint32_t cpu = 0; cpu < machine_cpus && cpu < MOAT_MAX_CPUS; cpu++) {
