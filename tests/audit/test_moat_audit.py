@@ -259,6 +259,53 @@ class MoatAudit(unittest.TestCase):
         self.assertEqual(r.returncode, 1)
         self.assertIn("does not fit", r.stderr)
 
+    # ---- the readers' bounds, on made-up input ----
+    def module(self):
+        spec = importlib.util.spec_from_file_location("moat_audit", ARGS["tool"])
+        mod = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(mod)
+        return mod
+
+    def test_a_dump_keeps_only_intact_records_and_fits_its_capacity(self):
+        mod = self.module()
+
+        def region(count, capacity, seqs, record_size=None, cut=0):
+            data = bytearray(mod.HEADER.pack(mod.AUDIT_MAGIC, count,
+                                              record_size or mod.RECORD.size, capacity,
+                                              0, 0, 0, 0, 0))
+            data += bytes(capacity * mod.RECORD.size)
+            for slot, seq in enumerate(seqs):
+                mod.RECORD.pack_into(data, mod.HEADER.size + slot * mod.RECORD.size, seq, 0, 0,
+                                     mod.KIND_FAULT, 6, 0, 0x401000, 0, 0,
+                                     *([0] * mod.AUDIT_REGS))
+            return bytes(data[:len(data) - cut])
+
+        # 5 records into 3 slots: 4, 5, 3 survive; slot 0 was overwritten by record 7
+        # while the copy was taken, so record 4 is gone too.
+        got = [r.seq for r in mod.records_from_dump(region(5, 3, [7, 5, 3]), {})]
+        self.assertEqual(got, [3, 5])
+        with self.assertRaisesRegex(ValueError, "record size"):
+            mod.records_from_dump(region(1, 2, [1], record_size=mod.RECORD.size + 8), {})
+        with self.assertRaisesRegex(ValueError, "does not fit"):
+            mod.records_from_dump(region(1, 2, [1], cut=1), {})
+
+    def test_symbols_and_regions_end_where_they_end(self):
+        mod = self.module()
+        symbols = [(0x1000, 0x10, "f"), (0x2000, 0x10, "g")]
+        self.assertEqual(mod.symbol_at(symbols, 0x100f), "f+0xf")
+        self.assertIsNone(mod.symbol_at(symbols, 0x1010))
+        s = mod.Space("s", 0, "s.elf")
+        s.maps.append(mod.Mapping(0x10000, 0x10fff, "rw-", "user", 0x2000000, "memory 'm'"))
+        t = mod.Space("t", 1, "t.elf")
+        t.maps.append(mod.Mapping(0x20000, 0x20fff, "r--", "sup", 0x3000000, "sinfo"))
+        ctx = mod.Context({"s": s, "t": t}, {}, None)
+        last = mod.where(ctx, "s", 0x10fff)
+        self.assertIn("in memory 'm' (0x10000-0x10fff", last)
+        self.assertIn("physical 0x2000fff", last)
+        self.assertIn("physical 0x2000800", mod.where(ctx, "s", 0x10800))
+        # Another subject's supervisor-only mapping is not a user mapping to point to.
+        self.assertNotIn("t's", mod.where(ctx, "s", 0x20000))
+
     # ---- what the tool knows twice: checked against the kernel's own sources ----
     def test_the_record_layout_is_the_kernels(self):
         spec = importlib.util.spec_from_file_location("moat_audit", ARGS["tool"])
