@@ -153,8 +153,31 @@ void apic_eoi(void)
     lapic_write(LAPIC_EOI, 0);
 }
 
+#ifdef MOAT_TEST_KERNEL
+/* Test kernels only: the first arm for each new deadline, per CPU, goes off half-way to
+ * it, as a LAPIC in count mode may when the calibration is off. The kernel sees a timer
+ * entry before the deadline it armed (in a subject or idle); it must arm the same
+ * deadline again (entry.c: a timer entry clears timer_armed), which then holds, or the
+ * CPU waits for an interrupt that never comes. */
+static tsc_t early_deadline[MOAT_MAX_CPUS];
+
+static tsc_t timer_early(tsc_t deadline)
+{
+    tsc_t now = rdtsc();
+    uint32_t cpu = arch_cpu_id();
+    if (deadline == early_deadline[cpu] || deadline <= now) {
+        return deadline;
+    }
+    early_deadline[cpu] = deadline;
+    return now + (deadline - now) / 2u;
+}
+#endif
+
 void apic_timer_arm(tsc_t deadline)
 {
+#ifdef MOAT_TEST_KERNEL
+    deadline = timer_early(deadline);
+#endif
     if (cpu_features.tsc_deadline) {
         wrmsr(MSR_TSC_DEADLINE, deadline);
         return;

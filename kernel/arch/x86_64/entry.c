@@ -326,6 +326,22 @@ static struct core_next exit_refused(uint32_t cpu, subject_id_t id, uint32_t vec
     fault.vector = vector;
     fault.error = error;
     fault.addr = 0;
+#ifdef MOAT_TEST_KERNEL
+    /* Test kernels only: the general registers the audit record gets (exit-fault checks
+     * they are the subject's own, not the trampoline's or the kernel's). */
+    bool locked = smp_console_lock();
+    print_str("test kernel: exit fault of ");
+    print_str(tables_string(tables_subject(id)->name));
+    print_str(":");
+    for (uint32_t i = 0; i < 16u; i++) {
+        print_str(" ");
+        print_str(register_names[i]);
+        print_str(" ");
+        print_hex(fault.regs[i]);
+    }
+    print_nl();
+    smp_console_unlock(locked);
+#endif
     running[cpu] = MOAT_SUBJECT_IDLE;
     return core_on_fault(rdtsc(), id, &fault);
 }
