@@ -2,7 +2,7 @@
  * moat-polc end to end: the shipped policy checks and builds, outputs are deterministic,
  * nothing is written on error, and hostile input (malformed XML, DTDs, deep nesting,
  * huge numbers, garbage) gives a clear error, never a crash. The image tests are in
- * test_image.c. Usage: test_polc GOOD_DIR ELF_DIR WORK_DIR
+ * test_image.c, the refused kernels in test_kernel_input.c. Usage: test_polc GOOD_DIR ELF_DIR WORK_DIR
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -401,6 +401,7 @@ int main(int argc, char **argv)
     };
     int failed = cmocka_run_group_tests_name("moat-polc", tests, NULL, NULL);
     failed += test_image_run();
+    failed += test_kernel_input_run();
     polc_arena_free(&test_arena);
     return failed;
 }

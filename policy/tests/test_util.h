@@ -1,5 +1,6 @@
 /*
- * Helpers shared by the moat-polc end-to-end tests (test_polc.c, test_image.c).
+ * Helpers shared by the moat-polc end-to-end tests (test_polc.c, test_image.c,
+ * test_kernel_input.c).
  */
 #ifndef POLC_TEST_UTIL_H
 #define POLC_TEST_UTIL_H
@@ -36,5 +37,6 @@ bool same_file(const char *a, const char *b);
 
 /* The group runners each test program defines. */
 int test_image_run(void);
+int test_kernel_input_run(void);
 
 #endif /* POLC_TEST_UTIL_H */

@@ -11,17 +11,17 @@
  */
 #include "x86.h"
 
-/* Per CPU: whose registers the entry frame holds, whose extended state is in the CPU,
- * whose branch predictions and caches it may hold (the last subject it ran). */
+/* Per CPU: the subject in ring 3 now (IDLE while the kernel runs), whose extended state
+ * is in the CPU, whose branch predictions and caches it may hold (the last subject it ran). */
 static subject_id_t running[MOAT_MAX_CPUS] = {[0 ... MOAT_MAX_CPUS - 1] = MOAT_SUBJECT_IDLE};
 static subject_id_t fpu_owner[MOAT_MAX_CPUS] = {[0 ... MOAT_MAX_CPUS - 1] = MOAT_SUBJECT_IDLE};
 static subject_id_t last_run[MOAT_MAX_CPUS] = {[0 ... MOAT_MAX_CPUS - 1] = MOAT_SUBJECT_IDLE};
-/* Per CPU: whose registers are in the entry frame (the top of the CPU's entry stack) and
- * not in its state slot; IDLE: the frame is clear. */
 /* Per CPU: the deadline the LAPIC timer is armed for and has not reached (0: none). */
 static tsc_t timer_armed[MOAT_MAX_CPUS];
 /* Per CPU: the CR3 of the subject it entered last (its PCID included). */
 static uint64_t subject_cr3[MOAT_MAX_CPUS];
+/* Per CPU: whose registers are in the entry frame (the top of the CPU's entry stack) and
+ * not in its state slot; IDLE: the frame is clear. */
 static subject_id_t frame_live[MOAT_MAX_CPUS] = {[0 ... MOAT_MAX_CPUS - 1] = MOAT_SUBJECT_IDLE};
 /* The policy bitmap each CPU's TSS holds now; 0 = every port denied (cpu.c's initial state). */
 static const uint8_t *io_loaded[MOAT_MAX_CPUS];
