@@ -180,7 +180,8 @@ static bool arrays_ok(void)
            array_ok("irqs", h->irqs, sizeof(struct moat_irq_route), MOAT_MAX_IRQS) &&
            array_ok("regions", h->regions, sizeof(struct moat_ram_range), MOAT_MAX_REGIONS) &&
            array_ok("io_bitmaps", h->io_bitmaps, sizeof(struct moat_io_bitmap), MOAT_MAX_SUBJECTS) &&
-           array_ok("strings", h->strings, 1u, MOAT_TABLES_CAPACITY);
+           array_ok("strings", h->strings, 1u, MOAT_TABLES_CAPACITY) &&
+           array_ok("vms", h->vms, sizeof(struct moat_vm), 0u);
 }
 
 /* The strings end with a NUL (names_ok), so a name that starts inside them ends there. */
@@ -317,6 +318,10 @@ static bool subject_ok(subject_id_t i)
     }
     if (s->on_fault != MOAT_FAULT_STOP && s->on_fault != MOAT_FAULT_RESTART) {
         return refuse("bad on_fault", s->on_fault, NULL, 0);
+    }
+    /* This kernel runs native subjects only (VM subjects: issue 12). */
+    if (s->kind != MOAT_SUBJECT_NATIVE || s->vm != MOAT_TABLES_NONE) {
+        return refuse("bad kind", s->kind, ", vm ", s->vm);
     }
     if (s->send_count > MOAT_MAX_EVENTS ||
         (uint64_t)s->send_first + s->send_count > tables->sends.count) {

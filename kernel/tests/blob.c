@@ -116,6 +116,8 @@ static void blob_subjects(struct blob_writer *w, const struct blob_system *sys,
     h->sends = blob_array(w, blob_send_total(sys), sizeof(*sends), (void **)&sends);
     h->resets = blob_array(w, reset_count, sizeof(*resets), (void **)&resets);
     h->io_bitmaps = blob_array(w, io_count, sizeof(*io), (void **)&io);
+    void *vms;
+    h->vms = blob_array(w, 0, sizeof(struct moat_vm), &vms);
     uint32_t send = 0;
     uint32_t reset = 0;
     uint32_t bitmap = 0;
@@ -131,6 +133,7 @@ static void blob_subjects(struct blob_writer *w, const struct blob_system *sys,
         s->stack_top = b->stack_top;
         s->sinfo_virt = b->sinfo_virt;
         s->timer_events = b->timer_events;
+        s->vm = MOAT_TABLES_NONE;
         s->send_first = send;
         s->send_count = b->send_count;
         for (uint32_t e = 0; e < (uint32_t)b->send_count + b->send_padding; e++) {

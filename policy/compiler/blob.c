@@ -198,6 +198,8 @@ bool polc_gen_blob(struct polc_ctx *ctx, struct polc_buf *out)
         rec.reset_count = (uint16_t)s->reset_count;
         rec.io_bitmap = s->io_bitmap != NULL ? (uint32_t)bitmap_index++ : MOAT_TABLES_NONE;
         rec.timer_events = polc_timer_events(s);
+        rec.kind = MOAT_SUBJECT_NATIVE;
+        rec.vm = MOAT_TABLES_NONE;
         memcpy(b.buf.data + h.subjects.offset + i * sizeof(rec), &rec, sizeof(rec));
     }
 
@@ -273,6 +275,7 @@ bool polc_gen_blob(struct polc_ctx *ctx, struct polc_buf *out)
         }
     }
 
+    polc_blob_array(&b, &h.vms, 0, sizeof(struct moat_vm));
     uint8_t *strings = polc_blob_array(&b, &h.strings, b.strings.len, 1);
     memcpy(strings, b.strings.data, b.strings.len);
     polc_buf_zero(&b.buf, (8 - b.buf.len % 8) % 8);

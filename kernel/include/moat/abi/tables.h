@@ -62,6 +62,13 @@ enum moat_fault_action {
     MOAT_FAULT_RESTART = 1,
 };
 
+/* What a subject is: a ring-3 program on the kernel's page tables, or a hardware virtual
+ * machine on nested page tables (docs/vm.md). */
+enum moat_subject_kind {
+    MOAT_SUBJECT_NATIVE = 0,
+    MOAT_SUBJECT_VM = 1,
+};
+
 enum moat_event_action {
     MOAT_ACTION_NOTIFY = 0,
     MOAT_ACTION_POWEROFF = 1,
@@ -121,6 +128,7 @@ struct moat_tables_header {
     struct moat_tables_array regions;    /* struct moat_ram_range, sorted, disjoint */
     struct moat_tables_array io_bitmaps; /* struct moat_io_bitmap */
     struct moat_tables_array strings;    /* bytes (count = bytes) */
+    struct moat_tables_array vms;        /* struct moat_vm, one per VM subject */
 };
 
 /* What one outgoing event of a subject does. */
@@ -147,11 +155,13 @@ struct moat_subject {
     uint32_t name;         /* into strings */
     uint16_t cpu;          /* < cpu_count */
     uint8_t on_fault;      /* enum moat_fault_action */
-    uint8_t reserved;
-    paddr_t pml4;          /* physical address of its top-level page table (CR3) */
-    vaddr_t entry;         /* first instruction (crt0) */
-    vaddr_t stack_top;     /* initial rsp */
-    vaddr_t sinfo_virt;    /* passed to crt0 in rdi */
+    uint8_t kind;          /* enum moat_subject_kind */
+    /* Native: its top-level page table (CR3). VM: the root of its nested page tables
+     * (guest-physical to host-physical, 4-level, built by moat-polc). */
+    paddr_t pml4;
+    vaddr_t entry;         /* first instruction (native: crt0; VM: guest-physical rip) */
+    vaddr_t stack_top;     /* initial rsp (native; 0 for a VM) */
+    vaddr_t sinfo_virt;    /* native: passed to crt0 in rdi; VM: its guest-physical address */
     paddr_t sinfo_phys;    /* the kernel fills tsc_khz here at boot */
     uint32_t send_first;   /* its outgoing events: ids 0 .. send_count-1 */
     uint16_t send_count;   /* <= MOAT_MAX_EVENTS */
@@ -159,6 +169,38 @@ struct moat_subject {
     uint32_t reset_first;
     uint32_t io_bitmap;    /* into io_bitmaps, or MOAT_TABLES_NONE when no ports are granted */
     uint64_t timer_events; /* bit n: incoming id n is one of its <timer>s (timer_set may use it) */
+    uint32_t vm;           /* VM: into vms; native: MOAT_TABLES_NONE */
+    uint32_t reserved2;
+};
+
+/*
+ * What the kernel needs to run one VM subject beyond its moat_subject record. Everything
+ * about the guest (its RAM, kernel, initrd, boot parameters, memory map and firmware
+ * tables, and the nested page tables) is built by moat-polc; the subject's reset steps
+ * put the pristine images back into zeroed guest RAM at boot and on restart.
+ *
+ * The guest starts in 32-bit flat protected mode with paging off (the Linux 32-bit boot
+ * protocol): cs/ds/es/ss flat 4 GiB, eip = moat_subject.entry, esi = boot_rsi, other
+ * registers 0, interrupts off.
+ */
+#define MOAT_VM_TSC_DIGITS 10u /* decimal digits of the TSC kHz the kernel writes at boot */
+
+struct moat_vm {
+    paddr_t vmcb;          /* a 4 KiB page only the kernel maps (SVM: the VMCB) */
+    uint64_t boot_rsi;     /* esi at entry: guest-physical address of the boot parameters */
+    uint64_t ram_size;     /* bytes of guest RAM, from guest-physical 0 */
+    /* The guest's UART output: a channel the kernel writes (<moat/log.h> records, one per
+     * line, written in the VM's own frames), named "<vm>.log", read by the log server.
+     * 0 = none: the output is dropped. */
+    paddr_t console_phys;
+    uint64_t console_size;
+    /* Where in a pristine (never guest-mapped) copy of the boot image the kernel writes
+     * the TSC frequency at boot, before the first reset copies it into guest RAM:
+     * MOAT_VM_TSC_DIGITS ASCII digits of the kHz, zero-padded. 0 = none. */
+    paddr_t tsc_khz_patch;
+    /* Incoming event n is injected as interrupt vector vectors[n] (32 .. 255) at the
+     * VM's next entry once it can take interrupts; 0 = not injected (it stays pending). */
+    uint8_t vectors[MOAT_MAX_EVENTS];
 };
 
 /* A minor frame whose subject is MOAT_SUBJECT_IDLE halts the CPU for its length. */
@@ -280,7 +322,18 @@ struct moat_io_bitmap {
     MOAT_L(71, MOAT_MAX_EVENTS) + \
     MOAT_L(72, MOAT_SUBJECT_STATE_SIZE) + \
     MOAT_L(73, MOAT_TABLES_PHYS) + \
-    MOAT_L(74, MOAT_TABLES_CAPACITY))
+    MOAT_L(74, MOAT_TABLES_CAPACITY) + \
+    MOAT_L(75, offsetof(struct moat_tables_header, vms)) + \
+    MOAT_L(76, offsetof(struct moat_subject, kind)) + \
+    MOAT_L(77, offsetof(struct moat_subject, vm)) + \
+    MOAT_L(78, sizeof(struct moat_vm)) + \
+    MOAT_L(79, offsetof(struct moat_vm, boot_rsi)) + \
+    MOAT_L(80, offsetof(struct moat_vm, ram_size)) + \
+    MOAT_L(81, offsetof(struct moat_vm, console_phys)) + \
+    MOAT_L(82, offsetof(struct moat_vm, console_size)) + \
+    MOAT_L(83, offsetof(struct moat_vm, tsc_khz_patch)) + \
+    MOAT_L(84, offsetof(struct moat_vm, vectors)) + \
+    MOAT_L(85, MOAT_VM_TSC_DIGITS))
 
 /*
  * The blob's checksum: FNV-1a (64-bit) over its `size` bytes, the checksum field read as
