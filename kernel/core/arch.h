@@ -71,6 +71,9 @@ _Noreturn void arch_halt(void);
 
 void arch_irq_unmask(uint8_t line);
 
+/* VM subjects: NULL when this CPU can run them, else what it lacks (one phrase). */
+const char *arch_vm_unsupported(void);
+
 /* Power: failure selects a nonzero exit status where the platform has one. */
 _Noreturn void arch_poweroff(bool failure);
 _Noreturn void arch_reboot(void);

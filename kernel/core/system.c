@@ -8,6 +8,7 @@
 #include <moat/abi/layout.h>
 
 #include "core.h"
+#include "vm.h"
 
 uint8_t *core_state;
 
@@ -90,6 +91,9 @@ bool core_check_system(void)
         print_str(" CPUs, this machine has ");
         print_dec(arch_cpu_count());
         print_nl();
+        return false;
+    }
+    if (!vm_check_machine()) {
         return false;
     }
     bool ok = system_check_ram(MOAT_KERNEL_PHYS_BASE, MOAT_KERNEL_PHYS_END - MOAT_KERNEL_PHYS_BASE,

@@ -9,6 +9,7 @@
 #include <moat/sinfo_format.h>
 
 #include "core.h"
+#include "tables_check.h"
 
 const struct moat_tables_header *tables;
 
@@ -16,19 +17,18 @@ const struct moat_tables_header *tables;
 static const char *rec_kind;
 static uint32_t rec_index;
 static uint32_t rec_name; /* into strings, MOAT_TABLES_NONE: no name (yet) */
-static const char *rec_part;
-static uint32_t rec_part_index;
+const char *tables_rec_part;
+uint32_t tables_rec_part_index;
 
-static void rec_at(const char *kind, uint32_t index, uint32_t name)
+void tables_rec_at(const char *kind, uint32_t index, uint32_t name)
 {
     rec_kind = kind;
     rec_index = index;
     rec_name = name;
-    rec_part = NULL;
+    tables_rec_part = NULL;
 }
 
-/* "tables: <record>: <what>: <a>[<sep><b>]"; numbers in hex when `hex`. */
-static bool refuse_n(const char *what, uint64_t a, const char *sep, uint64_t b, bool hex)
+bool tables_refuse_n(const char *what, uint64_t a, const char *sep, uint64_t b, bool hex)
 {
     print_str("tables: ");
     if (rec_kind != NULL) {
@@ -42,11 +42,11 @@ static bool refuse_n(const char *what, uint64_t a, const char *sep, uint64_t b, 
             print_str(tables_string(rec_name));
             print_str(")");
         }
-        if (rec_part != NULL) {
+        if (tables_rec_part != NULL) {
             print_str(" ");
-            print_str(rec_part);
+            print_str(tables_rec_part);
             print_str(" ");
-            print_dec(rec_part_index);
+            print_dec(tables_rec_part_index);
         }
         print_str(": ");
     }
@@ -67,13 +67,13 @@ static bool refuse_n(const char *what, uint64_t a, const char *sep, uint64_t b, 
     return false;
 }
 
-static bool refuse(const char *what, uint64_t a, const char *sep, uint64_t b)
+bool tables_refuse(const char *what, uint64_t a, const char *sep, uint64_t b)
 {
-    return refuse_n(what, a, sep, b, false);
+    return tables_refuse_n(what, a, sep, b, false);
 }
 
 /* Whether [base, base + size) lies inside one region (sorted, disjoint: checked first). */
-static bool in_region(paddr_t base, uint64_t size)
+bool tables_in_region(paddr_t base, uint64_t size)
 {
     uint32_t lo = 0;
     uint32_t hi = tables->regions.count;
@@ -93,24 +93,21 @@ static bool in_region(paddr_t base, uint64_t size)
     return base + size <= r->base + r->size;
 }
 
-static bool range_ok(const char *what, paddr_t base, uint64_t size)
+bool tables_range_ok(const char *what, paddr_t base, uint64_t size)
 {
-    return in_region(base, size) || refuse_n(what, base, "+", size, true);
+    return tables_in_region(base, size) || tables_refuse_n(what, base, "+", size, true);
 }
 
-/* What the kernel itself writes: the state region, the audit region, the kernel logs. */
-#define KERNEL_RANGES (2u + MOAT_MAX_CPUS)
-static paddr_t kernel_base[KERNEL_RANGES];
-static uint64_t kernel_size[KERNEL_RANGES];
+/* The kernel's own ranges (tables_check.h). */
+paddr_t kernel_base[KERNEL_RANGES];
+uint64_t kernel_size[KERNEL_RANGES];
 
-/* Whether [base, base + size) (inside a region, so not wrapping) meets a kernel range
- * other than `self`; then refuses, naming that range's base. */
-static bool kernel_range_hit(const char *what, paddr_t base, uint64_t size, uint32_t self)
+bool tables_kernel_range_hit(const char *what, paddr_t base, uint64_t size, uint32_t self)
 {
     for (uint32_t k = 0; k < KERNEL_RANGES; k++) {
         if (k != self && size != 0u && kernel_size[k] != 0u && base < kernel_base[k] + kernel_size[k] &&
             kernel_base[k] < base + size) {
-            return !refuse_n(what, base, " overlaps a kernel range at ", kernel_base[k], true);
+            return !tables_refuse_n(what, base, " overlaps a kernel range at ", kernel_base[k], true);
         }
     }
     return false;
@@ -125,27 +122,27 @@ static bool header_ok(const struct moat_tables_header *h, uint64_t capacity)
         return false;
     }
     if (h->magic != MOAT_TABLES_MAGIC) {
-        return refuse_n("bad magic", h->magic, NULL, 0, true);
+        return tables_refuse_n("bad magic", h->magic, NULL, 0, true);
     }
     if (h->version != MOAT_TABLES_VERSION) {
-        return refuse("bad version", h->version, ", this kernel reads ", MOAT_TABLES_VERSION);
+        return tables_refuse("bad version", h->version, ", this kernel reads ", MOAT_TABLES_VERSION);
     }
     if (h->header_size != sizeof(*h)) {
-        return refuse("bad header size", h->header_size, ", this kernel's is ", sizeof(*h));
+        return tables_refuse("bad header size", h->header_size, ", this kernel's is ", sizeof(*h));
     }
     if (h->layout_hash != MOAT_TABLES_LAYOUT_HASH) {
-        return refuse_n("bad layout hash (moat-polc and kernel from other builds)",
+        return tables_refuse_n("bad layout hash (moat-polc and kernel from other builds)",
                         h->layout_hash, ", this kernel's is ", MOAT_TABLES_LAYOUT_HASH, true);
     }
     if (h->size > capacity) {
-        return refuse("size beyond capacity", h->size, " > ", capacity);
+        return tables_refuse("size beyond capacity", h->size, " > ", capacity);
     }
     if (h->size < sizeof(*h)) {
-        return refuse("size below the header", h->size, " < ", sizeof(*h));
+        return tables_refuse("size below the header", h->size, " < ", sizeof(*h));
     }
     uint64_t sum = moat_tables_checksum((const uint8_t *)h, h->size);
     if (sum != h->checksum) {
-        return refuse_n("bad checksum", h->checksum, ", the blob's is ", sum, true);
+        return tables_refuse_n("bad checksum", h->checksum, ", the blob's is ", sum, true);
     }
     return true;
 }
@@ -153,15 +150,15 @@ static bool header_ok(const struct moat_tables_header *h, uint64_t capacity)
 /* An array: 8-aligned, after the header, inside the blob, at most `max` records. */
 static bool array_ok(const char *name, struct moat_tables_array a, uint64_t record, uint64_t max)
 {
-    rec_at(name, MOAT_TABLES_NONE, MOAT_TABLES_NONE);
+    tables_rec_at(name, MOAT_TABLES_NONE, MOAT_TABLES_NONE);
     if (a.offset % 8u != 0u || a.offset < sizeof(struct moat_tables_header)) {
-        return refuse("misaligned or inside the header, offset", a.offset, NULL, 0);
+        return tables_refuse("misaligned or inside the header, offset", a.offset, NULL, 0);
     }
     if (a.offset + (uint64_t)a.count * record > tables->size) {
-        return refuse("beyond the blob, offset", a.offset, ", records ", a.count);
+        return tables_refuse("beyond the blob, offset", a.offset, ", records ", a.count);
     }
     if (a.count > max) {
-        return refuse("too many", a.count, ", at most ", max);
+        return tables_refuse("too many", a.count, ", at most ", max);
     }
     return true;
 }
@@ -181,23 +178,23 @@ static bool arrays_ok(void)
            array_ok("regions", h->regions, sizeof(struct moat_ram_range), MOAT_MAX_REGIONS) &&
            array_ok("io_bitmaps", h->io_bitmaps, sizeof(struct moat_io_bitmap), MOAT_MAX_SUBJECTS) &&
            array_ok("strings", h->strings, 1u, MOAT_TABLES_CAPACITY) &&
-           array_ok("vms", h->vms, sizeof(struct moat_vm), 0u);
+           array_ok("vms", h->vms, sizeof(struct moat_vm), MOAT_MAX_VMS);
 }
 
 /* The strings end with a NUL (names_ok), so a name that starts inside them ends there. */
 static bool name_ok(const char *kind, uint32_t index, uint32_t name)
 {
-    rec_at(kind, index, MOAT_TABLES_NONE);
+    tables_rec_at(kind, index, MOAT_TABLES_NONE);
     return name < tables->strings.count ||
-           refuse("bad name, offset", name, ", strings bytes ", tables->strings.count);
+           tables_refuse("bad name, offset", name, ", strings bytes ", tables->strings.count);
 }
 
 static bool names_ok(void)
 {
     uint32_t count = tables->strings.count;
-    rec_at("strings", MOAT_TABLES_NONE, MOAT_TABLES_NONE);
+    tables_rec_at("strings", MOAT_TABLES_NONE, MOAT_TABLES_NONE);
     if (count == 0u || tables_string(0)[count - 1u] != '\0') {
-        return refuse("not NUL-ended, bytes", count, NULL, 0);
+        return tables_refuse("not NUL-ended, bytes", count, NULL, 0);
     }
     if (!name_ok("system", MOAT_TABLES_NONE, tables->name)) {
         return false;
@@ -221,15 +218,15 @@ static bool regions_ok(void)
     paddr_t end = MOAT_KERNEL_PHYS_END;
     for (uint32_t i = 0; i < tables_region_count(); i++) {
         const struct moat_ram_range *r = tables_region(i);
-        rec_at("region", i, MOAT_TABLES_NONE);
+        tables_rec_at("region", i, MOAT_TABLES_NONE);
         if (r->size == 0u) {
-            return refuse_n("empty, base", r->base, NULL, 0, true);
+            return tables_refuse_n("empty, base", r->base, NULL, 0, true);
         }
         if (r->base + r->size < r->base) {
-            return refuse_n("overflows", r->base, "+", r->size, true);
+            return tables_refuse_n("overflows", r->base, "+", r->size, true);
         }
         if (r->base < end) {
-            return refuse_n(i == 0u ? "below the kernel's end" : "unsorted or overlapping, base",
+            return tables_refuse_n(i == 0u ? "below the kernel's end" : "unsorted or overlapping, base",
                             r->base, " < ", end, true);
         }
         end = r->base + r->size;
@@ -242,19 +239,19 @@ static bool irqs_ok(void)
     uint32_t lines = 0;
     for (uint32_t i = 0; i < tables_irq_count(); i++) {
         const struct moat_irq_route *r = tables_irq(i);
-        rec_at("irq", i, MOAT_TABLES_NONE);
+        tables_rec_at("irq", i, MOAT_TABLES_NONE);
         if (r->line >= MOAT_MAX_IRQS) {
-            return refuse("bad line", r->line, ", lines ", MOAT_MAX_IRQS);
+            return tables_refuse("bad line", r->line, ", lines ", MOAT_MAX_IRQS);
         }
         if ((lines & (1u << r->line)) != 0u) {
-            return refuse("duplicate line", r->line, NULL, 0);
+            return tables_refuse("duplicate line", r->line, NULL, 0);
         }
         lines |= 1u << r->line;
         if (r->subject >= tables_subject_count()) {
-            return refuse("bad subject", r->subject, ", subjects ", tables_subject_count());
+            return tables_refuse("bad subject", r->subject, ", subjects ", tables_subject_count());
         }
         if (r->event >= MOAT_MAX_EVENTS) {
-            return refuse("bad event", r->event, ", events ", MOAT_MAX_EVENTS);
+            return tables_refuse("bad event", r->event, ", events ", MOAT_MAX_EVENTS);
         }
     }
     return true;
@@ -274,24 +271,24 @@ static bool irq_routed(uint8_t line)
 static bool send_ok(const struct moat_subject *s, uint32_t id)
 {
     const struct moat_event_route *r = tables_send(s, id);
-    rec_part = "send";
-    rec_part_index = id;
+    tables_rec_part = "send";
+    tables_rec_part_index = id;
     if (r->action >= MOAT_ACTION_COUNT) {
-        return refuse("bad action", r->action, NULL, 0);
+        return tables_refuse("bad action", r->action, NULL, 0);
     }
     bool targeted = r->action == MOAT_ACTION_NOTIFY || r->action == MOAT_ACTION_RESTART ||
                     r->action == MOAT_ACTION_STOP;
     if (targeted && r->target >= tables_subject_count()) {
-        return refuse("bad target", r->target, ", subjects ", tables_subject_count());
+        return tables_refuse("bad target", r->target, ", subjects ", tables_subject_count());
     }
     if (r->action == MOAT_ACTION_NOTIFY && r->target_event >= MOAT_MAX_EVENTS) {
-        return refuse("bad target event", r->target_event, ", events ", MOAT_MAX_EVENTS);
+        return tables_refuse("bad target event", r->target_event, ", events ", MOAT_MAX_EVENTS);
     }
     if (r->action == MOAT_ACTION_SWITCH_PLAN && r->plan >= tables_plan_count()) {
-        return refuse("bad plan", r->plan, ", plans ", tables_plan_count());
+        return tables_refuse("bad plan", r->plan, ", plans ", tables_plan_count());
     }
     if (r->action == MOAT_ACTION_UNMASK_IRQ && !irq_routed(r->irq)) {
-        return refuse("bad irq, line not routed", r->irq, NULL, 0);
+        return tables_refuse("bad irq, line not routed", r->irq, NULL, 0);
     }
     return true;
 }
@@ -299,52 +296,55 @@ static bool send_ok(const struct moat_subject *s, uint32_t id)
 static bool reset_ok(const struct moat_subject *s, uint32_t i)
 {
     const struct moat_reset *r = tables_reset(s, i);
-    rec_part = "reset";
-    rec_part_index = i;
+    tables_rec_part = "reset";
+    tables_rec_part_index = i;
     /* Nor may it read what the kernel writes: the state region holds other subjects'
      * registers. */
-    return range_ok("dst outside the regions", r->dst, r->size) &&
-           (r->src == 0u || range_ok("src outside the regions", r->src, r->size)) &&
-           !kernel_range_hit("dst", r->dst, r->size, KERNEL_RANGES) &&
-           (r->src == 0u || !kernel_range_hit("src", r->src, r->size, KERNEL_RANGES));
+    return tables_range_ok("dst outside the regions", r->dst, r->size) &&
+           (r->src == 0u || tables_range_ok("src outside the regions", r->src, r->size)) &&
+           !tables_kernel_range_hit("dst", r->dst, r->size, KERNEL_RANGES) &&
+           (r->src == 0u || !tables_kernel_range_hit("src", r->src, r->size, KERNEL_RANGES));
 }
 
 static bool subject_ok(subject_id_t i)
 {
     const struct moat_subject *s = tables_subject(i);
-    rec_at("subject", i, s->name);
+    tables_rec_at("subject", i, s->name);
     if (s->cpu >= tables->cpu_count) {
-        return refuse("bad cpu", s->cpu, ", cpus ", tables->cpu_count);
+        return tables_refuse("bad cpu", s->cpu, ", cpus ", tables->cpu_count);
     }
     if (s->on_fault != MOAT_FAULT_STOP && s->on_fault != MOAT_FAULT_RESTART) {
-        return refuse("bad on_fault", s->on_fault, NULL, 0);
+        return tables_refuse("bad on_fault", s->on_fault, NULL, 0);
     }
-    /* This kernel runs native subjects only (VM subjects: issue 12). */
-    if (s->kind != MOAT_SUBJECT_NATIVE || s->vm != MOAT_TABLES_NONE) {
-        return refuse("bad kind", s->kind, ", vm ", s->vm);
+    if (s->kind == MOAT_SUBJECT_VM) {
+        if (!tables_vm_subject_ok(s)) {
+            return false;
+        }
+    } else if (s->kind != MOAT_SUBJECT_NATIVE || s->vm != MOAT_TABLES_NONE) {
+        return tables_refuse("bad kind", s->kind, ", vm ", s->vm);
     }
     if (s->send_count > MOAT_MAX_EVENTS ||
         (uint64_t)s->send_first + s->send_count > tables->sends.count) {
-        return refuse("bad sends", s->send_first, "+", s->send_count);
+        return tables_refuse("bad sends", s->send_first, "+", s->send_count);
     }
     if (s->reset_count == 0u || s->reset_count > MOAT_MAX_RESETS ||
         (uint64_t)s->reset_first + s->reset_count > tables->resets.count) {
-        return refuse("bad resets", s->reset_first, "+", s->reset_count);
+        return tables_refuse("bad resets", s->reset_first, "+", s->reset_count);
     }
     if (s->io_bitmap != MOAT_TABLES_NONE && s->io_bitmap >= tables->io_bitmaps.count) {
-        return refuse("bad io bitmap", s->io_bitmap, ", io bitmaps ", tables->io_bitmaps.count);
+        return tables_refuse("bad io bitmap", s->io_bitmap, ", io bitmaps ", tables->io_bitmaps.count);
     }
-    if (s->pml4 % MOAT_PAGE_SIZE != 0u || !in_region(s->pml4, MOAT_PAGE_SIZE)) {
-        return refuse_n("pml4 outside the regions (or misaligned)", s->pml4, NULL, 0, true);
+    if (s->pml4 % MOAT_PAGE_SIZE != 0u || !tables_in_region(s->pml4, MOAT_PAGE_SIZE)) {
+        return tables_refuse_n("pml4 outside the regions (or misaligned)", s->pml4, NULL, 0, true);
     }
     /* A top-level page table in memory the kernel writes (a subject's saved registers)
      * would be a mapping the subject chooses. */
-    if (kernel_range_hit("pml4", s->pml4, MOAT_PAGE_SIZE, KERNEL_RANGES)) {
+    if (tables_kernel_range_hit("pml4", s->pml4, MOAT_PAGE_SIZE, KERNEL_RANGES)) {
         return false;
     }
     if (s->sinfo_phys != 0u &&
-        (!range_ok("sinfo outside the regions", s->sinfo_phys, sizeof(struct moat_sinfo)) ||
-         kernel_range_hit("sinfo", s->sinfo_phys, sizeof(struct moat_sinfo), KERNEL_RANGES))) {
+        (!tables_range_ok("sinfo outside the regions", s->sinfo_phys, sizeof(struct moat_sinfo)) ||
+         tables_kernel_range_hit("sinfo", s->sinfo_phys, sizeof(struct moat_sinfo), KERNEL_RANGES))) {
         return false;
     }
     for (uint32_t e = 0; e < s->send_count; e++) {
@@ -357,7 +357,7 @@ static bool subject_ok(subject_id_t i)
             return false;
         }
     }
-    return true;
+    return s->kind != MOAT_SUBJECT_VM || tables_vm_patch_ok(s);
 }
 
 /* CPU c's frames in plan p: 1 .. MOAT_MAX_FRAMES_PER_CPU inside the frames, each idle or
@@ -365,17 +365,17 @@ static bool subject_ok(subject_id_t i)
 static bool frames_ok(const struct moat_plan *p, uint32_t c)
 {
     const struct moat_plan_cpu *pc = &p->cpus[c];
-    rec_part = "cpu";
-    rec_part_index = c;
+    tables_rec_part = "cpu";
+    tables_rec_part_index = c;
     if (c >= tables->cpu_count) {
         return (pc->frame_first == 0u && pc->frame_count == 0u) ||
-               refuse("frames for an unused cpu", pc->frame_first, "+", pc->frame_count);
+               tables_refuse("frames for an unused cpu", pc->frame_first, "+", pc->frame_count);
     }
     if (pc->frame_count == 0u || pc->frame_count > MOAT_MAX_FRAMES_PER_CPU) {
-        return refuse("bad frame count", pc->frame_count, ", at most ", MOAT_MAX_FRAMES_PER_CPU);
+        return tables_refuse("bad frame count", pc->frame_count, ", at most ", MOAT_MAX_FRAMES_PER_CPU);
     }
     if ((uint64_t)pc->frame_first + pc->frame_count > tables->frames.count) {
-        return refuse("frames beyond frames", pc->frame_first, "+", pc->frame_count);
+        return tables_refuse("frames beyond frames", pc->frame_first, "+", pc->frame_count);
     }
     plan_id_t plan = (plan_id_t)(p - tables_plan(0));
     uint64_t total = 0;
@@ -383,24 +383,24 @@ static bool frames_ok(const struct moat_plan *p, uint32_t c)
         const struct moat_frame *fr = tables_frame(plan, c, f);
         if (fr->subject != MOAT_SUBJECT_IDLE &&
             (fr->subject >= tables_subject_count() || tables_subject(fr->subject)->cpu != c)) {
-            return refuse("frame subject not idle nor pinned to this cpu, frame", f,
+            return tables_refuse("frame subject not idle nor pinned to this cpu, frame", f,
                           ", subject ", fr->subject);
         }
         if (fr->ticks == 0u) {
-            return refuse("frame ticks 0, frame", f, NULL, 0);
+            return tables_refuse("frame ticks 0, frame", f, NULL, 0);
         }
         total += fr->ticks;
     }
-    return total == p->major_ticks || refuse("ticks != major", total, " != ", p->major_ticks);
+    return total == p->major_ticks || tables_refuse("ticks != major", total, " != ", p->major_ticks);
 }
 
 static bool plans_ok(void)
 {
     for (uint32_t i = 0; i < tables_plan_count(); i++) {
         const struct moat_plan *p = tables_plan((plan_id_t)i);
-        rec_at("plan", i, p->name);
+        tables_rec_at("plan", i, p->name);
         if (p->major_ticks > MOAT_MAX_MAJOR_NS / tables->tick_ns) {
-            return refuse("major frame longer than 1000 s, ticks", p->major_ticks, NULL, 0);
+            return tables_refuse("major frame longer than 1000 s, ticks", p->major_ticks, NULL, 0);
         }
         for (uint32_t c = 0; c < MOAT_MAX_CPUS; c++) {
             if (!frames_ok(p, c)) {
@@ -415,45 +415,45 @@ static bool plans_ok(void)
 static bool system_ok(void)
 {
     const struct moat_tables_header *h = tables;
-    rec_at("system", MOAT_TABLES_NONE, h->name);
+    tables_rec_at("system", MOAT_TABLES_NONE, h->name);
     if (h->cpu_count == 0u || h->cpu_count > MOAT_MAX_CPUS) {
-        return refuse("bad cpu count", h->cpu_count, ", at most ", MOAT_MAX_CPUS);
+        return tables_refuse("bad cpu count", h->cpu_count, ", at most ", MOAT_MAX_CPUS);
     }
     if (h->tick_ns == 0u || h->tick_ns > MOAT_MAX_MAJOR_NS) {
-        return refuse("bad tick ns", h->tick_ns, NULL, 0);
+        return tables_refuse("bad tick ns", h->tick_ns, NULL, 0);
     }
     if (h->plans.count == 0u) {
-        return refuse("bad plan count", 0, NULL, 0);
+        return tables_refuse("bad plan count", 0, NULL, 0);
     }
     if (h->initial_plan >= h->plans.count) {
-        return refuse("bad initial plan", h->initial_plan, ", plans ", h->plans.count);
+        return tables_refuse("bad initial plan", h->initial_plan, ", plans ", h->plans.count);
     }
     /* MOAT_SUBJECT_IDLE: no reader (power actions then happen at once). */
     if (h->klog_size != 0u && h->klog_reader != MOAT_SUBJECT_IDLE &&
         h->klog_reader >= h->subjects.count) {
-        return refuse("bad klog reader", h->klog_reader, ", subjects ", h->subjects.count);
+        return tables_refuse("bad klog reader", h->klog_reader, ", subjects ", h->subjects.count);
     }
-    if (h->audit_size != 0u && !range_ok("audit outside the regions", h->audit_phys, h->audit_size)) {
+    if (h->audit_size != 0u && !tables_range_ok("audit outside the regions", h->audit_phys, h->audit_size)) {
         return false;
     }
     for (uint32_t c = 0; c < MOAT_MAX_CPUS; c++) {
-        rec_part = "klog";
-        rec_part_index = c;
+        tables_rec_part = "klog";
+        tables_rec_part_index = c;
         if (h->klog_phys[c] != 0u && (c >= h->cpu_count || h->klog_size == 0u)) {
-            return refuse_n("klog for an unused cpu or of size 0", h->klog_phys[c], NULL, 0, true);
+            return tables_refuse_n("klog for an unused cpu or of size 0", h->klog_phys[c], NULL, 0, true);
         }
         if (h->klog_phys[c] != 0u &&
-            !range_ok("klog outside the regions", h->klog_phys[c], h->klog_size)) {
+            !tables_range_ok("klog outside the regions", h->klog_phys[c], h->klog_size)) {
             return false;
         }
     }
-    rec_part = NULL;
+    tables_rec_part = NULL;
     if (h->state_size != (uint64_t)h->subjects.count * MOAT_SUBJECT_STATE_SIZE) {
-        return refuse("bad state size", h->state_size, ", subjects ", h->subjects.count);
+        return tables_refuse("bad state size", h->state_size, ", subjects ", h->subjects.count);
     }
     if (h->state_size != 0u && (h->state_phys % MOAT_SUBJECT_STATE_ALIGN != 0u ||
-                                !in_region(h->state_phys, h->state_size))) {
-        return refuse_n("state outside the regions (or misaligned)", h->state_phys, "+",
+                                !tables_in_region(h->state_phys, h->state_size))) {
+        return tables_refuse_n("state outside the regions (or misaligned)", h->state_phys, "+",
                         h->state_size, true);
     }
     kernel_base[0] = h->state_phys;
@@ -464,8 +464,12 @@ static bool system_ok(void)
         kernel_base[2u + c] = h->klog_phys[c];
         kernel_size[2u + c] = h->klog_phys[c] != 0u ? h->klog_size : 0u;
     }
+    if (!tables_vms_ok()) {
+        return false;
+    }
+    tables_rec_at("system", MOAT_TABLES_NONE, h->name);
     for (uint32_t k = 0; k < KERNEL_RANGES; k++) {
-        if (kernel_range_hit("kernel range", kernel_base[k], kernel_size[k], k)) {
+        if (tables_kernel_range_hit("kernel range", kernel_base[k], kernel_size[k], k)) {
             return false;
         }
     }
@@ -476,14 +480,15 @@ bool tables_check(const void *blob, uint64_t capacity)
 {
     const struct moat_tables_header *h = blob;
     tables = NULL;
-    rec_at(NULL, 0, MOAT_TABLES_NONE);
+    tables_rec_at(NULL, 0, MOAT_TABLES_NONE);
     if (capacity < sizeof(*h)) {
-        return refuse("capacity below the header", capacity, NULL, 0);
+        return tables_refuse("capacity below the header", capacity, NULL, 0);
     }
     if (!header_ok(h, capacity)) {
         return false;
     }
     tables = h;
+    tables_vms_used = 0;
     if (!arrays_ok() || !names_ok() || !regions_ok() || !system_ok() || !irqs_ok()) {
         return false;
     }
@@ -491,6 +496,11 @@ bool tables_check(const void *blob, uint64_t capacity)
         if (!subject_ok((subject_id_t)i)) {
             return false;
         }
+    }
+    /* Each VM record is some subject's (tables_vm_subject_ok: at most one's). */
+    tables_rec_at("vms", MOAT_TABLES_NONE, MOAT_TABLES_NONE);
+    if (tables_vms_used != (1u << tables->vms.count) - 1u) {
+        return tables_refuse_n("a vm no subject uses, used mask", tables_vms_used, NULL, 0, true);
     }
     return plans_ok();
 }

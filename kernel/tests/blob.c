@@ -116,8 +116,13 @@ static void blob_subjects(struct blob_writer *w, const struct blob_system *sys,
     h->sends = blob_array(w, blob_send_total(sys), sizeof(*sends), (void **)&sends);
     h->resets = blob_array(w, reset_count, sizeof(*resets), (void **)&resets);
     h->io_bitmaps = blob_array(w, io_count, sizeof(*io), (void **)&io);
-    void *vms;
-    h->vms = blob_array(w, 0, sizeof(struct moat_vm), &vms);
+    struct moat_vm *vms;
+    uint32_t vm_count = 0;
+    for (uint32_t i = 0; i < sys->subject_count; i++) {
+        vm_count += sys->subjects[i].vm != NULL ? 1u : 0u;
+    }
+    h->vms = blob_array(w, vm_count, sizeof(*vms), (void **)&vms);
+    uint32_t vm = 0;
     uint32_t send = 0;
     uint32_t reset = 0;
     uint32_t bitmap = 0;
@@ -134,6 +139,12 @@ static void blob_subjects(struct blob_writer *w, const struct blob_system *sys,
         s->sinfo_virt = b->sinfo_virt;
         s->timer_events = b->timer_events;
         s->vm = MOAT_TABLES_NONE;
+        s->kind = MOAT_SUBJECT_NATIVE;
+        if (b->vm != NULL) {
+            vms[vm] = *b->vm;
+            s->kind = MOAT_SUBJECT_VM;
+            s->vm = vm++;
+        }
         s->send_first = send;
         s->send_count = b->send_count;
         for (uint32_t e = 0; e < (uint32_t)b->send_count + b->send_padding; e++) {

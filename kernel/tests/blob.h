@@ -41,6 +41,8 @@ struct blob_subject {
     vaddr_t entry;
     vaddr_t stack_top;
     vaddr_t sinfo_virt;
+    /* A VM subject: its moat_vm record (the builder numbers the VMs in subject order). */
+    const struct moat_vm *vm;
 };
 
 struct blob_cpu_frames {

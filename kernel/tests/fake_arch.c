@@ -165,6 +165,11 @@ uint32_t arch_cpu_id(void)
     return fake.cpu;
 }
 
+const char *arch_vm_unsupported(void)
+{
+    return fake.no_vm ? "no fake VMs" : NULL;
+}
+
 uint32_t arch_cpu_count(void)
 {
     return fake.machine_cpus == 0u ? 1u : fake.machine_cpus;

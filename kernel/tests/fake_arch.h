@@ -36,6 +36,7 @@ struct fake_arch {
     uint32_t wakes[MOAT_MAX_CPUS]; /* arch_wake_cpu calls per target CPU */
     uint32_t idles;         /* arch_idle_until calls */
     bool others_stopped;    /* arch_stop_other_cpus was called */
+    bool no_vm;             /* arch_vm_unsupported says what is missing */
     /* Called from arch_idle_until: a test plays the other CPUs here (may be NULL). */
     void (*on_idle)(void);
 };

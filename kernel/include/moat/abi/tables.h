@@ -42,6 +42,7 @@ typedef uint16_t plan_id_t;
 #define MOAT_MAX_REGIONS        65536
 #define MOAT_MAX_RESETS         32 /* per subject */
 #define MOAT_MAX_CHANNELS       16384 /* moat-polc's limit; channels are regions to the kernel */
+#define MOAT_MAX_VMS            16    /* VM subjects per system (each VMCB is a kernel range) */
 #define MOAT_IO_BITMAP_SIZE     8192 /* one bit per port 0..65535; a set bit denies */
 /* A plan's major frame lasts at most this many ns (1,000 s; also bounds the tick), so
  * that no tick product overflows: major_ticks <= MOAT_MAX_MAJOR_NS / tick_ns. */
@@ -333,7 +334,8 @@ struct moat_io_bitmap {
     MOAT_L(82, offsetof(struct moat_vm, console_size)) + \
     MOAT_L(83, offsetof(struct moat_vm, tsc_khz_patch)) + \
     MOAT_L(84, offsetof(struct moat_vm, vectors)) + \
-    MOAT_L(85, MOAT_VM_TSC_DIGITS))
+    MOAT_L(85, MOAT_VM_TSC_DIGITS) + \
+    MOAT_L(86, MOAT_MAX_VMS))
 
 /*
  * The blob's checksum: FNV-1a (64-bit) over its `size` bytes, the checksum field read as
