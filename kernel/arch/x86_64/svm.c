@@ -25,5 +25,5 @@ const char *arch_vm_unsupported(void)
     if ((rdmsr(MSR_VM_CR) & VM_CR_SVMDIS) != 0u) {
         return "SVM disabled by the firmware";
     }
-    return NULL;
+    return "SVM, but this kernel has no SVM back end yet";
 }
