@@ -47,8 +47,9 @@ static void cat_on_signal(int sig)
 static void cat_usage(FILE *out)
 {
     fprintf(out,
-            "usage: channel-cat [-x | -t] [-f] [--new] [-n COUNT] [-p PROTOCOL] [-s SIZE] FILE\n"
+            "usage: channel-cat [-x | -t] [-f] [--new] [-n COUNT] [-p PROTOCOL] [-s SIZE] FILE|NAME\n"
             "Print the elements of a SHMStream v2 channel file, one per line (read-only).\n"
+            "NAME: a channel named by MOAT_CHANNELS or MOAT_CHANNEL_DIR (moat-linux.h).\n"
             "  -x, --hex           each element as hex bytes (default)\n"
             "  -t, --text          each element as text up to its first NUL byte\n"
             "  -f, --follow        keep reading new elements until interrupted\n"
@@ -215,6 +216,8 @@ static int cat_run(const struct cat_options *opt, struct channel_reader *r, uint
 int main(int argc, char **argv)
 {
     struct cat_options opt;
+    struct moat_linux_channel named;
+    bool shared;
     struct channel_file f;
     struct channel_reader r;
     struct sigaction sa;
@@ -224,6 +227,10 @@ int main(int argc, char **argv)
     status = cat_parse(argc, argv, &opt);
     if (status != CAT_EXIT_OK) {
         return status;
+    }
+    opt.path = tool_channel_path("channel-cat", opt.path, &named, &shared);
+    if (opt.path == NULL) {
+        return CAT_EXIT_USAGE;
     }
     err = channel_file_reader(&f, &r, opt.path, opt.protocol, (size_t)opt.element_size, 0, 0);
     if (err != 0) {

@@ -40,8 +40,9 @@ static void put_usage(FILE *out)
 {
     fprintf(out,
             "usage: channel-put [-x] [-p PROTOCOL -s SIZE -n ELEMENTS] [--epoch E] "
-            "[--deactivate] FILE\n"
+            "[--deactivate] FILE|NAME\n"
             "Write one element per line of standard input into a SHMStream v2 channel file.\n"
+            "NAME: a channel named by MOAT_CHANNELS (never created) or MOAT_CHANNEL_DIR.\n"
             "  -x, --hex            lines are hex bytes (spaces allowed), not text\n"
             "  -p, --protocol P     protocol (needed to create; else must match the header)\n"
             "  -s, --element-size S element size in bytes (likewise)\n"
@@ -241,6 +242,8 @@ static int put_lines(const struct put_options *opt, struct channel_writer *w, ui
 int main(int argc, char **argv)
 {
     struct put_options opt;
+    struct moat_linux_channel named;
+    bool shared;
     struct channel_file f;
     struct channel_writer w;
     int status;
@@ -249,6 +252,10 @@ int main(int argc, char **argv)
     status = put_parse(argc, argv, &opt);
     if (status != PUT_EXIT_OK) {
         return status;
+    }
+    opt.path = tool_channel_path("channel-put", opt.path, &named, &shared);
+    if (opt.path == NULL) {
+        return PUT_EXIT_USAGE;
     }
     if (put_learn_header(&opt) != 0) {
         return PUT_EXIT_USAGE;
@@ -262,8 +269,9 @@ int main(int argc, char **argv)
                 opt.path);
         return PUT_EXIT_USAGE;
     }
+    /* A file shared with a running system is never made here: QEMU would not see it. */
     err = channel_file_writer(&f, &w, opt.path, opt.protocol, (size_t)opt.element_size,
-                              (size_t)opt.elements, opt.epoch, CHANNEL_FILE_CREATE);
+                              (size_t)opt.elements, opt.epoch, shared ? 0u : CHANNEL_FILE_CREATE);
     if (err != 0) {
         tool_file_error("channel-put", &f, err);
         return PUT_EXIT_USAGE;

@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "libchannel.h"
+#include "tool_args.h"
 
 enum stat_exit {
     STAT_EXIT_OK = 0,
@@ -48,8 +49,9 @@ struct stat_report {
 
 static void stat_usage(FILE *out)
 {
-    fprintf(out, "usage: channel-stat FILE\n"
+    fprintf(out, "usage: channel-stat FILE|NAME\n"
                  "Print the header and state of a SHMStream v2 channel file (read-only).\n"
+                 "NAME: a channel named by MOAT_CHANNELS or MOAT_CHANNEL_DIR (moat-linux.h).\n"
                  "Exit status: 0 well-formed channel, 1 bad channel, 2 usage or I/O error.\n");
 }
 
@@ -286,5 +288,11 @@ int main(int argc, char **argv)
         stat_usage(stderr);
         return STAT_EXIT_USAGE;
     }
-    return stat_file(argv[1]);
+    {
+        struct moat_linux_channel c;
+        bool shared;
+        const char *path = tool_channel_path("channel-stat", argv[1], &c, &shared);
+
+        return path != NULL ? stat_file(path) : STAT_EXIT_USAGE;
+    }
 }

@@ -1,7 +1,7 @@
 /*
- * Shared by channel-cat and channel-put: parsing a whole command-line number (decimal,
- * 0x hex or 0 octal) and the file-open failure message, so both tools accept and say
- * the same things.
+ * Shared by the channel tools: parsing a whole command-line number (decimal, 0x hex or 0
+ * octal), a channel given by file or by name, and the file-open failure message, so the
+ * tools accept and say the same things.
  */
 #ifndef CHANNEL_TOOL_ARGS_H
 #define CHANNEL_TOOL_ARGS_H
@@ -11,8 +11,10 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "libchannel.h"
+#include "moat-linux.h"
 
 /* The whole of text as a number, no sign, no trailing junk. */
 static inline bool tool_parse_u64(const char *text, uint64_t *value)
@@ -30,6 +32,34 @@ static inline bool tool_parse_u64(const char *text, uint64_t *value)
     }
     *value = (uint64_t)v;
     return true;
+}
+
+/*
+ * The file of a channel argument: with a '/' it is a path; otherwise it is first a
+ * channel name where the Linux SDK's environment names it (MOAT_CHANNELS: a file shared
+ * with a QEMU-run system, which *shared says and which a tool must never create;
+ * MOAT_CHANNEL_DIR: DIR/NAME), else a file in the current folder. A MOAT_CHANNELS that
+ * does not parse is an error (NULL, with the reason on stderr).
+ */
+static inline const char *tool_channel_path(const char *tool, const char *arg,
+                                            struct moat_linux_channel *c, bool *shared)
+{
+    int err;
+
+    *shared = false;
+    if (strchr(arg, '/') != NULL) {
+        return arg;
+    }
+    err = moat_linux_locate(c, arg);
+    if (err == 0) {
+        *shared = c->backend == MOAT_LINUX_BACKEND_SHARED;
+        return c->path;
+    }
+    if (err == MOAT_LINUX_ERR_CONFIG) {
+        fprintf(stderr, "%s: %s\n", tool, moat_linux_strerror(err));
+        return NULL;
+    }
+    return arg;
 }
 
 /* "TOOL: MESSAGE" on stderr for a failed channel_file_* call. */

@@ -229,15 +229,18 @@ void polc_check_channels(struct polc_ctx *ctx)
                        "kernel log (<kernel-log>), whose lines the log server labels [kernel]",
                        ch->name);
         }
-        if (ch->writer_count == 0 && !ch->kernel_log) {
+        /* A device channel's writer or readers may all be outside (a program on the host). */
+        if (ch->writer_count == 0 && !ch->kernel_log && !ch->device) {
             polc_error(ctx, ch->line, "channel '%s' has no writer", ch->name);
         } else if (ch->writer_count > 1) {
             polc_error(ctx, ch->writers[1].line,
                        "channel '%s' has %zu writers; a channel has exactly one", ch->name,
                        ch->writer_count);
         }
-        if (ch->reader_count == 0) {
+        if (ch->reader_count == 0 && !ch->device) {
             polc_error(ctx, ch->line, "channel '%s' has no reader", ch->name);
+        } else if (ch->reader_count == 0 && ch->writer_count == 0) {
+            polc_error(ctx, ch->line, "channel '%s' has neither writer nor reader", ch->name);
         }
         for (size_t j = 0; j < ch->reader_count; j++) {
             struct polc_endpoint *r = &ch->readers[j];
@@ -276,6 +279,12 @@ void polc_check_channels(struct polc_ctx *ctx)
         if (ch->has_paddr && ch->paddr % MOAT_PAGE_SIZE != 0) {
             polc_error(ctx, ch->line, "channel '%s': paddr 0x%llx is not 4K-aligned",
                        ch->name, (unsigned long long)ch->paddr);
+        }
+        if (ch->device && !ch->has_paddr) {
+            polc_error(ctx, ch->line,
+                       "channel '%s': memory=\"device\" needs a paddr (where the platform "
+                       "provides that memory)",
+                       ch->name);
         }
     }
 }

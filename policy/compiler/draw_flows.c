@@ -238,8 +238,12 @@ static void flow_draw_channels(struct flow_drawing *d)
         polc_format_size(size, sizeof(size), ch->size);
         char label[512];
         char title[512];
-        const char *writer = ch->kernel_log ? "kernel" : ch->writers[0].subject->name;
-        char readers[200];
+        /* A device channel may be written or read only outside the system (the host). */
+        bool outside_writer = !ch->kernel_log && ch->writer_count == 0;
+        const char *writer = ch->kernel_log ? "kernel"
+                             : outside_writer ? "outside"
+                                              : ch->writers[0].subject->name;
+        char readers[200] = "outside";
         int at = 0;
         for (size_t r = 0; r < ch->reader_count && at >= 0 && (size_t)at < sizeof(readers); r++) {
             at += snprintf(readers + at, sizeof(readers) - (size_t)at, "%s%s", r ? ", " : "",
@@ -249,7 +253,8 @@ static void flow_draw_channels(struct flow_drawing *d)
                  size, (unsigned long long)ch->element_size, writer, readers);
         snprintf(title, sizeof(title), "channel %s: %s writes, %s read%s", ch->name, writer,
                  readers, ch->reader_count == 1 ? "s" : "");
-        double x0 = ch->kernel_log ? d->boxes[0].x : flow_x(d, ch->writers[0].subject);
+        double x0 = ch->kernel_log || outside_writer ? d->boxes[0].x
+                                                     : flow_x(d, ch->writers[0].subject);
         flow_row(d, "channel", title, label, x0, xs, ch->reader_count);
         free(xs);
     }

@@ -85,22 +85,52 @@ uint64_t polc_memory_end_mib(const struct polc_system *sys)
     return (end + mib - 1) / mib;
 }
 
-/* The system note: { MOAT_NOTE_VERSION, cpu count, memory end in MiB }. */
-static void polc_system_note(const struct polc_system *sys, struct polc_buf *note)
+/* A "Moat" note's header and name, for a descriptor of desc_size bytes. */
+static void polc_note_head(struct polc_buf *note, uint32_t desc_size, uint32_t type)
 {
     uint8_t word[4];
-    const uint32_t head[3] = {sizeof(MOAT_NOTE_NAME), 12, MOAT_NOTE_SYSTEM};
-    const uint32_t desc[3] = {MOAT_NOTE_VERSION, (uint32_t)sys->cpu_count,
-                              (uint32_t)polc_memory_end_mib(sys)};
+    const uint32_t head[3] = {sizeof(MOAT_NOTE_NAME), desc_size, type};
     for (size_t i = 0; i < 3; i++) {
         polc_le_put(word, head[i], 4);
         polc_buf_append(note, word, 4);
     }
     polc_buf_append(note, MOAT_NOTE_NAME, sizeof(MOAT_NOTE_NAME));
     polc_buf_zero(note, (4 - note->len % 4) % 4);
+}
+
+/* The system note: { MOAT_NOTE_VERSION, cpu count, memory end in MiB }. */
+static void polc_system_note(const struct polc_system *sys, struct polc_buf *note)
+{
+    uint8_t word[4];
+    const uint32_t desc[3] = {MOAT_NOTE_VERSION, (uint32_t)sys->cpu_count,
+                              (uint32_t)polc_memory_end_mib(sys)};
+    polc_note_head(note, sizeof(desc), MOAT_NOTE_SYSTEM);
     for (size_t i = 0; i < 3; i++) {
         polc_le_put(word, desc[i], 4);
         polc_buf_append(note, word, 4);
+    }
+}
+
+/* One MOAT_NOTE_DEVICE_CHANNEL note per device channel (layout.h), after the system note. */
+static void polc_device_notes(const struct polc_system *sys, struct polc_buf *note)
+{
+    uint8_t field[8];
+    char name[MOAT_NOTE_NAME_BYTES];
+    for (size_t i = 0; i < sys->channel_count; i++) {
+        const struct polc_channel *ch = &sys->channels[i];
+        if (!ch->device) {
+            continue;
+        }
+        const uint64_t desc[5] = {MOAT_NOTE_VERSION, ch->region->phys, ch->size,
+                                  ch->element_size, ch->protocol};
+        polc_note_head(note, sizeof(desc) + sizeof(name), MOAT_NOTE_DEVICE_CHANNEL);
+        for (size_t k = 0; k < 5; k++) {
+            polc_le_put(field, desc[k], 8);
+            polc_buf_append(note, field, 8);
+        }
+        memset(name, 0, sizeof(name));
+        strncpy(name, ch->name, sizeof(name) - 1);
+        polc_buf_append(note, name, sizeof(name));
     }
 }
 
@@ -150,6 +180,7 @@ bool polc_gen_image(struct polc_ctx *ctx, const uint8_t *k, size_t ksize,
     note->flags = PF_R;
     note->align = 4;
     polc_system_note(sys, &note->own);
+    polc_device_notes(sys, &note->own);
     note->data = note->own.data;
     note->filesz = note->own.len;
     note->memsz = 0;

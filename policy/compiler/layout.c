@@ -303,6 +303,16 @@ void polc_layout_virtual(struct polc_ctx *ctx)
     struct polc_system *sys = &ctx->sys;
     for (size_t i = 0; i < sys->channel_count; i++) {
         struct polc_channel *ch = &sys->channels[i];
+        if (ch->device) {
+            /* Not RAM: kept out of sys->regions (see struct polc_channel). */
+            ch->region = polc_alloc(&ctx->arena, sizeof(*ch->region));
+            *ch->region = (struct polc_region){
+                .kind = POLC_REG_CHANNEL, .owner = ch->name, .name = "device channel",
+                .line = ch->line, .size = ch->size, .phys = ch->paddr, .pinned = true,
+                .large = ch->size % POLC_LARGE_PAGE == 0, .allocated = true,
+                .index = SIZE_MAX - sys->channel_count + i};
+            continue;
+        }
         ch->region = polc_new_region(ctx, POLC_REG_CHANNEL, ch->name, "channel", ch->line,
                                      ch->size);
         ch->region->pinned = ch->has_paddr;
@@ -404,8 +414,29 @@ void polc_layout_physical(struct polc_ctx *ctx)
     char mem_text[32];
     polc_format_size(mem_text, sizeof(mem_text), sys->memory_size);
     /* Pinned regions: inside usable memory, above the kernel, disjoint. */
-    struct polc_region **pinned = polc_alloc(&ctx->arena, (sys->region_count + 1) * sizeof(*pinned));
+    struct polc_region **pinned = polc_alloc(
+        &ctx->arena, (sys->region_count + sys->channel_count + 1) * sizeof(*pinned));
     size_t pinned_count = 0;
+    /* Device channels: outside the platform's RAM, so they can alias no RAM region, and
+     * in the overlap sweep below with the pinned regions. */
+    for (size_t i = 0; i < sys->channel_count; i++) {
+        struct polc_region *r = sys->channels[i].region;
+        uint64_t end;
+        if (!sys->channels[i].device || !sys->channels[i].has_paddr) {
+            continue;
+        }
+        if (polc_add_overflows(r->phys, r->size, &end)) {
+            polc_error(ctx, r->line, "channel '%s': paddr 0x%llx + size overflows", r->owner,
+                       (unsigned long long)r->phys);
+        } else if (r->phys < sys->memory_size) {
+            polc_error(ctx, r->line,
+                       "channel '%s': memory=\"device\" at paddr 0x%llx is inside the "
+                       "platform memory %s, which is RAM; device memory lies above it",
+                       r->owner, (unsigned long long)r->phys, mem_text);
+        } else {
+            pinned[pinned_count++] = r;
+        }
+    }
     for (size_t i = 0; i < sys->region_count; i++) {
         struct polc_region *r = sys->regions[i];
         if (!r->pinned) {

@@ -249,6 +249,8 @@ static void polc_parse_channel(struct polc_ctx *ctx, xmlNodePtr node, struct pol
     polc_num_attr(ctx, node, what, "element-size", POLC_SIZE, 0, &ch->element_size, NULL);
     polc_num_attr(ctx, node, what, "protocol", POLC_NUMBER, 1, &ch->protocol, NULL);
     polc_num_attr(ctx, node, what, "paddr", POLC_NUMBER, 0, &ch->paddr, &ch->has_paddr);
+    const char *memory = polc_attr(ctx, node, "memory");
+    ch->device = memory != NULL && strcmp(memory, "device") == 0;
     ch->writers = polc_array(ctx, polc_count(node, "writer"), sizeof(*ch->writers));
     ch->readers = polc_array(ctx, polc_count(node, "reader"), sizeof(*ch->readers));
     for (xmlNodePtr c = node->children; c != NULL; c = c->next) {

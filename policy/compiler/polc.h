@@ -238,6 +238,10 @@ struct polc_channel {
     struct polc_region *region;
     bool kernel_log;     /* one of <kernel-log>'s channels: written by the kernel on */
     uint64_t kernel_cpu; /* this CPU, no writer subject */
+    /* memory="device": at paddr in memory the platform provides that is not RAM (a
+     * host-shared file under QEMU). Its region is kept out of sys->regions, so it is not
+     * in the blob's RAM list, the image or the memory end; only page tables map it. */
+    bool device;
 };
 
 struct polc_event {

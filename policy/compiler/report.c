@@ -70,8 +70,19 @@ static void polc_report_physical(const struct polc_system *sys, struct polc_buf 
     }
     free(sorted);
     polc_format_size(size, sizeof(size), sys->memory_size);
-    polc_buf_printf(o, "  highest address used: 0x%llx (platform memory: %s)\n\n",
+    polc_buf_printf(o, "  highest address used: 0x%llx (platform memory: %s)\n",
                     (unsigned long long)(used_end - 1), size);
+    for (size_t i = 0; i < sys->channel_count; i++) {
+        const struct polc_region *r = sys->channels[i].region;
+        if (sys->channels[i].device) {
+            polc_format_size(size, sizeof(size), r->size);
+            polc_buf_printf(o, "  device memory, not RAM (the kernel never touches it): "
+                               "0x%016llx-0x%016llx %s channel '%s'\n",
+                            (unsigned long long)r->phys,
+                            (unsigned long long)(r->phys + r->size - 1), size, r->owner);
+        }
+    }
+    polc_buf_printf(o, "\n");
 }
 
 /* The whole-machine devices a port range includes: "the CMOS/RTC, system control port A". */
@@ -253,15 +264,18 @@ void polc_gen_report(const struct polc_ctx *ctx, const struct polc_kernel_info *
         for (size_t i = 0; i < sys->channel_count; i++) {
             const struct polc_channel *ch = &sys->channels[i];
             polc_format_size(size, sizeof(size), ch->size);
-            polc_buf_printf(o, "  '%s': %s at 0x%llx, element %llu bytes, protocol 0x%llx, %s ->",
+            polc_buf_printf(o, "  '%s': %s at 0x%llx%s, element %llu bytes, protocol 0x%llx, %s ->",
                             ch->name, size, (unsigned long long)ch->region->phys,
+                            ch->device ? " (device memory)" : "",
                             (unsigned long long)ch->element_size,
                             (unsigned long long)ch->protocol,
-                            ch->kernel_log ? "kernel" : ch->writers[0].subject_name);
+                            ch->kernel_log            ? "kernel"
+                            : ch->writer_count == 0 ? "outside"
+                                                    : ch->writers[0].subject_name);
             for (size_t j = 0; j < ch->reader_count; j++) {
                 polc_buf_printf(o, " %s", ch->readers[j].subject_name);
             }
-            polc_buf_printf(o, "\n");
+            polc_buf_printf(o, "%s\n", ch->reader_count == 0 ? " outside" : "");
         }
         polc_buf_printf(o, "\n");
     }

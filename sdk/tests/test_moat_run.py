@@ -9,6 +9,11 @@
   - QEMU's exit status becomes moat-run's (poweroff 0, kernel failure 1, anything else
     2, timeout 124);
   - the note constants moat-run uses are those of layout.h;
+  - each MOAT_NOTE_DEVICE_CHANNEL becomes a pc-dimm at the channel's paddr: --share
+    NAME=FILE a host file shared with QEMU (created at the channel's size, or an existing
+    one of that size whose header is blank or this channel's), else private RAM; a
+    --share of no device channel, a file of another size or channel, device memory below
+    4 GiB and a malformed --share are refused before QEMU starts;
   - --help shows every option and `-- QEMU ARGS`.
 
 Usage: test_moat_run.py MOAT_RUN LAYOUT_H
@@ -34,6 +39,86 @@ def note(name, n_type, desc):
 
 def system_note(version=1, cpus=2, memory_mib=64):
     return note(b"Moat", NOTE_SYSTEM, struct.pack("<III", version, cpus, memory_mib))
+
+
+NOTE_DEVICE_CHANNEL = 3
+MARKER = 0x487312b6b79a9b6d
+
+
+def device_note(name, paddr, size, element_size=64, protocol=0x62726467):
+    desc = struct.pack("<QQQQQ64s", 1, paddr, size, element_size, protocol, name)
+    return note(b"Moat", NOTE_DEVICE_CHANNEL, desc)
+
+
+def check_shares(tool, qemu, tmp, failures):
+    image = write(tmp, "dev.elf", elf(PVH + system_note(cpus=1, memory_mib=64) +
+                                      device_note(b"host.up", 0x100000000, 0x4000) +
+                                      device_note(b"host.down", 0x100200000, 0x10000)))
+    up = os.path.join(tmp, "up.chan")
+    proc = moat_run(tool, qemu, image, "--share", f"host.up={up}")
+    args = qemu_args(qemu) or []
+    for want in (["-m", "80M,slots=2,maxmem=83M"],
+                 ["-object", f"memory-backend-file,id=moat-dev0,mem-path={up},size=16384,share=on"],
+                 ["-device", "pc-dimm,id=moat-dimm0,memdev=moat-dev0,addr=0x100000000"],
+                 ["-object", "memory-backend-ram,id=moat-dev1,size=65536"],
+                 ["-device", "pc-dimm,id=moat-dimm1,memdev=moat-dev1,addr=0x100200000"]):
+        if not has(args, want):
+            failures.append(f"--share: QEMU arguments lack {' '.join(want)}: {' '.join(args)} "
+                            f"{proc.stderr}")
+    if not os.path.isfile(up) or os.path.getsize(up) != 0x4000 or \
+            open(up, "rb").read() != bytes(0x4000):
+        failures.append("--share did not create a zero file of the channel's 16384 bytes")
+    if f"MOAT_CHANNELS=host.up={up}" not in proc.stderr:
+        failures.append(f"--share does not tell the host program's MOAT_CHANNELS: {proc.stderr}")
+    # An existing file holding this channel is used as it is.
+    with open(up, "r+b") as f:
+        f.write(struct.pack("<QQQQ", MARKER, 7, 0x62726467, 64))
+    proc = moat_run(tool, qemu, image, "--share", f"host.up={up}")
+    if proc.returncode != 0 or qemu_args(qemu) is None:
+        failures.append(f"--share of a file holding the channel: {proc.returncode} {proc.stderr}")
+
+    def refused(what, extra, reason):
+        proc = moat_run(tool, qemu, image, *extra)
+        started = qemu_args(qemu) is not None
+        if proc.returncode != 2 or started or reason not in proc.stderr:
+            failures.append(f"{what}: status {proc.returncode}, QEMU started {started}, want 2, "
+                            f"no QEMU, {reason!r}: {proc.stderr}")
+
+    refused("--share of no device channel", ["--share", f"nope={up}"],
+            "no channel 'nope' in device memory (its device channels: host.down, host.up)")
+    refused("--share without a file", ["--share", "host.up"], "want NAME=FILE")
+    refused("--share twice", ["--share", f"host.up={up}", "--share", f"host.up={up}"],
+            "given twice")
+    with open(up, "r+b") as f:
+        f.write(struct.pack("<QQQQ", MARKER, 7, 0x6f746865, 64))
+    refused("--share of a file of another protocol", ["--share", f"host.up={up}"],
+            "protocol 0x6f746865")
+    with open(up, "r+b") as f:
+        f.write(struct.pack("<QQQQ", MARKER, 7, 0x62726467, 32))
+    refused("--share of a file of another element size", ["--share", f"host.up={up}"],
+            "32-byte elements")
+    with open(up, "r+b") as f:
+        f.write(b"not a channel at all")
+    refused("--share of a file that is no channel", ["--share", f"host.up={up}"],
+            "not a channel")
+    with open(up, "wb") as f:
+        f.write(bytes(0x4000 - 1))
+    refused("--share of a file one byte short", ["--share", f"host.up={up}"],
+            "the file has 16383 bytes, the channel is 16384 bytes")
+    if os.path.getsize(up) != 0x4000 - 1:
+        failures.append("a refused --share file was changed")
+    refused("--share of a folder", ["--share", f"host.up={tmp}"], "not a regular file")
+    refused("device channels and more than 3.5 GiB of RAM", ["--memory", "3585M"],
+            "at most 3584 MiB")
+    low = write(tmp, "low.elf", elf(system_note(cpus=1, memory_mib=64) +
+                                    device_note(b"low", 0xfe000000, 0x1000)))
+    proc = moat_run(tool, qemu, low)
+    if proc.returncode != 2 or qemu_args(qemu) is not None or "from 4 GiB" not in proc.stderr:
+        failures.append(f"device memory below 4 GiB: {proc.returncode} {proc.stderr}")
+    short = write(tmp, "short.elf", elf(system_note() + note(b"Moat", NOTE_DEVICE_CHANNEL, b"\1" * 40)))
+    proc = moat_run(tool, qemu, short)
+    if proc.returncode != 2 or "device channel note is too short" not in proc.stderr:
+        failures.append(f"a short device channel note: {proc.returncode} {proc.stderr}")
 
 
 def elf(notes=b"", with_note_segment=True, machine=62):
@@ -125,7 +210,8 @@ def check_constants(tool, layout_h, failures):
         header = f.read()
     with open(tool) as f:
         source = f.read()
-    for name in ("MOAT_NOTE_NAME", "MOAT_NOTE_SYSTEM", "MOAT_NOTE_VERSION"):
+    for name in ("MOAT_NOTE_NAME", "MOAT_NOTE_SYSTEM", "MOAT_NOTE_VERSION",
+                 "MOAT_NOTE_DEVICE_CHANNEL", "MOAT_NOTE_NAME_BYTES"):
         in_header = re.search(rf"#define {name}\s+(\S+)", header)
         in_tool = re.search(rf"^{name} = b?(\S+)", source, re.M)
         if not in_header or not in_tool or in_header.group(1) != in_tool.group(1):
@@ -140,6 +226,7 @@ def main():
     with tempfile.TemporaryDirectory() as tmp:
         qemu = fake_qemu(tmp, 1)
         two_cpus = write(tmp, "two.elf", elf(PVH + system_note(cpus=2, memory_mib=64)))
+        check_shares(tool, qemu, tmp, failures)
 
         # The machine follows the note.
         proc = moat_run(tool, qemu, two_cpus)

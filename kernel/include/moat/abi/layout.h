@@ -61,12 +61,18 @@
  *  - MOAT_NOTE_KERNEL in the prebuilt kernel: { version, tables layout hash (low, high) }
  *    so that moat-polc refuses a kernel built for another tables format;
  *  - MOAT_NOTE_SYSTEM in a system image, written by moat-polc, for whoever boots it
- *    (moat-run): { version, cpu count, memory end in MiB (every policy region below it) }.
+ *    (moat-run): { version, cpu count, memory end in MiB (every policy region below it) };
+ *  - MOAT_NOTE_DEVICE_CHANNEL in a system image, one per channel with memory="device"
+ *    (not RAM: moat-run --share backs it with a host file): { version, 0, paddr (low,
+ *    high), size (low, high), element size (low, high), protocol (low, high), the name
+ *    NUL-padded to MOAT_NOTE_NAME_BYTES }. The kernel never reads it.
  */
-#define MOAT_NOTE_NAME          "Moat"
-#define MOAT_NOTE_KERNEL        1
-#define MOAT_NOTE_SYSTEM        2
-#define MOAT_NOTE_VERSION       1
+#define MOAT_NOTE_NAME           "Moat"
+#define MOAT_NOTE_KERNEL         1
+#define MOAT_NOTE_SYSTEM         2
+#define MOAT_NOTE_DEVICE_CHANNEL 3
+#define MOAT_NOTE_VERSION        1
+#define MOAT_NOTE_NAME_BYTES     64
 
 /* The kernel identity-maps physical [0, 4 GiB) only (paging.c): every policy region must
  * end at or below this, whatever the platform's memory (moat-polc refuses the rest; the
