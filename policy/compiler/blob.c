@@ -54,9 +54,12 @@ static struct moat_tables_header *polc_blob_header(struct polc_blob *b)
 }
 
 /* The reset steps of one subject: writable segments from their pristine copies, then
- * the stack and every memory zeroed. */
+ * the stack and every memory zeroed (a VM's: polc_vm_resets). */
 static size_t polc_blob_resets(const struct polc_subject *s, struct moat_reset *out)
 {
+    if (s->vm != NULL) {
+        return polc_vm_resets(s, out);
+    }
     size_t n = 0;
     for (size_t i = 0; i < s->image.segment_count; i++) {
         const struct polc_segment *seg = &s->image.segments[i];
@@ -108,8 +111,10 @@ uint64_t polc_blob_size(const struct polc_system *sys, size_t range_count)
     uint64_t irqs = 0;
     uint64_t bitmaps = 0;
     uint64_t strings = strlen(sys->name) + 1;
+    uint64_t vms = 0;
     for (size_t i = 0; i < sys->subject_count; i++) {
         const struct polc_subject *s = &sys->subjects[i];
+        vms += s->vm != NULL ? 1 : 0;
         sends += s->send_count;
         resets += polc_blob_resets(s, NULL);
         irqs += s->irq_count;
@@ -128,6 +133,7 @@ uint64_t polc_blob_size(const struct polc_system *sys, size_t range_count)
     size = polc_align8(size) + irqs * sizeof(struct moat_irq_route);
     size = polc_align8(size) + range_count * sizeof(struct moat_ram_range);
     size = polc_align8(size) + bitmaps * sizeof(struct moat_io_bitmap);
+    size = polc_align8(size) + vms * sizeof(struct moat_vm);
     size = polc_align8(size) + strings;
     return polc_align8(size);
 }
@@ -166,8 +172,10 @@ bool polc_gen_blob(struct polc_ctx *ctx, struct polc_buf *out)
     size_t reset_total = 0;
     size_t bitmap_total = 0;
     size_t irq_total = 0;
+    size_t vm_total = 0;
     for (size_t i = 0; i < sys->subject_count; i++) {
         struct polc_subject *s = &sys->subjects[i];
+        vm_total += s->vm != NULL ? 1 : 0;
         s->send_first = (uint32_t)send_total;
         s->reset_first = (uint32_t)reset_total;
         s->reset_count = (uint32_t)polc_blob_resets(s, NULL);
@@ -200,6 +208,14 @@ bool polc_gen_blob(struct polc_ctx *ctx, struct polc_buf *out)
         rec.timer_events = polc_timer_events(s);
         rec.kind = MOAT_SUBJECT_NATIVE;
         rec.vm = MOAT_TABLES_NONE;
+        if (s->vm != NULL) {
+            /* Nested page tables; guest-physical entry and sinfo; no stack, no ports. */
+            rec.kind = MOAT_SUBJECT_VM;
+            rec.vm = s->vm->index;
+            rec.entry = s->vm->entry_gpa;
+            rec.stack_top = 0;
+            rec.sinfo_virt = s->vm->sinfo_gpa;
+        }
         memcpy(b.buf.data + h.subjects.offset + i * sizeof(rec), &rec, sizeof(rec));
     }
 
@@ -275,7 +291,25 @@ bool polc_gen_blob(struct polc_ctx *ctx, struct polc_buf *out)
         }
     }
 
-    polc_blob_array(&b, &h.vms, 0, sizeof(struct moat_vm));
+    struct moat_vm *vms = polc_blob_array(&b, &h.vms, vm_total, sizeof(*vms));
+    for (size_t i = 0; i < sys->subject_count; i++) {
+        const struct polc_vm *vm = sys->subjects[i].vm;
+        if (vm == NULL) {
+            continue;
+        }
+        struct moat_vm *rec = &vms[vm->index];
+        rec->vmcb = vm->vmcb->phys;
+        rec->boot_rsi = vm->boot_rsi;
+        rec->ram_size = vm->ram_size;
+        if (vm->console != NULL) {
+            rec->console_phys = vm->console->region->phys;
+            rec->console_size = vm->console->size;
+        }
+        if (vm->pristine_boot != NULL) {
+            rec->tsc_khz_patch = vm->pristine_boot->phys + polc_vm_tsc_offset(&sys->subjects[i]);
+        }
+        memcpy(rec->vectors, vm->vectors, sizeof(rec->vectors));
+    }
     uint8_t *strings = polc_blob_array(&b, &h.strings, b.strings.len, 1);
     memcpy(strings, b.strings.data, b.strings.len);
     polc_buf_zero(&b.buf, (8 - b.buf.len % 8) % 8);

@@ -221,7 +221,7 @@ void polc_check_channels(struct polc_ctx *ctx)
         for (size_t j = 0; j < ch->reader_count; j++) {
             polc_resolve_endpoint(ctx, ch, &ch->readers[j], "reader");
         }
-        if (ch->kernel_log) {
+        if (polc_channel_by_kernel(ch)) {
             /* The kernel writes it; its size is checked below like any channel's. */
         } else if (strcmp(ch->name, "kernel") == 0 || strncmp(ch->name, "kernel.", 7) == 0) {
             polc_error(ctx, ch->line,
@@ -230,7 +230,7 @@ void polc_check_channels(struct polc_ctx *ctx)
                        ch->name);
         }
         /* A device channel's writer or readers may all be outside (a program on the host). */
-        if (ch->writer_count == 0 && !ch->kernel_log && !ch->device) {
+        if (ch->writer_count == 0 && !polc_channel_by_kernel(ch) && !ch->device) {
             polc_error(ctx, ch->line, "channel '%s' has no writer", ch->name);
         } else if (ch->writer_count > 1) {
             polc_error(ctx, ch->writers[1].line,

@@ -239,10 +239,10 @@ static void flow_draw_channels(struct flow_drawing *d)
         char label[512];
         char title[512];
         /* A device channel may be written or read only outside the system (the host). */
-        bool outside_writer = !ch->kernel_log && ch->writer_count == 0;
-        const char *writer = ch->kernel_log ? "kernel"
-                             : outside_writer ? "outside"
-                                              : ch->writers[0].subject->name;
+        bool outside_writer = !polc_channel_by_kernel(ch) && ch->writer_count == 0;
+        const char *writer = polc_channel_by_kernel(ch) ? "kernel"
+                             : outside_writer          ? "outside"
+                                                       : ch->writers[0].subject->name;
         char readers[200] = "outside";
         int at = 0;
         for (size_t r = 0; r < ch->reader_count && at >= 0 && (size_t)at < sizeof(readers); r++) {
@@ -253,8 +253,8 @@ static void flow_draw_channels(struct flow_drawing *d)
                  size, (unsigned long long)ch->element_size, writer, readers);
         snprintf(title, sizeof(title), "channel %s: %s writes, %s read%s", ch->name, writer,
                  readers, ch->reader_count == 1 ? "s" : "");
-        double x0 = ch->kernel_log || outside_writer ? d->boxes[0].x
-                                                     : flow_x(d, ch->writers[0].subject);
+        double x0 = polc_channel_by_kernel(ch) || outside_writer ? d->boxes[0].x
+                                                                 : flow_x(d, ch->writers[0].subject);
         flow_row(d, "channel", title, label, x0, xs, ch->reader_count);
         free(xs);
     }
@@ -311,7 +311,7 @@ void polc_draw_flows(const struct polc_system *sys, struct polc_buf *o)
         return;
     }
     for (size_t c = 0; c < sys->channel_count; c++) {
-        d.kernel_column = d.kernel_column || sys->channels[c].kernel_log;
+        d.kernel_column = d.kernel_column || polc_channel_by_kernel(&sys->channels[c]);
     }
     flow_fill_boxes(&d);
     size_t lines = 0;

@@ -58,6 +58,7 @@ bool polc_check_policy(struct polc_ctx *ctx, const uint8_t *xml, size_t xml_size
     polc_check_schedule(ctx);
     polc_check_devices(ctx);
     polc_check_memories(ctx);
+    polc_check_vms(ctx);
     return true;
 }
 
@@ -79,7 +80,7 @@ bool polc_compile(struct polc_ctx *ctx, const uint8_t *xml, size_t xml_size)
     return ctx->error_count == 0;
 }
 
-/* Fills the content of page tables and sinfo pages, and the I/O bitmaps. */
+/* Fills the content of page tables and sinfo pages, the I/O bitmaps and the VMs' boot state. */
 void polc_generate(struct polc_ctx *ctx)
 {
     struct polc_system *sys = &ctx->sys;
@@ -94,6 +95,12 @@ void polc_generate(struct polc_ctx *ctx)
         s->sinfo->data = info;
         s->sinfo->data_size = s->sinfo->size;
         polc_io_bitmap_build(ctx, s);
+        if (s->vm != NULL && s->vm->pristine_boot != NULL) {
+            uint8_t *boot = polc_alloc(&ctx->arena, POLC_VM_BOOT_SIZE);
+            polc_vm_boot_build(ctx, s, boot);
+            s->vm->pristine_boot->data = boot;
+            s->vm->pristine_boot->data_size = POLC_VM_BOOT_SIZE;
+        }
     }
 }
 

@@ -50,7 +50,7 @@ static const char *polc_join(struct polc_ctx *ctx, const char *dir, const char *
     return polc_sprintf(&ctx->arena, "%s/%s", dir, name);
 }
 
-static const char *polc_find_image(struct polc_ctx *ctx, const char *name)
+const char *polc_find_file(struct polc_ctx *ctx, const char *name)
 {
     if (name[0] == '/') {
         return polc_is_file(name) ? name : NULL;
@@ -211,22 +211,35 @@ bool polc_elf_load(struct polc_ctx *ctx, struct polc_subject *s, const char *pat
     return true;
 }
 
+const char *polc_looked_in(struct polc_ctx *ctx)
+{
+    struct polc_buf where = {0};
+    polc_buf_printf(&where, "%s", ctx->policy_dir);
+    for (size_t j = 0; j < ctx->include_dir_count; j++) {
+        polc_buf_printf(&where, ", %s", ctx->include_dirs[j]);
+    }
+    const char *text = polc_strdup(&ctx->arena, (const char *)where.data);
+    polc_buf_free(&where);
+    return text;
+}
+
 void polc_load_images(struct polc_ctx *ctx)
 {
     struct polc_system *sys = &ctx->sys;
     size_t missing = 0;
     for (size_t i = 0; i < sys->subject_count; i++) {
         struct polc_subject *s = &sys->subjects[i];
-        const char *path = polc_find_image(ctx, s->image_name);
+        if (s->vm != NULL) {
+            polc_vm_load(ctx, s);
+            continue;
+        }
+        if (s->image_name == NULL) {
+            continue; /* polc_check_vms reported it */
+        }
+        const char *path = polc_find_file(ctx, s->image_name);
         if (path == NULL) {
-            struct polc_buf where = {0};
-            polc_buf_printf(&where, "%s", ctx->policy_dir);
-            for (size_t j = 0; j < ctx->include_dir_count; j++) {
-                polc_buf_printf(&where, ", %s", ctx->include_dirs[j]);
-            }
             polc_error(ctx, s->line, "subject '%s': image '%s' not found (looked in %s)",
-                       s->name, s->image_name, (const char *)where.data);
-            polc_buf_free(&where);
+                       s->name, s->image_name, polc_looked_in(ctx));
             missing++;
             continue;
         }

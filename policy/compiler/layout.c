@@ -22,7 +22,8 @@ struct polc_region *polc_new_region(struct polc_ctx *ctx, enum polc_region_kind 
     struct polc_system *sys = &ctx->sys;
     struct polc_region *r = polc_alloc(&ctx->arena, sizeof(*r));
     /* Zero-filled regions of whole 2 MiB pages get 2 MiB alignment (fewer page tables). */
-    r->large = (kind == POLC_REG_STACK || kind == POLC_REG_MEMORY || kind == POLC_REG_CHANNEL) &&
+    r->large = (kind == POLC_REG_STACK || kind == POLC_REG_MEMORY || kind == POLC_REG_CHANNEL ||
+                kind == POLC_REG_GUEST_RAM) &&
                size != 0 && size % POLC_LARGE_PAGE == 0;
     r->kind = kind;
     r->owner = owner;
@@ -43,9 +44,8 @@ struct polc_region *polc_new_region(struct polc_ctx *ctx, enum polc_region_kind 
     return r;
 }
 
-static struct polc_mapping *polc_add_map(struct polc_subject *s, const char *what, long line,
-                                         vaddr_t virt, uint64_t size, unsigned perm,
-                                         struct polc_region *region)
+struct polc_mapping *polc_add_map(struct polc_subject *s, const char *what, long line, vaddr_t virt,
+                                  uint64_t size, unsigned perm, struct polc_region *region)
 {
     struct polc_mapping *m = &s->maps[s->map_count++];
     m->what = what;
@@ -67,14 +67,7 @@ static void polc_add_trampoline(struct polc_subject *s, const char *what, vaddr_
     m->fixed_phys = phys;
 }
 
-/* The user mappings a subject's automatic ones are placed around, by address. */
-struct polc_fixed {
-    const struct polc_mapping **maps;
-    size_t count;
-    size_t passed; /* maps[0..passed) end at or below the cursor */
-};
-
-static int polc_map_ptr_cmp(const void *a, const void *b)
+int polc_map_ptr_cmp(const void *a, const void *b)
 {
     const struct polc_mapping *x = *(const struct polc_mapping *const *)a;
     const struct polc_mapping *y = *(const struct polc_mapping *const *)b;
@@ -86,7 +79,7 @@ static int polc_map_ptr_cmp(const void *a, const void *b)
 
 /* First address >= *cursor where size bytes (and a guard page) touch no fixed mapping;
  * advances the cursor. The cursor only grows, so the fixed mappings are passed once. */
-static vaddr_t polc_place(struct polc_fixed *fixed, vaddr_t *cursor, uint64_t size, bool large)
+vaddr_t polc_place(struct polc_fixed *fixed, vaddr_t *cursor, uint64_t size, bool large)
 {
     uint64_t align = large ? POLC_LARGE_PAGE : MOAT_PAGE_SIZE;
     vaddr_t at = (*cursor + align - 1) & ~(align - 1);
@@ -123,7 +116,7 @@ static int polc_map_clash_cmp(const void *a, const void *b)
     return x->earlier < y->earlier ? -1 : x->earlier > y->earlier ? 1 : 0;
 }
 
-static void polc_check_overlaps(struct polc_ctx *ctx, struct polc_subject *s)
+void polc_check_overlaps(struct polc_ctx *ctx, struct polc_subject *s)
 {
     size_t n = s->map_count;
     const struct polc_mapping **sorted = polc_alloc(&ctx->arena, (n + 1) * sizeof(*sorted));
@@ -320,10 +313,15 @@ void polc_layout_virtual(struct polc_ctx *ctx)
     }
     for (size_t i = 0; i < sys->subject_count; i++) {
         struct polc_subject *s = &sys->subjects[i];
-        polc_subject_maps(ctx, s);
+        if (s->vm != NULL) {
+            polc_vm_maps(ctx, s);
+        } else {
+            polc_subject_maps(ctx, s);
+        }
         qsort(s->maps, s->map_count, sizeof(*s->maps), polc_map_cmp);
-        s->pagetable = polc_new_region(ctx, POLC_REG_PAGETABLE, s->name, "page tables", s->line,
-                                       polc_pagetable_pages(s) * MOAT_PAGE_SIZE);
+        s->pagetable = polc_new_region(ctx, POLC_REG_PAGETABLE, s->name,
+                                       s->vm != NULL ? "nested page tables" : "page tables",
+                                       s->line, polc_pagetable_pages(s) * MOAT_PAGE_SIZE);
         size_t res = polc_sinfo_resource_count(s, sys);
         if (res > (MOAT_SINFO_SIZE - sizeof(struct moat_sinfo)) /
                       sizeof(struct moat_sinfo_resource)) {
@@ -337,11 +335,15 @@ void polc_layout_virtual(struct polc_ctx *ctx)
         for (size_t j = 0; j < s->image.segment_count; j++) {
             resets += (s->image.segments[j].perm & POLC_W) != 0 ? 1 : 0;
         }
+        if (s->vm != NULL) {
+            resets = polc_vm_resets(s, NULL);
+        }
         if (resets > MOAT_MAX_RESETS) {
             polc_error(ctx, s->line,
-                       "subject '%s' needs %zu reset steps (writable segments, stack, "
-                       "memories); at most %d",
-                       s->name, resets, MOAT_MAX_RESETS);
+                       "subject '%s' needs %zu reset steps (%s, memories); at most %d", s->name,
+                       resets,
+                       s->vm != NULL ? "guest RAM, pristine images" : "writable segments, stack",
+                       MOAT_MAX_RESETS);
         }
     }
     sys->audit = polc_new_region(ctx, POLC_REG_AUDIT, "system", "audit", sys->platform_line,
@@ -361,6 +363,9 @@ static const char *polc_region_label(struct polc_ctx *ctx, const struct polc_reg
 {
     if (r->kind == POLC_REG_CHANNEL) {
         return polc_sprintf(&ctx->arena, "channel '%s'", r->owner);
+    }
+    if (r->kind == POLC_REG_GUEST_RAM) {
+        return polc_sprintf(&ctx->arena, "guest RAM of VM '%s'", r->owner);
     }
     return polc_sprintf(&ctx->arena, "memory '%s' of subject '%s'", r->name, r->owner);
 }

@@ -181,6 +181,63 @@ static unsigned polc_access(const char *text)
 
 /* ---- elements ---- */
 
+/*
+ * <vm memory="64M" paddr="..."> with one <linux kernel= initrd= cmdline=/> or
+ * <image file= load= entry=/>, and optionally <console reader= size=/>. The schema
+ * allows at most one <vm>; the boot children are counted so that polc_check_vms can say
+ * what is missing or doubled.
+ */
+static void polc_parse_vm(struct polc_ctx *ctx, xmlNodePtr node, const char *what,
+                          struct polc_vm *vm)
+{
+    vm->line = polc_line(node);
+    polc_num_attr(ctx, node, what, "memory", POLC_SIZE, 0, &vm->ram_size, NULL);
+    polc_num_attr(ctx, node, what, "paddr", POLC_NUMBER, 0, &vm->paddr, &vm->has_paddr);
+    vm->cmdline = "";
+    for (xmlNodePtr c = node->children; c != NULL; c = c->next) {
+        if (polc_is(c, "linux")) {
+            vm->boot_count++;
+            vm->boot = POLC_VM_BOOT_LINUX;
+            vm->boot_line = polc_line(c);
+            vm->kernel_name = polc_attr(ctx, c, "kernel");
+            vm->initrd_name = polc_attr(ctx, c, "initrd");
+            const char *cmdline = polc_attr(ctx, c, "cmdline");
+            vm->cmdline = cmdline != NULL ? cmdline : "";
+        } else if (polc_is(c, "image")) {
+            vm->boot_count++;
+            vm->boot = POLC_VM_BOOT_IMAGE;
+            vm->boot_line = polc_line(c);
+            vm->file_name = polc_attr(ctx, c, "file");
+            polc_num_attr(ctx, c, what, "load", POLC_NUMBER, 0, &vm->load, NULL);
+            polc_num_attr(ctx, c, what, "entry", POLC_NUMBER, 0, &vm->entry, &vm->has_entry);
+        } else if (polc_is(c, "console")) {
+            vm->has_console = true;
+            vm->console_line = polc_line(c);
+        }
+    }
+}
+
+/*
+ * <console reader="S" size="16K"/> of VM v: the channel "v.log" that the kernel writes
+ * with the guest's UART lines (<moat/log.h> records) and S maps read-only.
+ */
+static void polc_parse_console(struct polc_ctx *ctx, xmlNodePtr node, struct polc_subject *s,
+                               struct polc_channel *ch)
+{
+    ch->name = polc_sprintf(&ctx->arena, "%s.log", s->name != NULL ? s->name : "?");
+    ch->line = polc_line(node);
+    ch->console_of = s;
+    ch->element_size = sizeof(struct moat_log_record);
+    ch->protocol = MOAT_LOG_PROTOCOL;
+    polc_num_attr(ctx, node, polc_what(ctx, "console of subject", s->name), "size", POLC_SIZE,
+                  0x4000, &ch->size, NULL);
+    ch->readers = polc_array(ctx, 1, sizeof(*ch->readers));
+    ch->readers[0].subject_name = polc_attr(ctx, node, "reader");
+    ch->readers[0].line = ch->line;
+    ch->reader_count = 1;
+    s->vm->console = ch;
+}
+
 static void polc_parse_subject(struct polc_ctx *ctx, xmlNodePtr node, struct polc_subject *s)
 {
     s->name = polc_attr(ctx, node, "name");
@@ -192,7 +249,16 @@ static void polc_parse_subject(struct polc_ctx *ctx, xmlNodePtr node, struct pol
     s->on_fault = fault != NULL && strcmp(fault, "restart") == 0 ? MOAT_FAULT_RESTART
                                                                  : MOAT_FAULT_STOP;
     polc_num_attr(ctx, node, what, "stack-size", POLC_SIZE, MOAT_STACK_DEFAULT_SIZE,
-                  &s->stack_size, NULL);
+                  &s->stack_size, &s->has_stack_size);
+    xmlNodePtr vm = polc_child(node, "vm");
+    if (polc_count(node, "vm") > 1) {
+        polc_error(ctx, polc_line(node), "subject '%s' has %zu <vm> elements; a VM has one",
+                   s->name, polc_count(node, "vm"));
+    }
+    if (vm != NULL) {
+        s->vm = polc_alloc(&ctx->arena, sizeof(*s->vm));
+        polc_parse_vm(ctx, vm, what, s->vm);
+    }
 
     s->memories = polc_array(ctx, polc_count(node, "memory"), sizeof(*s->memories));
     s->ioports = polc_array(ctx, polc_count(node, "ioport") + polc_count(node, "platform-device"),
@@ -311,6 +377,8 @@ static void polc_parse_event(struct polc_ctx *ctx, xmlNodePtr node, struct polc_
     ev->plan_name = polc_attr(ctx, node, "plan");
     ev->irq_name = polc_attr(ctx, node, "irq");
     ev->action = polc_action(polc_attr(ctx, node, "action"));
+    polc_num_attr(ctx, node, polc_what(ctx, "event", ev->name), "vector", POLC_NUMBER, 0,
+                  &ev->vector, &ev->has_vector);
 }
 
 static void polc_parse_plan(struct polc_ctx *ctx, xmlNodePtr node, struct polc_plan *plan)
@@ -364,19 +432,38 @@ static void polc_build_model(struct polc_ctx *ctx, xmlNodePtr root)
         }
     }
 
+    /* Channels: the policy's, then the kernel log's, then the VMs' consoles. */
+    size_t consoles = 0;
+    for (size_t i = 0; i < sys->subject_count; i++) {
+        consoles += sys->subjects[i].vm != NULL && sys->subjects[i].vm->has_console ? 1 : 0;
+    }
     xmlNodePtr channels = polc_child(root, "channels");
+    xmlNodePtr klog = channels != NULL ? polc_child(channels, "kernel-log") : NULL;
+    uint64_t klog_cpus = sys->cpu_count >= 1 && sys->cpu_count <= MOAT_MAX_CPUS ? sys->cpu_count : 1;
+    sys->channels = polc_array(ctx,
+                               (channels != NULL ? polc_count(channels, "channel") : 0) +
+                                   (klog ? klog_cpus : 0) + consoles,
+                               sizeof(*sys->channels));
     if (channels != NULL) {
-        xmlNodePtr klog = polc_child(channels, "kernel-log");
-        uint64_t klog_cpus = sys->cpu_count >= 1 && sys->cpu_count <= MOAT_MAX_CPUS ? sys->cpu_count : 1;
-        sys->channels = polc_array(ctx, polc_count(channels, "channel") + (klog ? klog_cpus : 0),
-                                   sizeof(*sys->channels));
         for (xmlNodePtr c = channels->children; c != NULL; c = c->next) {
             if (polc_is(c, "channel")) {
                 polc_parse_channel(ctx, c, &sys->channels[sys->channel_count++]);
             }
         }
-        for (uint64_t cpu = 0; klog != NULL && cpu < klog_cpus; cpu++) {
-            polc_parse_kernel_log(ctx, klog, cpu, &sys->channels[sys->channel_count++]);
+    }
+    for (uint64_t cpu = 0; klog != NULL && cpu < klog_cpus; cpu++) {
+        polc_parse_kernel_log(ctx, klog, cpu, &sys->channels[sys->channel_count++]);
+    }
+    size_t subject_index = 0;
+    for (xmlNodePtr c = subjects->children; c != NULL; c = c->next) {
+        if (!polc_is(c, "subject")) {
+            continue;
+        }
+        struct polc_subject *s = &sys->subjects[subject_index++];
+        xmlNodePtr vm = polc_child(c, "vm");
+        xmlNodePtr console = vm != NULL ? polc_child(vm, "console") : NULL;
+        if (console != NULL) {
+            polc_parse_console(ctx, console, s, &sys->channels[sys->channel_count++]);
         }
     }
 

@@ -74,6 +74,8 @@ enum polc_region_kind {
     POLC_REG_CHANNEL,
     POLC_REG_AUDIT,
     POLC_REG_STATE, /* the kernel's per-subject state slots */
+    POLC_REG_GUEST_RAM, /* a VM's guest RAM, guest-physical 0 .. its size */
+    POLC_REG_VMCB,      /* a VM's control block page, the kernel's alone */
 };
 
 struct polc_region {
@@ -166,6 +168,69 @@ struct polc_channel;
 struct polc_endpoint;
 struct polc_event;
 
+/* How a VM boots: a Linux bzImage (32-bit boot protocol), or a flat binary (tests). */
+enum polc_vm_boot { POLC_VM_BOOT_NONE, POLC_VM_BOOT_LINUX, POLC_VM_BOOT_IMAGE };
+
+/* What moat-polc read out of a bzImage's setup header (vm_linux.c). */
+struct polc_bzimage {
+    uint16_t version;      /* boot protocol, e.g. 0x020f */
+    uint64_t setup_size;   /* bytes before the protected-mode kernel */
+    uint64_t header_end;   /* end of the setup header in the file (copied into the zero page) */
+    uint64_t pref_address; /* where a relocatable kernel prefers to run */
+    uint64_t init_size;    /* bytes it needs from its load address while it starts */
+    uint64_t alignment;    /* kernel_alignment */
+    uint64_t initrd_max;   /* highest address an initrd may end at, inclusive */
+    uint64_t cmdline_max;  /* longest command line, without the NUL */
+    bool relocatable;
+};
+
+/* A <vm>: a subject that is a hardware virtual machine (vm_check.c, vm_layout.c, vm_boot.c). */
+struct polc_vm {
+    long line;
+    uint64_t ram_size;  /* guest RAM, guest-physical [0, ram_size) */
+    paddr_t paddr;      /* host-physical base of guest RAM when pinned */
+    bool has_paddr;
+    enum polc_vm_boot boot;
+    long boot_line;
+    size_t boot_count;  /* <linux> and <image> children (exactly one) */
+    const char *kernel_name; /* linux */
+    const char *initrd_name; /* linux, optional */
+    const char *cmdline;     /* linux, "" when absent */
+    const char *file_name;   /* image */
+    uint64_t load;           /* image: guest-physical load address */
+    uint64_t entry;          /* image: guest-physical entry (default load) */
+    bool has_entry;
+    bool has_console;
+    long console_line;
+    struct polc_channel *console; /* the kernel-written "<vm>.log" channel */
+    uint32_t index;               /* into the blob's vms */
+
+    /* Loaded (polc_vm_load). */
+    const uint8_t *kernel;   /* linux: the bzImage */
+    size_t kernel_size;
+    struct polc_bzimage hdr;
+    const uint8_t *initrd;
+    size_t initrd_size;
+    const uint8_t *image;    /* image form */
+    size_t image_size;
+    bool loaded;
+
+    /* Guest-physical layout (vm_layout.c). */
+    uint64_t kernel_gpa;     /* where the protected-mode kernel or the flat image goes */
+    uint64_t kernel_bytes;   /* its size */
+    uint64_t initrd_gpa;
+    uint64_t entry_gpa;
+    uint64_t boot_rsi;
+    uint64_t sinfo_gpa;
+    uint64_t cmdline_len;    /* the command line moat-polc writes, without the NUL */
+    struct polc_region *ram;
+    struct polc_region *vmcb;
+    struct polc_region *pristine_kernel;
+    struct polc_region *pristine_initrd;
+    struct polc_region *pristine_boot; /* the boot-state area: ACPI, zero page, command line */
+    uint8_t vectors[MOAT_MAX_EVENTS];  /* incoming event id -> injected vector */
+};
+
 /* One channel end a subject holds (its index, built once by polc_index_subjects). */
 struct polc_subject_end {
     struct polc_channel *channel;
@@ -181,6 +246,8 @@ struct polc_subject {
     const char *image_name;
     uint8_t on_fault;
     uint64_t stack_size;
+    bool has_stack_size;
+    struct polc_vm *vm; /* NULL: a native subject */
     struct polc_memory *memories;
     size_t memory_count;
     struct polc_ioport *ioports;
@@ -242,6 +309,7 @@ struct polc_channel {
      * host-shared file under QEMU). Its region is kept out of sys->regions, so it is not
      * in the blob's RAM list, the image or the memory end; only page tables map it. */
     bool device;
+    struct polc_subject *console_of; /* a VM's console: written by the kernel for this VM */
 };
 
 struct polc_event {
@@ -252,6 +320,8 @@ struct polc_event {
     const char *plan_name; /* NULL when absent */
     const char *irq_name;  /* NULL when absent */
     uint8_t action;        /* enum moat_event_action */
+    uint64_t vector;       /* notify to a VM: the interrupt vector injected */
+    bool has_vector;
     struct polc_subject *from;
     struct polc_subject *to;
     plan_id_t plan;
@@ -336,7 +406,68 @@ void polc_check_devices(struct polc_ctx *ctx);
 void polc_check_memories(struct polc_ctx *ctx);
 void polc_load_images(struct polc_ctx *ctx);
 void polc_layout_virtual(struct polc_ctx *ctx);
+/* Pieces of the virtual layout that the VM layout shares (layout.c). */
+struct polc_mapping *polc_add_map(struct polc_subject *s, const char *what, long line, vaddr_t virt,
+                                  uint64_t size, unsigned perm, struct polc_region *region);
+/* The mappings automatic ones are placed around, by address (polc_map_ptr_cmp order). */
+struct polc_fixed {
+    const struct polc_mapping **maps;
+    size_t count;
+    size_t passed; /* maps[0..passed) end at or below the cursor */
+};
+int polc_map_ptr_cmp(const void *a, const void *b);
+/* First address >= *cursor where size bytes and a guard page touch no fixed mapping. */
+vaddr_t polc_place(struct polc_fixed *fixed, vaddr_t *cursor, uint64_t size, bool large);
+void polc_check_overlaps(struct polc_ctx *ctx, struct polc_subject *s);
 void polc_layout_physical(struct polc_ctx *ctx);
+
+/*
+ * VM subjects (vm_check.c, vm_linux.c, vm_layout.c, vm_boot.c, vm_acpi.c). A VM's
+ * guest-physical map: RAM [0, ram_size) mapped read-write-execute, of which the e820
+ * table shows [POLC_VM_LOW_RAM_END, POLC_VM_HIGH_RAM) reserved; inside that hole the
+ * boot-state area (ACPI tables, zero page, command line) that the reset steps copy from a
+ * pristine copy; its sinfo page, memories and channels above RAM, below POLC_VM_GPA_END.
+ */
+#define POLC_VM_LOW_RAM_END 0xa0000ULL
+#define POLC_VM_HIGH_RAM    0x100000ULL
+#define POLC_VM_BOOT_GPA    0xe0000ULL /* the legacy RSDP scan finds the RSDP here too */
+#define POLC_VM_BOOT_SIZE   0x20000ULL
+#define POLC_VM_ZERO_PAGE   0x10000ULL /* offsets in the boot-state area */
+#define POLC_VM_CMDLINE     0x11000ULL
+#define POLC_VM_CMDLINE_MAX 0xfffULL   /* bytes of command line without the NUL */
+#define POLC_VM_GPA_END     0xfec00000ULL /* the interrupt-controller window and above stay unmapped */
+#define POLC_VM_RAM_ALIGN   POLC_LARGE_PAGE
+#define POLC_VM_E820_MAX    128u
+/* The field the kernel fills at boot with the TSC kHz (MOAT_VM_TSC_DIGITS characters). */
+#define POLC_VM_TSC_PARAM   "tsc_early_khz="
+
+/* Channels no subject writes: the kernel log and the VMs' consoles. */
+bool polc_channel_by_kernel(const struct polc_channel *ch);
+/* A file named by the policy: absolute, or in the policy's folder, then each -I folder. */
+const char *polc_find_file(struct polc_ctx *ctx, const char *name);
+/* " (looked in DIR, DIR...)" for a file polc_find_file did not find. */
+const char *polc_looked_in(struct polc_ctx *ctx);
+void polc_check_vms(struct polc_ctx *ctx); /* after polc_check_events */
+void polc_vm_load(struct polc_ctx *ctx, struct polc_subject *s);
+bool polc_bzimage_parse(struct polc_ctx *ctx, const struct polc_subject *s, const uint8_t *data,
+                        size_t size, struct polc_bzimage *out);
+void polc_vm_maps(struct polc_ctx *ctx, struct polc_subject *s);
+/* Its reset steps (out may be NULL): zero guest RAM, copy the pristine images, zero memories. */
+size_t polc_vm_resets(const struct polc_subject *s, struct moat_reset *out);
+/* The boot-state area's content (POLC_VM_BOOT_SIZE bytes) and where the kernel patches it. */
+void polc_vm_boot_build(const struct polc_ctx *ctx, const struct polc_subject *s, uint8_t *out);
+uint64_t polc_vm_tsc_offset(const struct polc_subject *s);
+/* The e820 table of a Linux VM: RAM and reserved ranges in address order; returns the count. */
+struct polc_e820 {
+    uint64_t addr;
+    uint64_t size;
+    uint32_t type;
+};
+#define POLC_E820_RAM      1u
+#define POLC_E820_RESERVED 2u
+size_t polc_vm_e820(const struct polc_subject *s, struct polc_e820 *out, size_t cap);
+/* The ACPI tables at the start of the boot-state area (vm_acpi.c); returns their bytes. */
+size_t polc_vm_acpi_build(uint8_t *area, uint64_t area_gpa);
 
 /* I/O ports that control the whole machine (ports.c). A subject gets them only through
  * <platform-device>; the ones the kernel keeps, never. */

@@ -30,6 +30,10 @@ static const char *polc_kind_name(enum polc_region_kind kind)
         return "audit";
     case POLC_REG_STATE:
         return "state";
+    case POLC_REG_GUEST_RAM:
+        return "guest-ram";
+    case POLC_REG_VMCB:
+        return "vmcb";
     }
     return "?";
 }
@@ -97,18 +101,80 @@ static void polc_report_devices(const struct polc_ioport *p, struct polc_buf *o)
     }
 }
 
+/* One row of what the reset steps copy into a VM's guest RAM. */
+static void polc_report_vm_copy(struct polc_buf *o, const struct polc_vm *vm, uint64_t gpa,
+                                const struct polc_region *pristine, const char *what)
+{
+    char size[32];
+    polc_format_size(size, sizeof(size), pristine->size);
+    polc_buf_printf(o, "  0x%016llx  0x%016llx  %8s  %-4s  %-4s  0x%016llx  %s, copied from 0x%llx\n",
+                    (unsigned long long)gpa, (unsigned long long)(gpa + pristine->size - 1), size,
+                    "rwx", "vm", (unsigned long long)(vm->ram->phys + gpa), what,
+                    (unsigned long long)pristine->phys);
+}
+
+/* A VM's boot and its guest-physical map header; the mappings follow as for any subject. */
+static void polc_report_vm(const struct polc_subject *s, struct polc_buf *o)
+{
+    const struct polc_vm *vm = s->vm;
+    char size[32];
+    polc_format_size(size, sizeof(size), vm->ram_size);
+    if (vm->boot == POLC_VM_BOOT_LINUX) {
+        polc_buf_printf(o, "  VM: linux %s (boot protocol %u.%02u%s)%s%s, guest RAM %s\n",
+                        vm->kernel_name, vm->hdr.version >> 8, vm->hdr.version & 0xffu,
+                        vm->hdr.relocatable ? ", relocatable" : "",
+                        vm->initrd_name != NULL ? ", initrd " : "",
+                        vm->initrd_name != NULL ? vm->initrd_name : "", size);
+    } else {
+        polc_buf_printf(o, "  VM: image %s at 0x%llx, guest RAM %s\n", vm->file_name,
+                        (unsigned long long)vm->load, size);
+    }
+    polc_buf_printf(o,
+                    "  entry 0x%llx (32-bit protected mode, paging off), esi 0x%llx, nested page "
+                    "tables 0x%llx (%llu pages), VMCB 0x%llx\n",
+                    (unsigned long long)vm->entry_gpa, (unsigned long long)vm->boot_rsi,
+                    (unsigned long long)s->pagetable->phys,
+                    (unsigned long long)(s->pagetable->size / MOAT_PAGE_SIZE),
+                    (unsigned long long)vm->vmcb->phys);
+    if (vm->console != NULL) {
+        polc_format_size(size, sizeof(size), vm->console->size);
+        polc_buf_printf(o, "  console: channel '%s', %s at 0x%llx, written by the kernel, read by %s\n",
+                        vm->console->name, size, (unsigned long long)vm->console->region->phys,
+                        vm->console->readers[0].subject_name);
+    }
+    if (vm->pristine_boot != NULL) {
+        polc_buf_printf(o, "  TSC kHz field at 0x%llx (in the pristine boot state)\n",
+                        (unsigned long long)(vm->pristine_boot->phys + polc_vm_tsc_offset(s)));
+    }
+    polc_buf_printf(o, "  %-18s  %-18s  %8s  %-4s  %-4s  %-18s  %s\n", "guest-phys start",
+                    "guest-phys end", "size", "perm", "mode", "host-physical", "what");
+    polc_report_vm_copy(o, vm, vm->kernel_gpa, vm->pristine_kernel,
+                        vm->boot == POLC_VM_BOOT_LINUX ? "kernel (protected-mode part)" : "image");
+    if (vm->pristine_initrd != NULL) {
+        polc_report_vm_copy(o, vm, vm->initrd_gpa, vm->pristine_initrd, "initrd");
+    }
+    if (vm->pristine_boot != NULL) {
+        polc_report_vm_copy(o, vm, POLC_VM_BOOT_GPA, vm->pristine_boot,
+                            "boot state: ACPI tables, zero page at 0xf0000, command line at 0xf1000");
+    }
+}
+
 static void polc_report_subject(const struct polc_subject *s, struct polc_buf *o)
 {
     char size[32];
     char perm[4];
     polc_buf_printf(o, "Subject '%s' (id %u, cpu %llu, on-fault %s)\n", s->name, s->id,
                     (unsigned long long)s->cpu, s->on_fault == MOAT_FAULT_RESTART ? "restart" : "stop");
-    polc_buf_printf(o, "  image %s, entry 0x%llx, CR3 0x%llx (%llu page-table pages)\n",
-                    s->image_name, (unsigned long long)s->image.entry,
-                    (unsigned long long)s->pagetable->phys,
-                    (unsigned long long)(s->pagetable->size / MOAT_PAGE_SIZE));
-    polc_buf_printf(o, "  %-18s  %-18s  %8s  %-4s  %-4s  %-18s  %s\n", "virtual start",
-                    "virtual end", "size", "perm", "mode", "physical", "what");
+    if (s->vm != NULL) {
+        polc_report_vm(s, o);
+    } else {
+        polc_buf_printf(o, "  image %s, entry 0x%llx, CR3 0x%llx (%llu page-table pages)\n",
+                        s->image_name, (unsigned long long)s->image.entry,
+                        (unsigned long long)s->pagetable->phys,
+                        (unsigned long long)(s->pagetable->size / MOAT_PAGE_SIZE));
+        polc_buf_printf(o, "  %-18s  %-18s  %8s  %-4s  %-4s  %-18s  %s\n", "virtual start",
+                        "virtual end", "size", "perm", "mode", "physical", "what");
+    }
     for (size_t i = 0; i < s->map_count; i++) {
         const struct polc_mapping *m = &s->maps[i];
         polc_format_size(size, sizeof(size), m->size);
@@ -117,7 +183,7 @@ static void polc_report_subject(const struct polc_subject *s, struct polc_buf *o
         bool large = polc_map_large(m) && m->size >= POLC_LARGE_PAGE;
         polc_buf_printf(o, "  0x%016llx  0x%016llx  %8s  %-4s  %-4s  0x%016llx  %s%s\n",
                         (unsigned long long)m->virt, (unsigned long long)(m->virt + m->size - 1),
-                        size, perm, m->user ? "user" : "sup", (unsigned long long)phys, m->what,
+                        size, perm, s->vm != NULL ? "npt" : m->user ? "user" : "sup", (unsigned long long)phys, m->what,
                         large ? " (2M pages)" : "");
     }
     for (size_t i = 0; i < s->send_count; i++) {
@@ -150,8 +216,12 @@ static void polc_report_subject(const struct polc_subject *s, struct polc_buf *o
     }
     for (size_t i = 0; i < s->notify_count; i++) {
         const struct polc_event *ev = s->notifies[i];
-        polc_buf_printf(o, "  receives event %u '%s': from %s\n", ev->recv_id, ev->name,
+        polc_buf_printf(o, "  receives event %u '%s': from %s", ev->recv_id, ev->name,
                         ev->from->name);
+        if (s->vm != NULL) {
+            polc_buf_printf(o, ", injected as vector 0x%llx", (unsigned long long)ev->vector);
+        }
+        polc_buf_printf(o, "\n");
     }
     for (size_t i = 0; i < s->ioport_count; i++) {
         const struct polc_ioport *p = &s->ioports[i];
@@ -269,9 +339,9 @@ void polc_gen_report(const struct polc_ctx *ctx, const struct polc_kernel_info *
                             ch->device ? " (device memory)" : "",
                             (unsigned long long)ch->element_size,
                             (unsigned long long)ch->protocol,
-                            ch->kernel_log            ? "kernel"
-                            : ch->writer_count == 0 ? "outside"
-                                                    : ch->writers[0].subject_name);
+                            polc_channel_by_kernel(ch) ? "kernel"
+                            : ch->writer_count == 0   ? "outside"
+                                                      : ch->writers[0].subject_name);
             for (size_t j = 0; j < ch->reader_count; j++) {
                 polc_buf_printf(o, " %s", ch->readers[j].subject_name);
             }
