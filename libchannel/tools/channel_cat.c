@@ -234,7 +234,7 @@ int main(int argc, char **argv)
     }
     err = channel_file_reader(&f, &r, opt.path, opt.protocol, (size_t)opt.element_size, 0, 0);
     if (err != 0) {
-        tool_file_error("channel-cat", &f, err);
+        tool_channel_error("channel-cat", &named, opt.path, &f, err);
         return CAT_EXIT_USAGE;
     }
     memset(&sa, 0, sizeof(sa));

@@ -273,7 +273,7 @@ int main(int argc, char **argv)
     err = channel_file_writer(&f, &w, opt.path, opt.protocol, (size_t)opt.element_size,
                               (size_t)opt.elements, opt.epoch, shared ? 0u : CHANNEL_FILE_CREATE);
     if (err != 0) {
-        tool_file_error("channel-put", &f, err);
+        tool_channel_error("channel-put", &named, opt.path, &f, err);
         return PUT_EXIT_USAGE;
     }
     status = put_lines(&opt, &w, f.element_size);

@@ -2,7 +2,10 @@
 """Tests of channel-put and channel-cat: round trips as text and hex, what channel-stat
 sees after a put, follow mode across an overrun (the lost count) and a writer restart,
 and bad input: missing file, directory, corrupt header, another protocol or element
-size, lines longer than an element, bad hex, usage errors. Overruns are made by
+size, lines longer than an element, bad hex, usage errors; channels by name through the
+Linux SDK's environment (MOAT_CHANNEL_DIR, MOAT_CHANNELS, whose shared files are never
+created), a malformed MOAT_CHANNELS, and a name the environment does not know (a file
+in the current folder). Overruns are made by
 writing the wire format directly (docs/channel-protocol.md), so they are deterministic.
 
 usage: test_channel_cat_put.py CHANNEL-CAT CHANNEL-PUT CHANNEL-STAT
@@ -20,9 +23,9 @@ TEXT = "0x74657874"
 failures = []
 
 
-def run(args, stdin=""):
+def run(args, stdin="", env=None, cwd=None):
     proc = subprocess.run(args, input=stdin.encode() if isinstance(stdin, str) else stdin,
-                          capture_output=True, timeout=20)
+                          capture_output=True, timeout=20, env=env, cwd=cwd)
     return proc.returncode, proc.stdout.decode(errors="replace"), \
         proc.stderr.decode(errors="replace")
 
@@ -153,6 +156,7 @@ def main():
 
     follow_overrun(cat, put, tmp)
     follow_restart(cat, put, tmp)
+    by_name(cat, put, stat, tmp)
 
     for f in failures:
         print(f"FAIL {f}")
@@ -185,6 +189,43 @@ def follow_overrun(cat, put, tmp):
            (proc.returncode, first.decode() + out.decode(), err.decode()), 0,
            "first\nx7\nx8\n",
            ["lost 6 element(s) (overrun)", "3 element(s) printed, 6 lost in 1 overrun(s)"])
+
+
+def by_name(cat, put, stat, tmp):
+    """The tools find a channel by name where MOAT_CHANNELS or MOAT_CHANNEL_DIR name it."""
+    folder = os.path.join(tmp, "named")
+    os.mkdir(folder)
+    base = {k: v for k, v in os.environ.items() if not k.startswith("MOAT_CHANNEL")}
+    env = dict(base, MOAT_CHANNEL_DIR=folder)
+    expect("put_by_name_in_channel_dir",
+           run([put, "-p", TEXT, "-s", "16", "-n", "4", "sensor.up"], "hi\n", env=env), 0, "")
+    if os.path.getsize(os.path.join(folder, "sensor.up")) != 64 + 4 * 16:
+        failures.append("put_by_name_in_channel_dir: not DIR/NAME of the ring's size")
+    expect("cat_by_name_in_channel_dir", run([cat, "-t", "sensor.up"], env=env), 0, "hi\n")
+    code, out, err = run([stat, "sensor.up"], env=env)
+    expect("stat_by_name_in_channel_dir", (code, "", err), 0)
+    if f"channel {folder}/sensor.up (" not in out:
+        failures.append(f"stat_by_name_in_channel_dir: {out!r}")
+    # MOAT_CHANNELS wins, and its file is never created.
+    shared = os.path.join(tmp, "shared.chan")
+    env = dict(base, MOAT_CHANNEL_DIR=folder, MOAT_CHANNELS=f"x=/nowhere,sensor.up={shared}")
+    expect("put_never_creates_a_shared_file",
+           run([put, "-p", TEXT, "-s", "16", "-n", "4", "sensor.up"], "hi\n", env=env), 2, "",
+           ["moat-run --share sensor.up=" + shared])
+    if os.path.exists(shared):
+        failures.append("put_never_creates_a_shared_file: it made the file")
+    os.rename(os.path.join(folder, "sensor.up"), shared)
+    expect("put_by_name_on_a_shared_file", run([put, "sensor.up"], "again\n", env=env), 0, "")
+    expect("cat_by_name_on_a_shared_file", run([cat, "-t", "sensor.up"], env=env), 0, "again\n")
+    expect("stat_by_name_on_a_shared_file", run([stat, "sensor.up"], env=env)[:1] + ("", ""), 0)
+    env = dict(base, MOAT_CHANNELS="sensor.up")
+    for tool in (cat, put, stat):
+        expect(f"{os.path.basename(tool)}_malformed_channel_list",
+               run([tool, "sensor.up"], env=env), 2, "", ["MOAT_CHANNELS is not NAME=FILE"])
+    # Not named by the environment: a file in the current folder.
+    expect("cat_unknown_name_is_a_file_here",
+           run([os.path.abspath(cat), "-t", "shared.chan"], env=base, cwd=tmp),
+           0, "again\n")
 
 
 def follow_restart(cat, put, tmp):

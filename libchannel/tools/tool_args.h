@@ -70,4 +70,18 @@ static inline void tool_file_error(const char *tool, const struct channel_file *
     fprintf(stderr, "%s: %s\n", tool, channel_file_message(f, err, msg, sizeof(msg)));
 }
 
+/* The same for a channel tool_channel_path() found by name: with its name and back end. */
+static inline void tool_channel_error(const char *tool, struct moat_linux_channel *named,
+                                      const char *path, const struct channel_file *f, int err)
+{
+    char msg[1024];
+
+    if (path != named->path) {
+        tool_file_error(tool, f, err);
+        return;
+    }
+    named->file = *f;
+    fprintf(stderr, "%s: %s\n", tool, moat_linux_message(named, err, msg, sizeof(msg)));
+}
+
 #endif /* CHANNEL_TOOL_ARGS_H */
