@@ -402,6 +402,7 @@ int main(int argc, char **argv)
     int failed = cmocka_run_group_tests_name("moat-polc", tests, NULL, NULL);
     failed += test_image_run();
     failed += test_kernel_input_run();
+    failed += test_vm_run();
     polc_arena_free(&test_arena);
     return failed;
 }

@@ -38,5 +38,6 @@ bool same_file(const char *a, const char *b);
 /* The group runners each test program defines. */
 int test_image_run(void);
 int test_kernel_input_run(void);
+int test_vm_run(void);
 
 #endif /* POLC_TEST_UTIL_H */
