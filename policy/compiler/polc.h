@@ -457,6 +457,9 @@ size_t polc_vm_resets(const struct polc_subject *s, struct moat_reset *out);
 /* The boot-state area's content (POLC_VM_BOOT_SIZE bytes) and where the kernel patches it. */
 void polc_vm_boot_build(const struct polc_ctx *ctx, const struct polc_subject *s, uint8_t *out);
 uint64_t polc_vm_tsc_offset(const struct polc_subject *s);
+/* The command line moat-polc writes for a Linux VM (the policy's and what it appends;
+ * of fixed length for a given policy's), its length, and where the TSC field starts. */
+size_t polc_vm_cmdline(const struct polc_vm *vm, char *out, size_t out_size, size_t *tsc_at);
 /* The e820 table of a Linux VM: RAM and reserved ranges in address order; returns the count. */
 struct polc_e820 {
     uint64_t addr;

@@ -4,7 +4,9 @@
  * scan looks too), an XSDT naming a FADT and a MADT, and a DSDT. The FADT declares a
  * hardware-reduced ACPI platform (no PM timer, no SCI, no legacy PIC, PIT or CMOS RTC,
  * no 8042, no VGA); the MADT has one enabled local x2APIC (id 0) and no I/O APIC; the
- * DSDT holds no AML. Every checksum makes its bytes sum to zero.
+ * DSDT declares the one device the guest has, the 16550-like UART COM1 at ports
+ * 0x3f8..0x3ff without an interrupt (Linux then polls it). Every checksum makes its
+ * bytes sum to zero.
  */
 #include <string.h>
 
@@ -36,6 +38,22 @@
 
 #define MADT_LAPIC_ADDRESS 0xfee00000u
 #define MADT_ENABLED       1u
+
+/*
+ * The DSDT's AML: Scope (\_SB) { Device (COM1) { Name (_HID, EisaId ("PNP0501"))
+ * Name (_UID, 0) Name (_CRS, ResourceTemplate () { IO (Decode16, 0x3f8, 0x3f8, 1, 8) })
+ * } }. Each package length counts itself and what follows it in its package.
+ */
+static const uint8_t polc_dsdt_aml[] = {
+    0x10, 0x30, 0x5c, '_', 'S', 'B', '_',             /* Scope, 48 bytes, \_SB_ */
+    0x5b, 0x82, 0x28, 'C', 'O', 'M', '1',             /* Device, 40 bytes, COM1 */
+    0x08, '_', 'H', 'I', 'D', 0x0c, 0x41, 0xd0, 0x05, 0x01, /* DWord EisaId PNP0501 */
+    0x08, '_', 'U', 'I', 'D', 0x00,                   /* Zero */
+    0x08, '_', 'C', 'R', 'S', 0x11, 0x0d, 0x0a, 0x0a, /* Buffer, 13 bytes, of 10 */
+    0x47, 0x01, 0xf8, 0x03, 0xf8, 0x03, 0x01, 0x08,   /* IO: 16-bit decode, 0x3f8, len 8 */
+    0x79, 0x00,                                       /* end tag */
+};
+_Static_assert(sizeof(polc_dsdt_aml) == 49, "the scope's package length covers 48 bytes");
 
 static void polc_acpi_checksum(uint8_t *table, size_t size, size_t at)
 {
@@ -98,7 +116,9 @@ size_t polc_vm_acpi_build(uint8_t *area, uint64_t area_gpa)
     polc_acpi_checksum(madt, ACPI_MADT_SIZE, 9);
 
     uint8_t *dsdt = area + ACPI_DSDT_OFF;
-    polc_acpi_header(dsdt, "DSDT", ACPI_HEADER_SIZE, 2);
-    polc_acpi_checksum(dsdt, ACPI_HEADER_SIZE, 9);
-    return ACPI_DSDT_OFF + ACPI_HEADER_SIZE;
+    uint32_t dsdt_size = ACPI_HEADER_SIZE + (uint32_t)sizeof(polc_dsdt_aml);
+    polc_acpi_header(dsdt, "DSDT", dsdt_size, 2);
+    memcpy(dsdt + ACPI_HEADER_SIZE, polc_dsdt_aml, sizeof(polc_dsdt_aml));
+    polc_acpi_checksum(dsdt, dsdt_size, 9);
+    return ACPI_DSDT_OFF + dsdt_size;
 }

@@ -23,22 +23,34 @@
 #define BP_E820_ENTRY_SIZE 20u
 #define BP_LOADER_UNKNOWN  0xffu /* type_of_loader: a boot loader without an assigned id */
 
-uint64_t polc_vm_tsc_offset(const struct polc_subject *s)
-{
-    size_t own = strlen(s->vm->cmdline);
-    return POLC_VM_CMDLINE + own + (own != 0 ? 1 : 0) + strlen(POLC_VM_TSC_PARAM);
-}
+/* What moat-polc appends to the policy's command line: the platform has no I/O APIC
+ * (without noapic Linux falls back from the x2APIC to the xAPIC's MMIO page, which is
+ * not mapped), the field the kernel fills with the TSC kHz, and the sinfo address. */
+#define POLC_VM_CMDLINE_PLATFORM "noapic "
 
-static void polc_vm_cmdline(const struct polc_subject *s, char *out)
+size_t polc_vm_cmdline(const struct polc_vm *vm, char *out, size_t out_size, size_t *tsc_at)
 {
-    const struct polc_vm *vm = s->vm;
     char digits[MOAT_VM_TSC_DIGITS + 1];
     /* Spaces until the kernel writes the kHz left-aligned: a value ends at a space. */
     memset(digits, ' ', MOAT_VM_TSC_DIGITS);
     digits[MOAT_VM_TSC_DIGITS] = 0;
-    snprintf(out, POLC_VM_CMDLINE_MAX + 1, "%s%s%s%s moat.sinfo=0x%08llx", vm->cmdline,
-             vm->cmdline[0] != 0 ? " " : "", POLC_VM_TSC_PARAM, digits,
-             (unsigned long long)vm->sinfo_gpa);
+    const char *sep = vm->cmdline[0] != 0 ? " " : "";
+    int n = snprintf(out, out_size, "%s%s" POLC_VM_CMDLINE_PLATFORM "%s%s moat.sinfo=0x%08llx",
+                     vm->cmdline, sep, POLC_VM_TSC_PARAM, digits,
+                     (unsigned long long)vm->sinfo_gpa);
+    if (tsc_at != NULL) {
+        *tsc_at = strlen(vm->cmdline) + strlen(sep) + strlen(POLC_VM_CMDLINE_PLATFORM) +
+                  strlen(POLC_VM_TSC_PARAM);
+    }
+    return n > 0 ? (size_t)n : 0;
+}
+
+uint64_t polc_vm_tsc_offset(const struct polc_subject *s)
+{
+    char line[POLC_VM_CMDLINE_MAX + 1];
+    size_t at = 0;
+    polc_vm_cmdline(s->vm, line, sizeof(line), &at);
+    return POLC_VM_CMDLINE + at;
 }
 
 void polc_vm_boot_build(const struct polc_ctx *ctx, const struct polc_subject *s, uint8_t *area)
@@ -67,5 +79,5 @@ void polc_vm_boot_build(const struct polc_ctx *ctx, const struct polc_subject *s
         polc_le_put(e + 8, map[i].size, 8);
         polc_le_put(e + 16, map[i].type, 4);
     }
-    polc_vm_cmdline(s, (char *)area + POLC_VM_CMDLINE);
+    polc_vm_cmdline(vm, (char *)area + POLC_VM_CMDLINE, POLC_VM_CMDLINE_MAX + 1, NULL);
 }

@@ -153,14 +153,6 @@ static bool polc_vm_file(struct polc_ctx *ctx, const struct polc_subject *s, con
     return true;
 }
 
-/* The command line moat-polc writes: the policy's, then the two fields it adds. */
-static uint64_t polc_cmdline_len(const struct polc_vm *vm)
-{
-    size_t own = strlen(vm->cmdline);
-    return own + (own != 0 ? 1 : 0) + strlen(POLC_VM_TSC_PARAM) + MOAT_VM_TSC_DIGITS +
-           strlen(" moat.sinfo=0x") + 8;
-}
-
 static void polc_vm_load_linux(struct polc_ctx *ctx, struct polc_subject *s)
 {
     struct polc_vm *vm = s->vm;
@@ -190,7 +182,8 @@ static void polc_vm_load_linux(struct polc_ctx *ctx, struct polc_subject *s)
                    (unsigned long long)run);
         return;
     }
-    vm->cmdline_len = polc_cmdline_len(vm);
+    char *line = polc_alloc(&ctx->arena, POLC_VM_CMDLINE_MAX + 1);
+    vm->cmdline_len = polc_vm_cmdline(vm, line, POLC_VM_CMDLINE_MAX + 1, NULL);
     uint64_t cmdline_max = h->cmdline_max < POLC_VM_CMDLINE_MAX ? h->cmdline_max
                                                                 : POLC_VM_CMDLINE_MAX;
     if (vm->cmdline_len > cmdline_max) {
