@@ -3,7 +3,7 @@
  * area: an RSDP (revision 2, at a 16-byte boundary in 0xe0000..0xfffff, where the legacy
  * scan looks too), an XSDT naming a FADT and a MADT, and a DSDT. The FADT declares a
  * hardware-reduced ACPI platform (no PM timer, no SCI, no legacy PIC, PIT or CMOS RTC,
- * no 8042, no VGA); the MADT has one enabled local x2APIC (id 0) and no I/O APIC; the
+ * no 8042, no VGA, no MSI; APIC physical destination mode); the MADT has one enabled local x2APIC (id 0) and no I/O APIC; the
  * DSDT declares the one device the guest has, the 16550-like UART COM1 at ports
  * 0x3f8..0x3ff without an interrupt (Linux then polls it). Every checksum makes its
  * bytes sum to zero.
@@ -33,7 +33,9 @@
 #define FADT_MINOR_VERSION  131u
 #define FADT_X_DSDT         140u
 #define FADT_HW_REDUCED     (1u << 20)
+#define FADT_APIC_PHYSICAL  (1u << 19) /* FORCE_APIC_PHYSICAL_DESTINATION_MODE */
 #define FADT_VGA_ABSENT     (1u << 2)
+#define FADT_NO_MSI         (1u << 3)
 #define FADT_NO_CMOS_RTC    (1u << 5)
 
 #define MADT_LAPIC_ADDRESS 0xfee00000u
@@ -98,8 +100,8 @@ size_t polc_vm_acpi_build(uint8_t *area, uint64_t area_gpa)
     polc_acpi_header(fadt, "FACP", ACPI_FADT_SIZE, 6);
     polc_le_put(fadt + FADT_DSDT, area_gpa + ACPI_DSDT_OFF, 4);
     polc_le_put(fadt + FADT_X_DSDT, area_gpa + ACPI_DSDT_OFF, 8);
-    polc_le_put(fadt + FADT_IAPC_BOOT_ARCH, FADT_VGA_ABSENT | FADT_NO_CMOS_RTC, 2);
-    polc_le_put(fadt + FADT_FLAGS, FADT_HW_REDUCED, 4);
+    polc_le_put(fadt + FADT_IAPC_BOOT_ARCH, FADT_VGA_ABSENT | FADT_NO_MSI | FADT_NO_CMOS_RTC, 2);
+    polc_le_put(fadt + FADT_FLAGS, FADT_HW_REDUCED | FADT_APIC_PHYSICAL, 4);
     fadt[FADT_MINOR_VERSION] = 0;
     polc_acpi_checksum(fadt, ACPI_FADT_SIZE, 9);
 

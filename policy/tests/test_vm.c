@@ -535,8 +535,10 @@ static void acpi_tables_describe_a_hw_reduced_platform_with_valid_checksums(void
     const uint8_t *fadt = acpi_table(area, polc_le_get(xsdt + 36, 8), "FACP");
     const uint8_t *madt = acpi_table(area, polc_le_get(xsdt + 44, 8), "APIC");
     assert_int_equal(polc_le_get(fadt + 4, 4), 276);
-    assert_true((polc_le_get(fadt + 112, 4) & (1u << 20)) != 0); /* HW_REDUCED_ACPI */
-    assert_int_equal(polc_le_get(fadt + 109, 2) & 0x3u, 0);       /* no legacy devices, no 8042 */
+    /* HW_REDUCED_ACPI and physical APIC destination mode; no legacy devices, no 8042,
+     * no VGA, no MSI, no CMOS RTC. */
+    assert_int_equal(polc_le_get(fadt + 112, 4), (1u << 20) | (1u << 19));
+    assert_int_equal(polc_le_get(fadt + 109, 2), 0x2c);
     assert_int_equal(polc_le_get(fadt + 46, 2), 0);               /* no SCI */
     const uint8_t *dsdt = acpi_table(area, polc_le_get(fadt + 140, 8), "DSDT");
     assert_int_equal(polc_le_get(fadt + 40, 4), polc_le_get(fadt + 140, 8));
