@@ -115,6 +115,12 @@ static void flow_fill_boxes(struct flow_drawing *d)
         flow_box_add(b, s->name);
         flow_box_add(b, flow_printf(d, "CPU %llu, on fault: %s", (unsigned long long)s->cpu,
                                     s->on_fault == MOAT_FAULT_RESTART ? "restart" : "stop"));
+        if (s->vm != NULL) {
+            char ram[32];
+            polc_format_size(ram, sizeof(ram), s->vm->ram_size);
+            flow_box_add(b, flow_printf(d, "VM (%s), guest RAM %s",
+                                        s->vm->boot == POLC_VM_BOOT_LINUX ? "Linux" : "image", ram));
+        }
         for (size_t t = 0; t < s->timer_count; t++) {
             flow_box_add(b, flow_printf(d, "timer %s", s->timers[t].name));
         }

@@ -249,6 +249,8 @@ int main(int argc, char **argv)
     POLC_CASE(vm_console_reader_unknown),
     POLC_CASE(native_without_image),
     POLC_CASE(vm_too_many),
+    POLC_CASE(vm_too_many_resets),
+    POLC_CASE(vm_e820_full),
     };
     return cmocka_run_group_tests_name("policy checks", tests, NULL, NULL);
 }

@@ -245,6 +245,23 @@ class Drawings(unittest.TestCase):
         # has no kernel column.
         self.assertEqual(groups(self.flows, "kernel"), [])
 
+    def test_vm_subjects_draw_and_their_consoles_start_at_the_kernel(self):
+        s, f = draw(os.path.join(ROOT, "policy", "tests", "good", "vm.xml"))
+        ET.fromstring(s)
+        root = ET.fromstring(f)
+        boxes = ["".join(g.find("s:text", NS).itertext()) for g in groups(root, "subject")]
+        self.assertEqual(boxes, ["log-server", "linux", "tiny", "control"])
+        linux = [texts(g) for g in groups(root, "subject")][1]
+        self.assertIn("VM (Linux), guest RAM 64M", linux)
+        kernel = groups(root, "kernel")
+        self.assertEqual(len(kernel), 1)
+        k = kernel[0].find("s:rect", NS)
+        kx = float(k.get("x")) + float(k.get("width")) / 2
+        for name in ("linux.log", "tiny.log"):
+            rows = [g for g in groups(root, "channel") if name in (title(g) or "")]
+            self.assertEqual(len(rows), 1, name)
+            self.assertEqual(float(rows[0].find("s:line", NS).get("x1")), kx)
+
     def test_no_arrow_row_shares_a_line_with_another(self):
         ys = []
         for cls in ("channel", "event", "action"):
