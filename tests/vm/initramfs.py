@@ -1,11 +1,11 @@
 #!/usr/bin/env python3
 """Builds a guest initramfs: a gzip-compressed cpio archive in the "newc" format.
 
-    initramfs.py OUT.cpio.gz --busybox BUSYBOX --init INIT [--add DEST=SRC]...
+    initramfs.py OUT.cpio.gz --busybox BUSYBOX --init INIT [--bin FILE]... [--add DEST=SRC]...
 
 The archive holds /bin/busybox (with a symlink per applet /init uses, so no
-`--install` is needed at run time), /init (the script, mode 0755), the files given with
---add (mode 0755), the directories they need, /dev/console and the mount points /proc,
+`--install` is needed at run time), /init (the script, mode 0755), each --bin FILE as
+/bin/<its name> and each --add SRC at DEST (mode 0755), the directories they need, /dev/console and the mount points /proc,
 /sys and /dev. It is deterministic: entries are sorted, every timestamp, owner and inode
 number is fixed, and the gzip header carries no time or name, so the same inputs give
 the same bytes (tests/vm/test_initramfs.py checks it).
@@ -20,7 +20,8 @@ import sys
 # Applets /init scripts may call by name; each is a symlink to /bin/busybox.
 APPLETS = ['sh', 'mount', 'umount', 'echo', 'cat', 'dd', 'ls', 'mkdir', 'mknod', 'sleep',
            'poweroff', 'reboot', 'halt', 'uname', 'dmesg', 'hexdump', 'od', 'true', 'false',
-           'test', '[', 'printf', 'grep', 'head', 'tail', 'sync', 'seq', 'wc', 'rm', 'ln']
+           'test', '[', 'printf', 'grep', 'head', 'tail', 'sync', 'seq', 'wc', 'rm', 'ln',
+           'tr', 'devmem', 'cut', 'expr']
 
 NEWC_MAGIC = b'070701'
 TRAILER = 'TRAILER!!!'
@@ -77,8 +78,10 @@ def main():
     ap.add_argument('out')
     ap.add_argument('--busybox', required=True)
     ap.add_argument('--init', required=True)
+    ap.add_argument('--bin', action='append', default=[], metavar='FILE')
     ap.add_argument('--add', action='append', default=[], metavar='DEST=SRC')
     args = ap.parse_args()
+    args.add += ['bin/' + os.path.basename(f) + '=' + f for f in args.bin]
 
     entries = {}
     for d in ['bin', 'dev', 'proc', 'sys', 'tmp']:

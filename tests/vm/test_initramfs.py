@@ -77,7 +77,8 @@ def main():
         for run in range(2):
             out = os.path.join(tmp, f'out{run}.cpio.gz')
             subprocess.run([sys.executable, builder, out, '--busybox', busybox, '--init', init,
-                            '--add', 'usr/bin/moat-probe=' + extra], check=True)
+                            '--add', 'usr/bin/moat-probe=' + extra, '--bin', extra],
+                           check=True)
             os.utime(init, (run * 1000 + 5, run * 1000 + 5))  # must not change the output
             with open(out, 'rb') as f:
                 outs.append(f.read())
@@ -116,6 +117,7 @@ def main():
         is_file('init', 0o755, init)
         is_file('bin/busybox', 0o755, busybox)
         is_file('usr/bin/moat-probe', 0o755, extra)
+        is_file('bin/probe', 0o755, extra)
         for d in ['bin', 'dev', 'proc', 'sys', 'usr', 'usr/bin']:
             check(d in by_name and stat.S_ISDIR(by_name[d]['mode']), f'directory {d} missing')
         con = by_name.get('dev/console')
