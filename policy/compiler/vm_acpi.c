@@ -2,9 +2,9 @@
  * The ACPI tables a Linux VM finds its platform in, built at the start of its boot-state
  * area: an RSDP (revision 2, at a 16-byte boundary in 0xe0000..0xfffff, where the legacy
  * scan looks too), an XSDT naming a FADT and a MADT, and a DSDT. The FADT declares a
- * hardware-reduced ACPI platform (no PM timer, no SCI, no legacy PIC, PIT or CMOS RTC,
- * no 8042, no VGA, no MSI; APIC physical destination mode); the MADT has one enabled local x2APIC (id 0) and no I/O APIC; the
- * DSDT declares the one device the guest has, the 16550-like UART COM1 at ports
+ * hardware-reduced ACPI platform (no PM timer, no SCI, no fixed buttons, no legacy PIC,
+ * PIT or CMOS RTC, no 8042, no VGA, no MSI; APIC physical destination mode); the MADT
+ * has one enabled local APIC (id 0) and no I/O APIC; the DSDT declares the one device the guest has, the 16550-like UART COM1 at ports
  * 0x3f8..0x3ff without an interrupt (Linux then polls it). Every checksum makes its
  * bytes sum to zero.
  */
@@ -21,9 +21,9 @@
 #define ACPI_RSDP_SIZE   36u
 #define ACPI_RSDP_V1_SIZE 20u
 #define ACPI_FADT_SIZE   276u /* revision 6 */
-#define ACPI_MADT_X2APIC 9u
-#define ACPI_X2APIC_SIZE 16u
-#define ACPI_MADT_SIZE   (ACPI_HEADER_SIZE + 8u + ACPI_X2APIC_SIZE)
+#define ACPI_MADT_LAPIC  0u
+#define ACPI_LAPIC_SIZE  8u
+#define ACPI_MADT_SIZE   (ACPI_HEADER_SIZE + 8u + ACPI_LAPIC_SIZE)
 #define ACPI_XSDT_SIZE   (ACPI_HEADER_SIZE + 2u * 8u)
 
 /* FADT fields. */
@@ -32,6 +32,9 @@
 #define FADT_FLAGS          112u
 #define FADT_MINOR_VERSION  131u
 #define FADT_X_DSDT         140u
+#define FADT_WBINVD         (1u << 0)
+#define FADT_PWR_BUTTON     (1u << 4) /* no fixed-feature power button */
+#define FADT_SLP_BUTTON     (1u << 5) /* no fixed-feature sleep button */
 #define FADT_HW_REDUCED     (1u << 20)
 #define FADT_APIC_PHYSICAL  (1u << 19) /* FORCE_APIC_PHYSICAL_DESTINATION_MODE */
 #define FADT_VGA_ABSENT     (1u << 2)
@@ -101,20 +104,25 @@ size_t polc_vm_acpi_build(uint8_t *area, uint64_t area_gpa)
     polc_le_put(fadt + FADT_DSDT, area_gpa + ACPI_DSDT_OFF, 4);
     polc_le_put(fadt + FADT_X_DSDT, area_gpa + ACPI_DSDT_OFF, 8);
     polc_le_put(fadt + FADT_IAPC_BOOT_ARCH, FADT_VGA_ABSENT | FADT_NO_MSI | FADT_NO_CMOS_RTC, 2);
-    polc_le_put(fadt + FADT_FLAGS, FADT_HW_REDUCED | FADT_APIC_PHYSICAL, 4);
+    polc_le_put(fadt + FADT_FLAGS,
+                FADT_WBINVD | FADT_PWR_BUTTON | FADT_SLP_BUTTON | FADT_HW_REDUCED |
+                    FADT_APIC_PHYSICAL,
+                4);
     fadt[FADT_MINOR_VERSION] = 0;
     polc_acpi_checksum(fadt, ACPI_FADT_SIZE, 9);
 
     uint8_t *madt = area + ACPI_MADT_OFF;
-    polc_acpi_header(madt, "APIC", ACPI_MADT_SIZE, 5);
+    polc_acpi_header(madt, "APIC", ACPI_MADT_SIZE, 4);
     polc_le_put(madt + ACPI_HEADER_SIZE, MADT_LAPIC_ADDRESS, 4);
     polc_le_put(madt + ACPI_HEADER_SIZE + 4, 0, 4); /* flags: no PC-AT 8259 pair */
-    uint8_t *x2apic = madt + ACPI_HEADER_SIZE + 8;
-    x2apic[0] = ACPI_MADT_X2APIC;
-    x2apic[1] = ACPI_X2APIC_SIZE;
-    polc_le_put(x2apic + 4, 0, 4); /* x2APIC id */
-    polc_le_put(x2apic + 8, MADT_ENABLED, 4);
-    polc_le_put(x2apic + 12, 0, 4); /* ACPI processor UID */
+    /* APIC id 0 is below 255: a local APIC entry, as ACPI asks (the kernel runs the
+     * guest's APIC in x2APIC mode from the start). */
+    uint8_t *lapic = madt + ACPI_HEADER_SIZE + 8;
+    lapic[0] = ACPI_MADT_LAPIC;
+    lapic[1] = ACPI_LAPIC_SIZE;
+    lapic[2] = 0; /* ACPI processor UID */
+    lapic[3] = 0; /* APIC id */
+    polc_le_put(lapic + 4, MADT_ENABLED, 4);
     polc_acpi_checksum(madt, ACPI_MADT_SIZE, 9);
 
     uint8_t *dsdt = area + ACPI_DSDT_OFF;

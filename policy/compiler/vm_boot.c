@@ -23,10 +23,14 @@
 #define BP_E820_ENTRY_SIZE 20u
 #define BP_LOADER_UNKNOWN  0xffu /* type_of_loader: a boot loader without an assigned id */
 
-/* What moat-polc appends to the policy's command line: the platform has no I/O APIC
- * (without noapic Linux falls back from the x2APIC to the xAPIC's MMIO page, which is
- * not mapped), the field the kernel fills with the TSC kHz, and the sinfo address. */
-#define POLC_VM_CMDLINE_PLATFORM "noapic "
+/*
+ * What moat-polc appends to the policy's command line, facts of the platform: no I/O
+ * APIC (without noapic Linux falls back from the x2APIC to the xAPIC's MMIO page, which
+ * is not mapped), no PCI, and a TSC that is the only clock (the VM runs in frames, so
+ * its timer ticks would make a watchdog distrust it); then the field the kernel fills
+ * with the TSC kHz, and the sinfo address.
+ */
+#define POLC_VM_CMDLINE_PLATFORM "noapic pci=off tsc=reliable "
 
 size_t polc_vm_cmdline(const struct polc_vm *vm, char *out, size_t out_size, size_t *tsc_at)
 {

@@ -440,7 +440,7 @@ static void command_line_carries_the_tsc_field_the_kernel_patches(void **state)
     uint8_t *area = boot_area(img, s);
     const char *cmdline = (const char *)gpa_in_area(area, 0xf1000, 4096);
     char want[256];
-    snprintf(want, sizeof(want), "console=ttyS0 quiet noapic tsc_early_khz=%10s moat.sinfo=0x%08llx", "",
+    snprintf(want, sizeof(want), "console=ttyS0 quiet noapic pci=off tsc=reliable tsc_early_khz=%10s moat.sinfo=0x%08llx", "",
              (unsigned long long)s->sinfo_virt);
     assert_string_equal(cmdline, want);
     /* The patch address is inside that pristine copy, on the ten characters after '='. */
@@ -535,9 +535,9 @@ static void acpi_tables_describe_a_hw_reduced_platform_with_valid_checksums(void
     const uint8_t *fadt = acpi_table(area, polc_le_get(xsdt + 36, 8), "FACP");
     const uint8_t *madt = acpi_table(area, polc_le_get(xsdt + 44, 8), "APIC");
     assert_int_equal(polc_le_get(fadt + 4, 4), 276);
-    /* HW_REDUCED_ACPI and physical APIC destination mode; no legacy devices, no 8042,
-     * no VGA, no MSI, no CMOS RTC. */
-    assert_int_equal(polc_le_get(fadt + 112, 4), (1u << 20) | (1u << 19));
+    /* HW_REDUCED_ACPI, physical APIC destination mode, no fixed buttons, WBINVD; no
+     * legacy devices, no 8042, no VGA, no MSI, no CMOS RTC. */
+    assert_int_equal(polc_le_get(fadt + 112, 4), (1u << 20) | (1u << 19) | 0x31u);
     assert_int_equal(polc_le_get(fadt + 109, 2), 0x2c);
     assert_int_equal(polc_le_get(fadt + 46, 2), 0);               /* no SCI */
     const uint8_t *dsdt = acpi_table(area, polc_le_get(fadt + 140, 8), "DSDT");
@@ -549,18 +549,20 @@ static void acpi_tables_describe_a_hw_reduced_platform_with_valid_checksums(void
                                   0xf8, 0x03, 0xf8, 0x03, 0x01, 0x08, 0x79, 0x00};
     assert_true(contains(dsdt, dsdt_len, hid, sizeof(hid)));
     assert_true(contains(dsdt, dsdt_len, crs, sizeof(crs)));
-    /* The MADT: no PC-AT PIC pair, exactly one enabled local x2APIC (id 0), no I/O APIC. */
+    /* The MADT: no PC-AT PIC pair, exactly one enabled local APIC (id 0), no I/O APIC. */
+    assert_int_equal(polc_le_get(madt + 36, 4), 0xfee00000u);
     assert_int_equal(polc_le_get(madt + 40, 4), 0);
     uint32_t len = (uint32_t)polc_le_get(madt + 4, 4);
-    unsigned x2apics = 0;
+    unsigned lapics = 0;
     for (uint32_t at = 44; at < len; at += madt[at + 1]) {
         assert_true(madt[at + 1] >= 2);
-        assert_int_equal(madt[at], 9);
-        assert_int_equal(polc_le_get(madt + at + 4, 4), 0);
-        assert_int_equal(polc_le_get(madt + at + 8, 4) & 1u, 1);
-        x2apics++;
+        assert_int_equal(madt[at], 0);
+        assert_int_equal(madt[at + 1], 8);
+        assert_int_equal(madt[at + 3], 0);
+        assert_int_equal(polc_le_get(madt + at + 4, 4) & 1u, 1);
+        lapics++;
     }
-    assert_int_equal(x2apics, 1);
+    assert_int_equal(lapics, 1);
     free(area);
 }
 
