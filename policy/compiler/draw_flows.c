@@ -118,8 +118,8 @@ static void flow_fill_boxes(struct flow_drawing *d)
         if (s->vm != NULL) {
             char ram[32];
             polc_format_size(ram, sizeof(ram), s->vm->ram_size);
-            flow_box_add(b, flow_printf(d, "VM (%s), guest RAM %s",
-                                        s->vm->boot == POLC_VM_BOOT_LINUX ? "Linux" : "image", ram));
+            const char *boots = s->vm->boot == POLC_VM_BOOT_LINUX ? "Linux" : "image";
+            flow_box_add(b, flow_printf(d, "VM (%s), guest RAM %s", boots, ram));
         }
         for (size_t t = 0; t < s->timer_count; t++) {
             flow_box_add(b, flow_printf(d, "timer %s", s->timers[t].name));
@@ -259,8 +259,8 @@ static void flow_draw_channels(struct flow_drawing *d)
                  size, (unsigned long long)ch->element_size, writer, readers);
         snprintf(title, sizeof(title), "channel %s: %s writes, %s read%s", ch->name, writer,
                  readers, ch->reader_count == 1 ? "s" : "");
-        double x0 = polc_channel_by_kernel(ch) || outside_writer ? d->boxes[0].x
-                                                                 : flow_x(d, ch->writers[0].subject);
+        bool from_kernel = polc_channel_by_kernel(ch) || outside_writer;
+        double x0 = from_kernel ? d->boxes[0].x : flow_x(d, ch->writers[0].subject);
         flow_row(d, "channel", title, label, x0, xs, ch->reader_count);
         free(xs);
     }

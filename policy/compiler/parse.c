@@ -439,7 +439,8 @@ static void polc_build_model(struct polc_ctx *ctx, xmlNodePtr root)
     }
     xmlNodePtr channels = polc_child(root, "channels");
     xmlNodePtr klog = channels != NULL ? polc_child(channels, "kernel-log") : NULL;
-    uint64_t klog_cpus = sys->cpu_count >= 1 && sys->cpu_count <= MOAT_MAX_CPUS ? sys->cpu_count : 1;
+    uint64_t klog_cpus =
+        sys->cpu_count >= 1 && sys->cpu_count <= MOAT_MAX_CPUS ? sys->cpu_count : 1;
     sys->channels = polc_array(ctx,
                                (channels != NULL ? polc_count(channels, "channel") : 0) +
                                    (klog ? klog_cpus : 0) + consoles,

@@ -435,7 +435,8 @@ void polc_layout_physical(struct polc_ctx *ctx);
 #define POLC_VM_ZERO_PAGE   0x10000ULL /* offsets in the boot-state area */
 #define POLC_VM_CMDLINE     0x11000ULL
 #define POLC_VM_CMDLINE_MAX 0xfffULL   /* bytes of command line without the NUL */
-#define POLC_VM_GPA_END     0xfec00000ULL /* the interrupt-controller window and above stay unmapped */
+/* The guest's interrupt-controller window and above stay unmapped. */
+#define POLC_VM_GPA_END     0xfec00000ULL
 #define POLC_VM_RAM_ALIGN   POLC_LARGE_PAGE
 #define POLC_VM_E820_MAX    128u
 /* The field the kernel fills at boot with the TSC kHz (MOAT_VM_TSC_DIGITS characters). */

@@ -107,7 +107,8 @@ static void polc_report_vm_copy(struct polc_buf *o, const struct polc_vm *vm, ui
 {
     char size[32];
     polc_format_size(size, sizeof(size), pristine->size);
-    polc_buf_printf(o, "  0x%016llx  0x%016llx  %8s  %-4s  %-4s  0x%016llx  %s, copied from 0x%llx\n",
+    polc_buf_printf(o,
+                    "  0x%016llx  0x%016llx  %8s  %-4s  %-4s  0x%016llx  %s, copied from 0x%llx\n",
                     (unsigned long long)gpa, (unsigned long long)(gpa + pristine->size - 1), size,
                     "rwx", "vm", (unsigned long long)(vm->ram->phys + gpa), what,
                     (unsigned long long)pristine->phys);
@@ -138,7 +139,9 @@ static void polc_report_vm(const struct polc_subject *s, struct polc_buf *o)
                     (unsigned long long)vm->vmcb->phys);
     if (vm->console != NULL) {
         polc_format_size(size, sizeof(size), vm->console->size);
-        polc_buf_printf(o, "  console: channel '%s', %s at 0x%llx, written by the kernel, read by %s\n",
+        polc_buf_printf(o,
+                        "  console: channel '%s', %s at 0x%llx, written by the kernel, read by "
+                        "%s\n",
                         vm->console->name, size, (unsigned long long)vm->console->region->phys,
                         vm->console->readers[0].subject_name);
     }
@@ -155,7 +158,8 @@ static void polc_report_vm(const struct polc_subject *s, struct polc_buf *o)
     }
     if (vm->pristine_boot != NULL) {
         polc_report_vm_copy(o, vm, POLC_VM_BOOT_GPA, vm->pristine_boot,
-                            "boot state: ACPI tables, zero page at 0xf0000, command line at 0xf1000");
+                            "boot state: ACPI tables, zero page at 0xf0000, command line at "
+                            "0xf1000");
     }
 }
 
@@ -183,7 +187,8 @@ static void polc_report_subject(const struct polc_subject *s, struct polc_buf *o
         bool large = polc_map_large(m) && m->size >= POLC_LARGE_PAGE;
         polc_buf_printf(o, "  0x%016llx  0x%016llx  %8s  %-4s  %-4s  0x%016llx  %s%s\n",
                         (unsigned long long)m->virt, (unsigned long long)(m->virt + m->size - 1),
-                        size, perm, s->vm != NULL ? "npt" : m->user ? "user" : "sup", (unsigned long long)phys, m->what,
+                        size, perm, s->vm != NULL ? "npt" : m->user ? "user" : "sup",
+                        (unsigned long long)phys, m->what,
                         large ? " (2M pages)" : "");
     }
     for (size_t i = 0; i < s->send_count; i++) {

@@ -110,7 +110,9 @@ void polc_sinfo_build(const struct polc_ctx *ctx, const struct polc_subject *s, 
         if ((r = polc_res(res, &n, cap, ev->name, MOAT_RES_EVENT_RECV)) != NULL) {
             r->id = ev->recv_id;
             /* A VM sees the event as the interrupt vector injected for it. */
-            r->line = s->vm != NULL && ev->recv_id < MOAT_MAX_EVENTS ? s->vm->vectors[ev->recv_id] : 0;
+            if (s->vm != NULL && ev->recv_id < MOAT_MAX_EVENTS) {
+                r->line = s->vm->vectors[ev->recv_id];
+            }
         }
     }
     for (size_t i = 0; i < s->ioport_count; i++) {

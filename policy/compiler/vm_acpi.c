@@ -4,9 +4,9 @@
  * scan looks too), an XSDT naming a FADT and a MADT, and a DSDT. The FADT declares a
  * hardware-reduced ACPI platform (no PM timer, no SCI, no fixed buttons, no legacy PIC,
  * PIT or CMOS RTC, no 8042, no VGA, no MSI; APIC physical destination mode); the MADT
- * has one enabled local APIC (id 0) and no I/O APIC; the DSDT declares the one device the guest has, the 16550-like UART COM1 at ports
- * 0x3f8..0x3ff without an interrupt (Linux then polls it). Every checksum makes its
- * bytes sum to zero.
+ * has one enabled local APIC (id 0) and no I/O APIC; the DSDT declares the one device
+ * the guest has, the 16550-like UART COM1 at ports 0x3f8..0x3ff without an interrupt
+ * (Linux then polls it). Every checksum makes its bytes sum to zero.
  */
 #include <string.h>
 

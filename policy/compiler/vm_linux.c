@@ -50,7 +50,8 @@ bool polc_bzimage_parse(struct polc_ctx *ctx, const struct polc_subject *s, cons
         return false;
     }
     if (polc_le_get(k + BZ_BOOT_FLAG, 2) != 0xaa55) {
-        polc_error(ctx, line, "subject '%s': kernel '%s' is not a bzImage: no boot flag 0xaa55 at 0x%x",
+        polc_error(ctx, line,
+                   "subject '%s': kernel '%s' is not a bzImage: no boot flag 0xaa55 at 0x%x",
                    s->name, name, BZ_BOOT_FLAG);
         return false;
     }
@@ -199,8 +200,10 @@ static void polc_vm_load_linux(struct polc_ctx *ctx, struct polc_subject *s)
             return;
         }
         /* At the top of the RAM the kernel may read it from, as boot loaders do. */
-        uint64_t top = h->initrd_max + 1 < vm->ram_size ? (h->initrd_max + 1) & ~(MOAT_PAGE_SIZE - 1)
-                                                        : vm->ram_size;
+        uint64_t top = vm->ram_size;
+        if (h->initrd_max + 1 < top) {
+            top = (h->initrd_max + 1) & ~(MOAT_PAGE_SIZE - 1);
+        }
         uint64_t need = polc_page_up(vm->initrd_size);
         if (need > top || top - need < end) {
             polc_error(ctx, vm->boot_line,

@@ -66,7 +66,8 @@ static int vm_setup(void **state)
 {
     struct vm_image *img = calloc(1, sizeof(*img));
     const char *out = path_in(work_dir, "image-vm.elf");
-    struct run r = polc_build(path_in(good_dir, "vm.xml"), out, path_in(elf_dir, "kernel.elf"), NULL);
+    struct run r =
+        polc_build(path_in(good_dir, "vm.xml"), out, path_in(elf_dir, "kernel.elf"), NULL);
     if (r.status != 0) {
         fprintf(stderr, "%s", (const char *)r.err.data);
         return -1;
@@ -144,8 +145,8 @@ static const struct moat_reset *copy_to(const struct vm_image *img, const struct
 }
 
 /* A resource of the subject's sinfo page (its addresses are guest-physical for a VM). */
-static struct moat_sinfo_resource sinfo_res(const struct vm_image *img, const struct moat_subject *s,
-                                            const char *name)
+static struct moat_sinfo_resource sinfo_res(const struct vm_image *img,
+                                            const struct moat_subject *s, const char *name)
 {
     struct moat_sinfo info;
     phys_read(img, s->sinfo_phys, &info, sizeof(info));
@@ -209,7 +210,8 @@ static void npt_walk(const struct vm_image *img, paddr_t table, int level, uint6
             npt_walk(img, e & NPT_ADDR, level - 1, gpa, out);
             continue;
         }
-        unsigned perm = POLC_R | ((e & NPT_RW) != 0 ? POLC_W : 0) | ((e & NPT_NX) == 0 ? POLC_X : 0);
+        unsigned perm =
+            POLC_R | ((e & NPT_RW) != 0 ? POLC_W : 0) | ((e & NPT_NX) == 0 ? POLC_X : 0);
         /* A 2 MiB leaf's address bits below 2 MiB are reserved (or PAT): all zero. */
         assert_int_equal((e & NPT_ADDR) % span, 0);
         leaf_add(out, gpa, e & NPT_ADDR, span, perm);
@@ -284,9 +286,10 @@ static void nested_tables_of_the_image_vm_map_its_ram_sinfo_and_reader_channel(v
     assert_int_equal(got.n, 3);
     expect_leaf(&got, 0, 0, 0x10000000, 4u << 20, POLC_R | POLC_W | POLC_X);
     expect_leaf(&got, 1, tiny->sinfo_virt, tiny->sinfo_phys, 0x4000, POLC_R);
-    expect_leaf(&got, 2, 0x800000, native_phys(img, subject(img, "control"),
-                                              sinfo_res(img, subject(img, "control"), "commands").address),
-                0x2000, POLC_R);
+    const struct moat_subject *control = subject(img, "control");
+    expect_leaf(&got, 2, 0x800000,
+                native_phys(img, control, sinfo_res(img, control, "commands").address), 0x2000,
+                POLC_R);
     /* The flat image: entry as given, esi = its sinfo page, the bytes copied from a
      * pristine copy at boot and restart. */
     assert_int_equal(tiny->entry, 0x100010);
@@ -440,14 +443,19 @@ static void command_line_carries_the_tsc_field_the_kernel_patches(void **state)
     uint8_t *area = boot_area(img, s);
     const char *cmdline = (const char *)gpa_in_area(area, 0xf1000, 4096);
     char want[256];
-    snprintf(want, sizeof(want), "console=ttyS0 quiet noapic pci=off tsc=reliable tsc_early_khz=%10s moat.sinfo=0x%08llx", "",
+    snprintf(want, sizeof(want),
+             "console=ttyS0 quiet noapic pci=off tsc=reliable tsc_early_khz=%10s "
+             "moat.sinfo=0x%08llx",
+             "",
              (unsigned long long)s->sinfo_virt);
     assert_string_equal(cmdline, want);
     /* The patch address is inside that pristine copy, on the ten characters after '='. */
     const struct moat_reset *r = copy_to(img, s, 0xe0000);
-    assert_true(vm->tsc_khz_patch >= r->src && vm->tsc_khz_patch + MOAT_VM_TSC_DIGITS <= r->src + r->size);
+    assert_true(vm->tsc_khz_patch >= r->src &&
+                vm->tsc_khz_patch + MOAT_VM_TSC_DIGITS <= r->src + r->size);
     const char *field = (const char *)area + (vm->tsc_khz_patch - r->src);
-    assert_memory_equal(field - strlen("tsc_early_khz="), "tsc_early_khz=", strlen("tsc_early_khz="));
+    const char *param = "tsc_early_khz=";
+    assert_memory_equal(field - strlen(param), param, strlen(param));
     assert_memory_equal(field, "          ", MOAT_VM_TSC_DIGITS);
     assert_int_equal(field[MOAT_VM_TSC_DIGITS], ' ');
     free(area);
@@ -484,7 +492,8 @@ static void e820_map_shows_ram_and_every_vm_resource_reserved(void **state)
             assert_int_equal(size, npt.l[i - 2].size);
         }
     }
-    assert_int_equal(polc_le_get(zp + 0x2d0 + n * 20u, 8) | polc_le_get(zp + 0x2d0 + n * 20u + 8, 8), 0);
+    const uint8_t *after = zp + 0x2d0 + n * 20u; /* nothing after the last entry */
+    assert_int_equal(polc_le_get(after, 8) | polc_le_get(after + 8, 8), 0);
     free(area);
 }
 
