@@ -6,7 +6,8 @@
  * An input starting with '<' is a policy as is. Any other input is a recipe: its bytes
  * choose the counts, sizes, addresses, references and schedule of a schema-valid policy,
  * so mutations reach the semantic checks and the layout instead of dying in the parser.
- * POLC_FUZZ_ELF_DIR (set by the build) holds the test subject images.
+ * Some subjects of a recipe are VMs (a stand-in bzImage, often broken, or a flat image).
+ * POLC_FUZZ_ELF_DIR (set by the build) holds the test subject images and VM boot files.
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -40,8 +41,49 @@ static const char *const paddrs[] = {"0x2000000", "0x2001000", "0x200000", "0x3f
                                      "0x8000000", "0x2000800"};
 static const char *const images[] = {"good.elf", "good.elf", "good.elf", "bad-stack.elf",
                                      "bad-wx.elf", "bad-class32.elf", "kernel.elf"};
+static const char *const vm_sizes[] = {"2M", "4M", "32M", "3M", "0", "4G"};
+static const char *const kernels[] = {"good.bzImage", "good.bzImage", "fixed.bzImage", "huge.bzImage",
+                                      "bad-magic.bzImage", "truncated.bzImage", "good.elf"};
+static const char *const loads[] = {"0x100000", "0x0", "0x1ff000", "0x100800", "0x3ff000"};
+static const char *const gpas[] = {"0x4000000", "0x100000", "0xe0000", "0xfec00000", "0x4001000"};
 static const char *const actions[] = {"notify",  "poweroff",    "reboot",    "restart",
                                       "stop",    "switch-plan", "unmask-irq"};
+
+/* A VM subject: guest memory, what it boots (often broken), a console, placements. */
+static void recipe_vm(struct recipe *r, struct polc_buf *b, unsigned i, unsigned cpus,
+                      unsigned subjects)
+{
+    polc_buf_printf(b, "<subject name=\"s%u\" cpu=\"%u\"%s>", i, take(r, cpus + 1),
+                    take(r, 8) == 0 ? " image=\"good.elf\"" : "");
+    polc_buf_printf(b, "<vm memory=\"%s\"", take(r, 2) != 0 ? "32M" : pick(r, vm_sizes, 6));
+    if (take(r, 4) == 0) {
+        polc_buf_printf(b, " paddr=\"%s\"", pick(r, paddrs, 6));
+    }
+    polc_buf_printf(b, ">");
+    for (unsigned k = take(r, 4) == 0 ? take(r, 3) : 1; k > 0; k--) {
+        if (take(r, 2) == 0) {
+            polc_buf_printf(b, "<linux kernel=\"%s\"%s cmdline=\"console=ttyS0\"/>",
+                            pick(r, kernels, 7), take(r, 2) == 0 ? " initrd=\"initrd.img\"" : "");
+        } else {
+            polc_buf_printf(b, "<image file=\"tiny.bin\" load=\"%s\"/>", pick(r, loads, 5));
+        }
+    }
+    if (take(r, 2) == 0) {
+        polc_buf_printf(b, "<console reader=\"s%u\"/>", take(r, subjects + 1));
+    }
+    polc_buf_printf(b, "</vm>");
+    if (take(r, 3) == 0) {
+        polc_buf_printf(b, "<memory name=\"m\" size=\"%s\"", pick(r, sizes, 9));
+        if (take(r, 2) == 0) {
+            polc_buf_printf(b, " vaddr=\"%s\"", pick(r, gpas, 5));
+        }
+        polc_buf_printf(b, "/>");
+    }
+    if (take(r, 6) == 0) {
+        polc_buf_printf(b, "<timer name=\"t\"/>");
+    }
+    polc_buf_printf(b, "</subject>");
+}
 
 static void recipe_policy(struct recipe *r, struct polc_buf *b)
 {
@@ -50,6 +92,10 @@ static void recipe_policy(struct recipe *r, struct polc_buf *b)
     polc_buf_printf(b, "<system name=\"f\"><platform cpus=\"%u\" memory=\"%s\"/><subjects>", cpus,
                     take(r, 4) != 0 ? "256M" : pick(r, sizes, 9));
     for (unsigned i = 0; i < subjects; i++) {
+        if (take(r, 4) == 0) {
+            recipe_vm(r, b, i, cpus, subjects);
+            continue;
+        }
         polc_buf_printf(b, "<subject name=\"s%u\" cpu=\"%u\" image=\"%s\" stack-size=\"%s\">", i,
                         take(r, cpus + 1), pick(r, images, 7), take(r, 4) != 0 ? "64K" : pick(r, sizes, 9));
         for (unsigned m = take(r, 3); m > 0; m--) {
@@ -102,6 +148,9 @@ static void recipe_policy(struct recipe *r, struct polc_buf *b)
         unsigned action = take(r, 7);
         polc_buf_printf(b, "<event name=\"e%u\" from=\"s%u\" action=\"%s\"", take(r, 6),
                         take(r, subjects), actions[action]);
+        if (take(r, 2) == 0) {
+            polc_buf_printf(b, " vector=\"%u\"", take(r, 0) + (take(r, 4) == 0 ? 200u : 0u));
+        }
         if (action == 0 || action == 3 || action == 4 || take(r, 8) == 0) {
             polc_buf_printf(b, " to=\"s%u\"", take(r, subjects + 1));
         }
