@@ -21,6 +21,7 @@ enum subject_state {
     SUBJECT_WAITING = 1, /* in event_wait with nothing pending */
     SUBJECT_STOPPED = 2,
     SUBJECT_RESETTING = 3, /* restarting: its reset steps run in its own frames, then it runs */
+    SUBJECT_HALTED = 4, /* a VM in HLT: runnable again once one of its wake_events is pending */
 };
 
 /* Restart/stop of a subject by another one: carried out at the target's next frame start
@@ -39,6 +40,7 @@ struct core_subject {
     uint64_t pending;
     tsc_t timer_deadline; /* 0: not armed */
     uint8_t timer_event;
+    uint64_t wake_events; /* VM: the pending events that end its HLT (vm.c) */
     uint32_t restarts;
     uint32_t reset_step;  /* RESETTING: the reset step under way ... */
     uint64_t reset_done;  /* ... and how many of its bytes are done */

@@ -217,6 +217,11 @@ static struct core_next sched_pick(struct core_cpu *c, tsc_t now)
         arch_subject_set_result(id, event_take(id));
         ATOMIC_STORE(&subj->state, (uint8_t)SUBJECT_RUNNABLE);
     }
+    /* A halted VM takes its events itself, as interrupts (vm_enter). */
+    if (ATOMIC_LOAD(&subj->state) == SUBJECT_HALTED &&
+        (ATOMIC_LOAD(&subj->pending) & subj->wake_events) != 0u) {
+        ATOMIC_STORE(&subj->state, (uint8_t)SUBJECT_RUNNABLE);
+    }
     if (ATOMIC_LOAD(&subj->state) == SUBJECT_RUNNABLE) {
         next.subject = id;
     }

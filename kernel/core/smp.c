@@ -65,7 +65,8 @@ void smp_kick(subject_id_t id)
     if (ATOMIC_LOAD(&core_cpus[cpu].frame_subject) != id) {
         return; /* not in its frame (nor can the sender be, on id's own CPU) */
     }
-    if (ATOMIC_LOAD(&core_subject(id)->state) == SUBJECT_WAITING && cpu != arch_cpu_id()) {
+    uint8_t state = ATOMIC_LOAD(&core_subject(id)->state);
+    if ((state == SUBJECT_WAITING || state == SUBJECT_HALTED) && cpu != arch_cpu_id()) {
         arch_wake_cpu(cpu);
     }
 }

@@ -11,6 +11,7 @@
 #include <moat/sinfo_format.h>
 
 #include "core.h"
+#include "vm.h"
 
 #define SUBJECT_RESTART_NOTICES 32u
 
@@ -35,6 +36,9 @@ static void subject_reset_finish(subject_id_t id)
         arch_phys_write(d->sinfo_phys + offsetof(struct moat_sinfo, tsc_khz), &khz, sizeof(khz));
     }
     arch_subject_init(id, d);
+    if (d->kind == MOAT_SUBJECT_VM) {
+        vm_reset(id);
+    }
     ATOMIC_STORE(&core_subject(id)->state, (uint8_t)SUBJECT_RUNNABLE);
 }
 
@@ -246,6 +250,7 @@ void core_prepare_subjects(void)
     smp_reset();
     uint64_t copying = 0;
     uint64_t bytes = 0;
+    vm_write_tsc_patches();
     for (subject_id_t id = 0; id < tables_subject_count(); id++) {
         core_subject(id)->restarts = 0;
         ATOMIC_STORE(&core_subject(id)->request, (uint8_t)0u);

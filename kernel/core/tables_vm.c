@@ -36,10 +36,12 @@ bool tables_vm_subject_ok(const struct moat_subject *s)
     }
     for (uint32_t n = 0; n < MOAT_MAX_EVENTS; n++) {
         /* 1..31 are the CPU's exceptions: an event must not pose as one. */
-        if (v->vectors[n] != 0u && v->vectors[n] < 32u) {
+        if ((v->vectors[n] != 0u && v->vectors[n] < 32u) ||
+            (n == VM_TIMER_EVENT && v->vectors[n] != 0u)) {
             tables_rec_part = "event";
             tables_rec_part_index = n;
-            return tables_refuse("bad vector (0 or 32..255)", v->vectors[n], NULL, 0);
+            return tables_refuse("bad vector (0 or 32..255; 0 for event 63, the VM's timer)",
+                                 v->vectors[n], NULL, 0);
         }
     }
     return true;

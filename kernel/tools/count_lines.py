@@ -17,7 +17,7 @@ KERNEL = pathlib.Path(__file__).resolve().parent.parent
 DIRS = ["core", "arch", "include"]
 VM_FILES = {
     "core/tables_check.h", "core/tables_vm.c", "core/vm.c", "core/vm.h",
-    "arch/x86_64/svm.c", "arch/x86_64/svm.h", "arch/x86_64/svm.S", "arch/x86_64/vcpu.c",
+    "arch/x86_64/svm.c", "arch/x86_64/svm.h", "arch/x86_64/svm_run.S", "arch/x86_64/vcpu.c",
 }
 
 

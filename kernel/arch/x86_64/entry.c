@@ -9,7 +9,7 @@
  * subject copies nothing), and it is copied out to the subject's state slot and cleared
  * before any other subject's registers go there (frame_save).
  */
-#include "x86.h"
+#include "svm.h"
 
 /* Per CPU: the subject in ring 3 now (IDLE while the kernel runs), whose extended state
  * is in the CPU, whose branch predictions and caches it may hold (the last subject it ran). */
@@ -43,8 +43,8 @@ struct arch_subject {
 };
 _Static_assert(CORE_SUBJECT_ARCH_OFFSET % 64u == 0u && MOAT_SUBJECT_STATE_ALIGN % 64u == 0u,
                "XSAVE areas 64-aligned");
-_Static_assert(CORE_SUBJECT_ARCH_OFFSET + sizeof(struct arch_subject) <= MOAT_SUBJECT_STATE_SIZE,
-               "the arch's subject state fits its slot");
+_Static_assert(sizeof(struct arch_subject) <= SVM_STATE_OFFSET,
+               "the arch's subject state fits its slot, below a VM's (svm.c)");
 
 static struct arch_subject *arch_subject(subject_id_t id)
 {
@@ -64,7 +64,8 @@ static const char *const register_names[ARCH_FAULT_REGS] = {
 
 const char *arch_vector_name(uint32_t vector)
 {
-    return vector < VEC_EXCEPTIONS ? vector_names[vector] : "irq";
+    const char *vm = vm_fault_name(vector);
+    return vector < VEC_EXCEPTIONS ? vector_names[vector] : vm != NULL ? vm : "irq";
 }
 
 /* Clears a register frame in the trampoline once it is copied out (rep stosq: 22
@@ -204,6 +205,9 @@ void arch_subject_init(subject_id_t id, const struct moat_subject *subject)
         frame_clear(entry_frame(cpu));
         frame_live[cpu] = MOAT_SUBJECT_IDLE;
     }
+    if (subject->kind == MOAT_SUBJECT_VM) {
+        svm_subject_init(id, subject);
+    }
 }
 
 void arch_subject_set_result(subject_id_t id, int64_t value)
@@ -240,6 +244,30 @@ static void io_bitmap_load(uint32_t cpu, const uint8_t *bitmap, struct io_span s
     io_loaded_span[cpu] = span;
 }
 
+/* What entering another subject than the last loaded on this CPU takes: the entry frame
+ * saved, the extended state switched, the predictions dropped (a VM: svm.c). */
+static inline __attribute__((always_inline)) void state_switch(uint32_t cpu, subject_id_t id)
+{
+    if (fpu_owner[cpu] != id) {
+        if (fpu_owner[cpu] != MOAT_SUBJECT_IDLE) {
+            cpu_xsave(arch_subject(fpu_owner[cpu])->xsave);
+        }
+        cpu_x87_pointers_clear();
+        cpu_xrstor(arch_subject(id)->xsave);
+        fpu_owner[cpu] = id;
+    }
+    if (last_run[cpu] != id) {
+        cpu_spec_switch();
+        last_run[cpu] = id;
+    }
+}
+
+void entry_switch_to_vm(uint32_t cpu, subject_id_t id)
+{
+    frame_save(cpu);
+    state_switch(cpu, id);
+}
+
 /* Enters subject id on this CPU; returns only if its saved frame may not be returned to
  * (exit_frame_sanitise), with nothing of it loaded in the trampoline. */
 static void subject_enter(uint32_t cpu, subject_id_t id)
@@ -265,21 +293,10 @@ static void subject_enter(uint32_t cpu, subject_id_t id)
     }
     if (!in_place) {
         const struct moat_subject *s = tables_subject(id);
-        if (fpu_owner[cpu] != id) {
-            if (fpu_owner[cpu] != MOAT_SUBJECT_IDLE) {
-                cpu_xsave(arch_subject(fpu_owner[cpu])->xsave);
-            }
-            cpu_x87_pointers_clear();
-            cpu_xrstor(a->xsave);
-            fpu_owner[cpu] = id;
-        }
+        state_switch(cpu, id);
         /* Port-less subjects share the all-denied map: switching between them copies nothing. */
         if (io_loaded[cpu] != tables_io_bitmap(s)) {
             io_bitmap_load(cpu, tables_io_bitmap(s), a->io_span);
-        }
-        if (last_run[cpu] != id) {
-            cpu_spec_switch();
-            last_run[cpu] = id;
         }
         subject_cr3[cpu] = s->pml4;
         if (cpu_features.pcid) {
@@ -370,6 +387,10 @@ _Noreturn void arch_run(struct core_next next)
     uint32_t cpu = cpu_self();
     for (;;) {
         timer_arm(cpu, next.deadline);
+        if (next.subject != MOAT_SUBJECT_IDLE && tables_subject(next.subject)->kind == MOAT_SUBJECT_VM) {
+            next = svm_run(cpu, next.subject);
+            continue;
+        }
         if (next.subject != MOAT_SUBJECT_IDLE) {
             subject_enter(cpu, next.subject);
             next = exit_refused(cpu, next.subject, VEC_GP, 0);
