@@ -1,0 +1,447 @@
+/*
+ * A tiny guest for VM subjects (tests/vm-tiny/README.md): a flat 32-bit binary that needs
+ * no firmware and no Linux, so each guarantee of the kernel's VM support can be attacked
+ * in isolation. What it does depends on its subject's name (from its sinfo page): "tiny"
+ * checks the virtual platform and prints what it sees, "npf" and "triple" fault, "storm"
+ * and "crashy" attack a native witness's timing.
+ */
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <moat/abi/kcall.h>
+#include <moat/ioport.h>
+#include <moat/sinfo_format.h>
+
+uint32_t sinfo_gpa;
+
+/* The trap frame trap_common builds (pusha, then the stub's vector and error code). */
+struct frame {
+    uint32_t edi, esi, ebp, esp, ebx, edx, ecx, eax;
+    uint32_t vector, error;
+    uint32_t eip, cs, eflags;
+};
+
+struct idt_gate {
+    uint16_t offset_low, selector;
+    uint8_t zero, type;
+    uint16_t offset_high;
+};
+
+extern const uint8_t trap_stubs[];
+static struct idt_gate idt[256];
+static volatile uint32_t last_vector; /* the exception the last guarded instruction raised */
+static volatile uint32_t skip_length; /* the guarded instruction's length */
+static volatile uint32_t kicks, ticks, self_ipis;
+static volatile uint64_t tick_tsc;
+/* For "npf": a restart must bring both back. */
+static volatile uint32_t initialised = 0x1234abcdu;
+static volatile uint32_t zeroed;
+
+#define VEC_KICK  0x40u
+#define VEC_TIMER 0x41u
+#define VEC_SELF  0x42u
+
+/* 64-bit division for the 32-bit build (the compiler's runtime is not linked). */
+uint64_t __udivdi3(uint64_t n, uint64_t d);
+uint64_t __umoddi3(uint64_t n, uint64_t d);
+static uint64_t divmod(uint64_t n, uint64_t d, uint64_t *rem)
+{
+    uint64_t q = 0;
+    uint64_t r = 0;
+    for (int bit = 63; bit >= 0; bit--) {
+        r = (r << 1) | ((n >> bit) & 1u);
+        if (r >= d) {
+            r -= d;
+            q |= 1ull << bit;
+        }
+    }
+    *rem = r;
+    return q;
+}
+
+uint64_t __udivdi3(uint64_t n, uint64_t d)
+{
+    uint64_t r;
+    return divmod(n, d, &r);
+}
+
+uint64_t __umoddi3(uint64_t n, uint64_t d)
+{
+    uint64_t r;
+    (void)divmod(n, d, &r);
+    return r;
+}
+
+
+static inline uint64_t rdtsc(void)
+{
+    uint32_t lo, hi;
+    __asm__ volatile("rdtsc" : "=a"(lo), "=d"(hi));
+    return ((uint64_t)hi << 32) | lo;
+}
+
+static inline void cpuid(uint32_t leaf, uint32_t r[4])
+{
+    __asm__ volatile("cpuid" : "=a"(r[0]), "=b"(r[1]), "=c"(r[2]), "=d"(r[3]) : "a"(leaf), "c"(0));
+}
+
+static inline void wrmsr(uint32_t msr, uint64_t v)
+{
+    skip_length = 2;
+    __asm__ volatile("wrmsr" : : "c"(msr), "a"((uint32_t)v), "d"((uint32_t)(v >> 32)) : "memory");
+}
+
+static inline uint64_t rdmsr(uint32_t msr)
+{
+    uint32_t lo = 0, hi = 0;
+    skip_length = 2;
+    __asm__ volatile("rdmsr" : "+a"(lo), "+d"(hi) : "c"(msr) : "memory");
+    return ((uint64_t)hi << 32) | lo;
+}
+
+static inline int32_t vmmcall(uint32_t number, uint32_t arg)
+{
+    uint32_t r;
+    __asm__ volatile("vmmcall" : "=a"(r) : "a"(number), "D"(arg) : "memory");
+    return (int32_t)r;
+}
+
+static void putc(char c)
+{
+    moat_outb(0x3f8, (uint8_t)c);
+}
+
+static void puts(const char *s)
+{
+    while (*s != '\0') {
+        putc(*s++);
+    }
+}
+
+static void putu(uint64_t v)
+{
+    char buf[20];
+    uint32_t n = 0;
+    do {
+        buf[n++] = (char)('0' + v % 10u);
+        v /= 10u;
+    } while (v != 0u);
+    while (n > 0u) {
+        putc(buf[--n]);
+    }
+}
+
+static void puthex(uint64_t v)
+{
+    puts("0x");
+    bool started = false;
+    for (int shift = 60; shift >= 0; shift -= 4) {
+        uint32_t d = (uint32_t)(v >> shift) & 0xfu;
+        if (d != 0u || started || shift == 0) {
+            putc("0123456789abcdef"[d]);
+            started = true;
+        }
+    }
+}
+
+static void puti(int32_t v)
+{
+    if (v < 0) {
+        putc('-');
+        putu((uint64_t)(-(int64_t)v));
+    } else {
+        putu((uint64_t)v);
+    }
+}
+
+void guest_trap(struct frame *f);
+void guest_trap(struct frame *f)
+{
+    if (f->vector == 6u || f->vector == 13u) {
+        last_vector = f->vector;
+        f->eip += skip_length; /* past the instruction the test guarded */
+        return;
+    }
+    if (f->vector == VEC_KICK || f->vector == VEC_TIMER || f->vector == VEC_SELF) {
+        if (f->vector == VEC_KICK) {
+            kicks++;
+        } else if (f->vector == VEC_TIMER) {
+            tick_tsc = rdtsc();
+            ticks++;
+        } else {
+            self_ipis++;
+        }
+        wrmsr(0x80b, 0); /* x2APIC EOI */
+        return;
+    }
+    puts("unexpected vector ");
+    putu(f->vector);
+    puts(" at ");
+    puthex(f->eip);
+    putc('\n');
+    for (;;) {
+        __asm__ volatile("cli; hlt");
+    }
+}
+
+static void idt_init(void)
+{
+    for (uint32_t v = 0; v < 256u; v++) {
+        uint32_t addr = (uint32_t)(uintptr_t)trap_stubs + 16u * v;
+        idt[v] = (struct idt_gate){(uint16_t)addr, 0x10, 0, 0x8e, (uint16_t)(addr >> 16)};
+    }
+    struct __attribute__((packed)) {
+        uint16_t limit;
+        uint32_t base;
+    } desc = {sizeof(idt) - 1u, (uint32_t)(uintptr_t)idt};
+    __asm__ volatile("lidt %0" : : "m"(desc));
+}
+
+static const struct moat_sinfo *sinfo(void)
+{
+    return (const struct moat_sinfo *)(uintptr_t)sinfo_gpa;
+}
+
+static bool streq(const char *a, const char *b)
+{
+    while (*a != '\0' && *a == *b) {
+        a++;
+        b++;
+    }
+    return *a == *b;
+}
+
+/* The id of its outgoing event `name`, or 99 (an id it does not have). */
+static uint32_t send_id(const char *name)
+{
+    const struct moat_sinfo *s = sinfo();
+    for (uint32_t i = 0; i < s->resource_count; i++) {
+        if (s->resources[i].kind == MOAT_RES_EVENT_SEND && streq(s->resources[i].name, name)) {
+            return s->resources[i].id;
+        }
+    }
+    return 99;
+}
+
+/* The exception (6, 13) an instruction given as bytes raised, or 0. */
+#define GUARDED(len, bytes)                                                                \
+    ({                                                                                     \
+        last_vector = 0;                                                                   \
+        skip_length = (len);                                                               \
+        __asm__ volatile(bytes ::: "memory");                                              \
+        last_vector;                                                                       \
+    })
+/* The same with rAX a page-aligned address: else the CPU's own #GP comes first. */
+#define GUARDED_RAX(len, bytes)                                                            \
+    ({                                                                                     \
+        last_vector = 0;                                                                   \
+        skip_length = (len);                                                               \
+        __asm__ volatile("mov $0x1000, %%eax\n\t" bytes ::: "eax", "memory");               \
+        last_vector;                                                                       \
+    })
+
+static void check_svm_instructions(void)
+{
+    /* VMRUN, VMLOAD and VMSAVE with an aligned rAX; STGI, CLGI, SKINIT, INVLPGA. */
+    uint32_t ud[7] = {GUARDED_RAX(3, ".byte 0x0f, 0x01, 0xd8"),
+                      GUARDED_RAX(3, ".byte 0x0f, 0x01, 0xda"),
+                      GUARDED_RAX(3, ".byte 0x0f, 0x01, 0xdb"), GUARDED(3, ".byte 0x0f, 0x01, 0xdc"),
+                      GUARDED(3, ".byte 0x0f, 0x01, 0xdd"), GUARDED(3, ".byte 0x0f, 0x01, 0xde"),
+                      GUARDED(3, ".byte 0x0f, 0x01, 0xdf")};
+    static const char *const names[7] = {"vmrun", "vmload", "vmsave", "stgi",
+                                          "clgi", "skinit", "invlpga"};
+    puts("svm instructions:");
+    for (uint32_t i = 0; i < 7u; i++) {
+        putc(' ');
+        puts(names[i]);
+        putc(' ');
+        putu(ud[i]);
+    }
+    putc('\n');
+}
+
+static void check_platform(void)
+{
+    uint32_t r[4];
+    cpuid(1, r);
+    puts("cpuid: hypervisor ");
+    putu(r[2] >> 31);
+    puts(" x2apic ");
+    putu((r[2] >> 21) & 1u);
+    puts(" tsc-deadline ");
+    putu((r[2] >> 24) & 1u);
+    puts(" vmx ");
+    putu((r[2] >> 5) & 1u);
+    puts(" mce ");
+    putu((r[3] >> 7) & 1u);
+    cpuid(0x80000001u, r);
+    puts(" svm ");
+    putu((r[2] >> 2) & 1u);
+    cpuid(0x40000000u, r);
+    puts(" signature ");
+    char sig[13];
+    for (uint32_t i = 0; i < 4u; i++) {
+        sig[i] = (char)(r[1] >> (8u * i));
+        sig[4u + i] = (char)(r[2] >> (8u * i));
+        sig[8u + i] = (char)(r[3] >> (8u * i));
+    }
+    sig[12] = '\0';
+    puts(sig);
+    putc('\n');
+
+    last_vector = 0;
+    uint64_t base = rdmsr(0x1b);
+    puts("msr: apic_base ");
+    puthex(base);
+    puts(" (");
+    putu(last_vector);
+    puts(") vm_cr ");
+    last_vector = 0;
+    (void)rdmsr(0xc0010114u);
+    putu(last_vector);
+    puts(" hsave_pa ");
+    last_vector = 0;
+    wrmsr(0xc0010117u, 0x1000);
+    putu(last_vector);
+    puts(" lstar ");
+    last_vector = 0;
+    wrmsr(0xc0000082u, 0x1234);
+    putu(last_vector);
+    puts(" ");
+    puthex(rdmsr(0xc0000082u));
+    putc('\n');
+    check_svm_instructions();
+}
+
+static void check_calls(void)
+{
+    int32_t ping = vmmcall(MOAT_KCALL_EVENT_SEND, send_id("ping"));
+    int32_t unknown_id = vmmcall(MOAT_KCALL_EVENT_SEND, 99);
+    int32_t unknown_call = vmmcall(77, 0);
+    /* The peer answers the ping with "kick" (vector 0x40): HLT waits for it. */
+    __asm__ volatile("sti");
+    for (uint32_t i = 0; i < 1000u && kicks == 0u; i++) {
+        __asm__ volatile("hlt");
+    }
+    /* Printed after the kick, so after the peer's line. */
+    puts("vmmcall: ping ");
+    puti(ping);
+    puts(" unknown-id ");
+    puti(unknown_id);
+    puts(" unknown-call ");
+    puti(unknown_call);
+    putc('\n');
+    puts("event: kicks ");
+    putu(kicks);
+    putc('\n');
+    wrmsr(0x83f, VEC_SELF); /* x2APIC self IPI */
+    puts("self-ipi: ");
+    putu(self_ipis);
+    putc('\n');
+}
+
+/* The TSC-deadline timer: within its frame it fires on time; a deadline that passes
+ * while other subjects run fires only when its next frame starts. */
+static void check_timer(void)
+{
+    uint64_t khz = sinfo()->tsc_khz;
+    wrmsr(0x80f, 0x1ff);                 /* SVR: APIC on */
+    wrmsr(0x832, (2u << 17) | VEC_TIMER); /* LVT timer: TSC-deadline mode */
+    uint64_t armed = 0;
+    /* Twice: the first run translates the paths (TCG); the second is measured. */
+    for (uint32_t round = 0; round < 2u; round++) {
+        uint32_t seen = ticks;
+        (void)vmmcall(MOAT_KCALL_YIELD, 0); /* at the start of a frame */
+        armed = rdtsc();
+        wrmsr(0x6e0, armed + 100u * khz / 1000u);
+        while (ticks == seen && rdtsc() - armed < 1000u * khz) {
+        }
+    }
+    puts("timer: in frame, fired after us ");
+    putu((tick_tsc - armed) * 1000u / khz);
+    putc('\n');
+    /* Armed for 100 us from now, then the rest of the frame given away: the others' frames
+     * (2 ms here) pass before it can fire. */
+    uint32_t before = ticks;
+    armed = rdtsc();
+    wrmsr(0x6e0, armed + 100u * khz / 1000u);
+    (void)vmmcall(MOAT_KCALL_YIELD, 0);
+    uint64_t back = rdtsc();
+    while (ticks == before && rdtsc() - back < 1000u * khz) {
+    }
+    /* It is not lost, and comes when its frame is back: after the others' 2 ms. */
+    puts("timer: across frames, fired after the other frames: ");
+    puts(ticks != before && tick_tsc - armed >= 1900u * khz / 1000u ? "yes" : "no");
+    putc('\n');
+    wrmsr(0x6e0, 0);
+}
+
+static void role_tiny(void)
+{
+    puts("hello from the tiny guest, tsc ");
+    putu(sinfo()->tsc_khz);
+    puts(" kHz\n");
+    check_platform();
+    check_calls();
+    check_timer();
+    puts("done\n");
+    (void)vmmcall(MOAT_KCALL_EVENT_SEND, send_id("done"));
+}
+
+/* Pristine after every restart, then a guest-physical address outside its memory. */
+static void role_npf(void)
+{
+    puts("pristine: ");
+    puts(initialised == 0x1234abcdu && zeroed == 0u ? "yes" : "NO");
+    putc('\n');
+    initialised = 0;
+    zeroed = 1;
+    (void)*(volatile uint32_t *)0x40000000u;
+    puts("still running after the NPF\n");
+}
+
+static void role_triple(void)
+{
+    puts("triple fault\n");
+    struct __attribute__((packed)) {
+        uint16_t limit;
+        uint32_t base;
+    } none = {0, 0};
+    __asm__ volatile("lidt %0; int3" : : "m"(none));
+    puts("still running after the triple fault\n");
+}
+
+/* Exits as fast as it can, every kind it can make, forever. */
+static void role_storm(void)
+{
+    uint32_t r[4];
+    for (;;) {
+        cpuid(0, r);
+        (void)moat_inb(0x80);
+        moat_outb(0x80, 0);
+        (void)rdmsr(0x10);
+        (void)vmmcall(MOAT_KCALL_EVENT_SEND, 99);
+        (void)vmmcall(99, 0);
+    }
+}
+
+void guest_main(void);
+void guest_main(void)
+{
+    idt_init();
+    const char *name = sinfo()->subject_name;
+    if (streq(name, "tiny")) {
+        role_tiny();
+    } else if (streq(name, "npf") || streq(name, "crashy")) {
+        role_npf();
+    } else if (streq(name, "triple")) {
+        role_triple();
+    } else if (streq(name, "storm")) {
+        role_storm();
+    } else {
+        puts("no role\n");
+    }
+    for (;;) {
+        __asm__ volatile("cli; hlt");
+    }
+}
