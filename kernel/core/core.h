@@ -40,7 +40,6 @@ struct core_subject {
     uint64_t pending;
     tsc_t timer_deadline; /* 0: not armed */
     uint8_t timer_event;
-    uint64_t wake_events; /* VM: the pending events that end its HLT (vm.c) */
     uint32_t restarts;
     uint32_t reset_step;  /* RESETTING: the reset step under way ... */
     uint64_t reset_done;  /* ... and how many of its bytes are done */
@@ -55,6 +54,7 @@ struct core_subject {
     uint64_t report_seq;
     tsc_t report_tsc;
     struct arch_fault report_fault;
+    uint64_t wake_events; /* VM: the pending events that end its HLT (vm.c) */
 };
 
 /* Reset work per kernel entry: chunks of this many bytes, at most this many chunks, and

@@ -213,16 +213,20 @@ static struct core_next sched_pick(struct core_cpu *c, tsc_t now)
     if (t != 0u && t < next.deadline) {
         next.deadline = t;
     }
-    if (ATOMIC_LOAD(&subj->state) == SUBJECT_WAITING && ATOMIC_LOAD(&subj->pending) != 0u) {
-        arch_subject_set_result(id, event_take(id));
-        ATOMIC_STORE(&subj->state, (uint8_t)SUBJECT_RUNNABLE);
+    uint8_t state = ATOMIC_LOAD(&subj->state);
+    if (state != SUBJECT_RUNNABLE) {
+        uint64_t pending = ATOMIC_LOAD(&subj->pending);
+        if (state == SUBJECT_WAITING && pending != 0u) {
+            arch_subject_set_result(id, event_take(id));
+            ATOMIC_STORE(&subj->state, (uint8_t)SUBJECT_RUNNABLE);
+            state = SUBJECT_RUNNABLE;
+        } else if (state == SUBJECT_HALTED && (pending & subj->wake_events) != 0u) {
+            /* A halted VM takes its events itself, as interrupts (vm_enter). */
+            ATOMIC_STORE(&subj->state, (uint8_t)SUBJECT_RUNNABLE);
+            state = SUBJECT_RUNNABLE;
+        }
     }
-    /* A halted VM takes its events itself, as interrupts (vm_enter). */
-    if (ATOMIC_LOAD(&subj->state) == SUBJECT_HALTED &&
-        (ATOMIC_LOAD(&subj->pending) & subj->wake_events) != 0u) {
-        ATOMIC_STORE(&subj->state, (uint8_t)SUBJECT_RUNNABLE);
-    }
-    if (ATOMIC_LOAD(&subj->state) == SUBJECT_RUNNABLE) {
+    if (state == SUBJECT_RUNNABLE) {
         next.subject = id;
     }
     return next;

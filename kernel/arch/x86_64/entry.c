@@ -206,6 +206,8 @@ void arch_subject_init(subject_id_t id, const struct moat_subject *subject)
         frame_live[cpu] = MOAT_SUBJECT_IDLE;
     }
     if (subject->kind == MOAT_SUBJECT_VM) {
+        /* Never an iretq to it: subject_enter refuses the frame, exit_refused runs it. */
+        c->rip = MOAT_USER_VIRT_END;
         svm_subject_init(id, subject);
     }
 }
@@ -244,10 +246,12 @@ static void io_bitmap_load(uint32_t cpu, const uint8_t *bitmap, struct io_span s
     io_loaded_span[cpu] = span;
 }
 
-/* What entering another subject than the last loaded on this CPU takes: the entry frame
- * saved, the extended state switched, the predictions dropped (a VM: svm.c). */
-static inline __attribute__((always_inline)) void state_switch(uint32_t cpu, subject_id_t id)
+/* A VM's registers are its own (svm.c): what entering it takes beyond them, as in
+ * subject_enter: the entry frame saved, the extended state switched, the predictions
+ * dropped on a change of subject. */
+void entry_switch_to_vm(uint32_t cpu, subject_id_t id)
 {
+    frame_save(cpu);
     if (fpu_owner[cpu] != id) {
         if (fpu_owner[cpu] != MOAT_SUBJECT_IDLE) {
             cpu_xsave(arch_subject(fpu_owner[cpu])->xsave);
@@ -260,12 +264,6 @@ static inline __attribute__((always_inline)) void state_switch(uint32_t cpu, sub
         cpu_spec_switch();
         last_run[cpu] = id;
     }
-}
-
-void entry_switch_to_vm(uint32_t cpu, subject_id_t id)
-{
-    frame_save(cpu);
-    state_switch(cpu, id);
 }
 
 /* Enters subject id on this CPU; returns only if its saved frame may not be returned to
@@ -293,10 +291,21 @@ static void subject_enter(uint32_t cpu, subject_id_t id)
     }
     if (!in_place) {
         const struct moat_subject *s = tables_subject(id);
-        state_switch(cpu, id);
+        if (fpu_owner[cpu] != id) {
+            if (fpu_owner[cpu] != MOAT_SUBJECT_IDLE) {
+                cpu_xsave(arch_subject(fpu_owner[cpu])->xsave);
+            }
+            cpu_x87_pointers_clear();
+            cpu_xrstor(a->xsave);
+            fpu_owner[cpu] = id;
+        }
         /* Port-less subjects share the all-denied map: switching between them copies nothing. */
         if (io_loaded[cpu] != tables_io_bitmap(s)) {
             io_bitmap_load(cpu, tables_io_bitmap(s), a->io_span);
+        }
+        if (last_run[cpu] != id) {
+            cpu_spec_switch();
+            last_run[cpu] = id;
         }
         subject_cr3[cpu] = s->pml4;
         if (cpu_features.pcid) {
@@ -337,6 +346,11 @@ static void subject_enter(uint32_t cpu, subject_id_t id)
 static struct core_next exit_refused(uint32_t cpu, subject_id_t id, uint32_t vector,
                                      uint64_t error)
 {
+    /* A VM's frame is always refused (arch_subject_init): the native paths pay nothing
+     * for VMs. It runs here until its next exit. */
+    if (tables_subject(id)->kind == MOAT_SUBJECT_VM) {
+        return svm_run(cpu, id);
+    }
     const struct trap_frame *c = &arch_subject(id)->context;
     struct arch_fault fault = {0};
     fault_from_frame(c, &fault);
@@ -387,10 +401,6 @@ _Noreturn void arch_run(struct core_next next)
     uint32_t cpu = cpu_self();
     for (;;) {
         timer_arm(cpu, next.deadline);
-        if (next.subject != MOAT_SUBJECT_IDLE && tables_subject(next.subject)->kind == MOAT_SUBJECT_VM) {
-            next = svm_run(cpu, next.subject);
-            continue;
-        }
         if (next.subject != MOAT_SUBJECT_IDLE) {
             subject_enter(cpu, next.subject);
             next = exit_refused(cpu, next.subject, VEC_GP, 0);

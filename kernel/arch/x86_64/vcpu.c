@@ -14,6 +14,7 @@
 #define MSR_X2APIC_LAST  0x8ffu
 #define MSR_AMD_PATCH    0x8bu
 #define MSR_AMD_HWCR     0xc0010015u
+#define MSR_AMD_INT_PEND 0xc0010055u /* Linux's C1E check reads it on family 0xf (TCG) */
 
 #define APIC_BASE_VALUE 0xfee00d00ull /* 0xfee00000, BSP, x2APIC mode, enabled */
 
@@ -206,6 +207,7 @@ bool vcpu_rdmsr(subject_id_t id, paddr_t vmcb, uint32_t msr, uint64_t *value)
         return true;
     case MSR_AMD_PATCH:
     case MSR_AMD_HWCR:
+    case MSR_AMD_INT_PEND:
         *value = 0;
         return true;
     default:
