@@ -6,7 +6,7 @@
  */
 #include "testlib.h"
 
-#define FRAMES 150u
+#define FRAMES 40u
 
 static void peer(void)
 {
