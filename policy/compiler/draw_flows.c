@@ -258,7 +258,7 @@ static void flow_draw_channels(struct flow_drawing *d)
         snprintf(label, sizeof(label), "channel %s (%s, %llu-byte elements): %s -> %s", ch->name,
                  size, (unsigned long long)ch->element_size, writer, readers);
         snprintf(title, sizeof(title), "channel %s: %s writes, %s read%s", ch->name, writer,
-                 readers, ch->reader_count == 1 ? "s" : "");
+                 readers, ch->reader_count <= 1 ? "s" : "");
         bool from_kernel = polc_channel_by_kernel(ch) || outside_writer;
         double x0 = from_kernel ? d->boxes[0].x : flow_x(d, ch->writers[0].subject);
         flow_row(d, "channel", title, label, x0, xs, ch->reader_count);

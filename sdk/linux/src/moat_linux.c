@@ -100,6 +100,8 @@ int moat_linux_locate(struct moat_linux_channel *c, const char *name)
         return MOAT_LINUX_ERR_NAME;
     }
     (void)linux_copy(c->name, sizeof(c->name), name, strlen(name));
+    /* Inside a Linux VM subject (issue 12) the VM's own description is looked up first,
+     * before the environment, when that back end exists. */
     shared = getenv("MOAT_CHANNELS");
     if (shared != NULL && shared[0] != '\0') {
         found = linux_find_shared(shared, name, c->path, sizeof(c->path));
