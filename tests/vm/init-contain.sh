@@ -6,6 +6,8 @@
 mount -t proc proc /proc
 mount -t sysfs sysfs /sys
 mount -t devtmpfs devtmpfs /dev
+# Kernel messages below KERN_ALERT only from here on: they would cut into the lines below.
+echo 1 > /proc/sys/kernel/printk
 STATE=0xc0000000     # channel contain-state, written by this VM
 RO=0xc0010000        # channel ro, this VM only reads it
 UNGRANTED=0xc0100000 # nothing: no RAM, no channel, no memory of this VM
@@ -18,12 +20,14 @@ case $step in
     moat-vm-probe fuzz 20000 12345
     moat-vm-probe svm3
     echo "vm-contain: probe devmem: reading $UNGRANTED"
+    sleep 1 # the console driver polls: let it pass the lines above to the UART first
     devmem $UNGRANTED 32
     echo "vm-contain: FAIL: read memory beyond the grants"
     ;;
 1)
     echo "vm-contain: ro channel reads $(devmem $RO 32)"
     echo "vm-contain: probe ro-write: writing $RO"
+    sleep 1
     devmem $RO 32 0x5a5a5a5a
     echo "vm-contain: FAIL: wrote the read-only channel, now $(devmem $RO 32)"
     ;;
@@ -41,6 +45,7 @@ case $step in
     ;;
 *)
     echo "vm-contain: all probes done, powering off"
+    sleep 1
     moat-vm-call send 0
     ;;
 esac
