@@ -43,13 +43,18 @@ enum phase {
     PHASE_EVENT_FLOOD,
     PHASE_IRQ_FLOOD,
     PHASE_FUZZ,
+    /* The VM attacker's phases (tests/vm/guest/vmattack.c, which has these numbers). */
+    PHASE_VM_SPIN,
+    PHASE_VM_STORM,
+    PHASE_VM_REBOOT,
     PHASE_IDLE_AGAIN,
     PHASE_COUNT
 };
 
 static const char *const phase_names[PHASE_COUNT] = {
     "warm-up",     "idle",        "restart-flood",    "restart-flood-local", "timer-into-frames",
-    "fault-storm", "event-flood", "irq-unmask-flood", "kcall-fuzz",          "idle-again",
+    "fault-storm", "event-flood", "irq-unmask-flood", "kcall-fuzz",          "vm-spin",
+    "vm-exit-storm", "vm-reboot-storm", "idle-again",
 };
 
 /* Each subject's frame: its offset in the major frame and its length, in ticks, and the
