@@ -197,10 +197,13 @@ struct moat_vm {
     uint64_t console_size;
     /* Where in a pristine (never guest-mapped) copy of the boot image the kernel writes
      * the TSC frequency at boot, before the first reset copies it into guest RAM:
-     * MOAT_VM_TSC_DIGITS ASCII digits of the kHz, zero-padded. 0 = none. */
+     * the kHz in ASCII decimal, left-aligned, the rest of the MOAT_VM_TSC_DIGITS bytes
+     * spaces (Linux reads a leading 0 as octal). 0 = none. */
     paddr_t tsc_khz_patch;
     /* Incoming event n is injected as interrupt vector vectors[n] (32 .. 255) at the
-     * VM's next entry once it can take interrupts; 0 = not injected (it stays pending). */
+     * VM's next entry once it can take interrupts; 0 = not injected (it stays pending).
+     * Event 63 is the VM's own emulated TSC-deadline timer: vectors[63] is 0 and no
+     * route or IRQ may name it. */
     uint8_t vectors[MOAT_MAX_EVENTS];
 };
 
