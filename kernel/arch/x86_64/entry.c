@@ -38,6 +38,7 @@ static struct io_span io_loaded_span[MOAT_MAX_CPUS];
 struct arch_subject {
     uint8_t xsave[XSAVE_AREA] __attribute__((aligned(64)));
     struct trap_frame context; /* its registers while it does not run */
+    const uint8_t *io_map;     /* its policy bitmap (NULL: no ports), found at its first init */
     struct io_span io_span;    /* found at its first init (boot) */
     bool io_span_known;
 };
@@ -187,7 +188,8 @@ void arch_subject_init(subject_id_t id, const struct moat_subject *subject)
     /* The policy's bitmap never changes: its span is found once, at the first init
      * (boot), so a restart's last part costs about one reset chunk. */
     if (!a->io_span_known) {
-        a->io_span = io_span_of(tables_io_bitmap(subject));
+        a->io_map = tables_io_bitmap(subject);
+        a->io_span = io_span_of(a->io_map);
         a->io_span_known = true;
     }
     uint8_t *area = a->xsave;
@@ -300,8 +302,8 @@ static void subject_enter(uint32_t cpu, subject_id_t id)
             fpu_owner[cpu] = id;
         }
         /* Port-less subjects share the all-denied map: switching between them copies nothing. */
-        if (io_loaded[cpu] != tables_io_bitmap(s)) {
-            io_bitmap_load(cpu, tables_io_bitmap(s), a->io_span);
+        if (io_loaded[cpu] != a->io_map) {
+            io_bitmap_load(cpu, a->io_map, a->io_span);
         }
         if (last_run[cpu] != id) {
             cpu_spec_switch();
