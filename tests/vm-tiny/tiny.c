@@ -3,7 +3,7 @@
  * no firmware and no Linux, so each guarantee of the kernel's VM support can be attacked
  * in isolation. What it does depends on its subject's name (from its sinfo page): "tiny"
  * checks the virtual platform and prints what it sees, "npf" and "triple" fault, "storm"
- * and "crashy" attack a native witness's timing.
+ * and "crashy" attack a native witness's timing, "fpuvm" fills its SSE registers.
  */
 #include <stdbool.h>
 #include <stdint.h>
@@ -411,6 +411,32 @@ static void role_triple(void)
     puts("still running after the triple fault\n");
 }
 
+/* SSE on, and its own pattern in xmm0-7 over and over: a native subject beside it that
+ * ever reads one of these bytes in its registers got the VM's extended state. */
+static void role_fpu(void)
+{
+    static const uint8_t pattern[16] __attribute__((aligned(16))) = {
+        0xee, 0xee, 0xee, 0xee, 0xee, 0xee, 0xee, 0xee,
+        0xee, 0xee, 0xee, 0xee, 0xee, 0xee, 0xee, 0xee};
+    uint32_t cr;
+    __asm__ volatile("mov %%cr0, %0" : "=r"(cr));
+    __asm__ volatile("mov %0, %%cr0" : : "r"((cr & ~4u) | 2u)); /* EM off, MP on */
+    __asm__ volatile("mov %%cr4, %0" : "=r"(cr));
+    __asm__ volatile("mov %0, %%cr4" : : "r"(cr | (1u << 9) | (1u << 10))); /* OSFXSR */
+    puts("fpu: filling xmm0-7\n");
+    for (;;) {
+        __asm__ volatile("movdqa (%0), %%xmm0\n\tmovdqa %%xmm0, %%xmm1\n\t"
+                         "movdqa %%xmm0, %%xmm2\n\tmovdqa %%xmm0, %%xmm3\n\t"
+                         "movdqa %%xmm0, %%xmm4\n\tmovdqa %%xmm0, %%xmm5\n\t"
+                         "movdqa %%xmm0, %%xmm6\n\tmovdqa %%xmm0, %%xmm7"
+                         :
+                         : "r"(pattern)
+                         : "memory");
+        for (volatile uint32_t i = 0; i < 1000u; i++) {
+        }
+    }
+}
+
 /* Exits as fast as it can, every kind it can make, forever. */
 static void role_storm(void)
 {
@@ -438,6 +464,8 @@ void guest_main(void)
         role_triple();
     } else if (streq(name, "storm")) {
         role_storm();
+    } else if (streq(name, "fpuvm")) {
+        role_fpu();
     } else {
         puts("no role\n");
     }
