@@ -42,8 +42,9 @@ static const char *const paddrs[] = {"0x2000000", "0x2001000", "0x200000", "0x3f
 static const char *const images[] = {"good.elf", "good.elf", "good.elf", "bad-stack.elf",
                                      "bad-wx.elf", "bad-class32.elf", "kernel.elf"};
 static const char *const vm_sizes[] = {"2M", "4M", "32M", "3M", "0", "4G"};
-static const char *const kernels[] = {"good.bzImage", "good.bzImage", "fixed.bzImage", "huge.bzImage",
-                                      "bad-magic.bzImage", "truncated.bzImage", "good.elf"};
+static const char *const kernels[] = {"good.bzImage",      "good.bzImage",      "fixed.bzImage",
+                                      "huge.bzImage",      "bad-magic.bzImage", "truncated.bzImage",
+                                      "good.elf"};
 static const char *const loads[] = {"0x100000", "0x0", "0x1ff000", "0x100800", "0x3ff000"};
 static const char *const gpas[] = {"0x4000000", "0x100000", "0xe0000", "0xfec00000", "0x4001000"};
 static const char *const actions[] = {"notify",  "poweroff",    "reboot",    "restart",
