@@ -6,8 +6,8 @@
  *                               0xcf9/0x64/0x92 reset it, 0xcf8/0xcfc would read the host's
  *                               PCI configuration); prints what each read gave
  *   moat-vm-probe fuzz N SEED   N vmmcalls with random numbers and arguments (never a
- *                               valid event send); checks every result and that no other
- *                               register changed across the call
+ *                               valid event send, rarely a yield); checks every result
+ *                               and that no other register changed across the call
  *   moat-vm-probe svm3          VMRUN and the other SVM instructions from ring 3: each
  *                               must fault in the guest (a signal), nothing else
  *   moat-vm-probe kexec FILE    boot FILE (a flat ring-0 program linked at 0x2000000)
@@ -182,8 +182,10 @@ static void probe_fuzz(uint64_t n, uint64_t seed)
         uint64_t number = rng();
         uint64_t arg = rng();
         switch (i % 4u) {
-        case 0: /* small call numbers, where the real ones are */
+        case 0: /* small call numbers, where the real ones are (but yield, which would
+                 * give up the frame each time) */
             number &= 0xfu;
+            number = number == 0u ? 2u : number;
             break;
         case 1: /* event send with an id no VM has (ids are below 64) */
             number = 1u;
