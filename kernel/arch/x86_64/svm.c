@@ -12,7 +12,9 @@
 
 #define CPUID_EXT1_ECX_SVM (1u << 2)  /* CPUID 0x80000001: SVM */
 #define CPUID_SVM_EDX_NP   (1u << 0)  /* CPUID 0x8000000a: nested paging */
+#define CPUID7_ECX_PKU     (1u << 3)  /* CPUID 7.0: protection keys (PKRU) */
 #define MSR_VM_CR          0xc0010114u
+#define CR4_PKE            (1u << 22)
 #define VM_CR_SVMDIS       (1u << 4)  /* the firmware locked SVM off */
 
 #define VEC_UD 6u
@@ -27,6 +29,12 @@ static uint8_t hsave[MOAT_MAX_CPUS][4096] __attribute__((aligned(4096)));
 static uint8_t host_state[MOAT_MAX_CPUS][4096] __attribute__((aligned(4096)));
 static bool cpu_ready[MOAT_MAX_CPUS];
 static bool maps_ready;
+/* PKRU: a guest may set its CR4.PKE (CR writes are not intercepted) and write PKRU, which
+ * is neither VMCB state nor in the kernel's XCR0. No native reaches it (the host's
+ * CR4.PKE is clear), so it is switched only between VMs: per CPU, the VM whose value the
+ * CPU holds (MOAT_SUBJECT_IDLE: none's, load the next one's whatever it holds). */
+static bool has_pku;
+static subject_id_t pkru_owner[MOAT_MAX_CPUS];
 
 /* MSRs the guest reads and writes directly: its own copies, which VMLOAD/VMSAVE switch
  * with the host's (FS/GS bases, KERNEL_GS_BASE, STAR, LSTAR, CSTAR, SFMASK, SYSENTER). */
@@ -72,6 +80,10 @@ static void svm_cpu_init(uint32_t cpu)
         }
         maps_ready = true;
     }
+    uint32_t r[4];
+    cpuid(7, 0, r);
+    has_pku = (r[2] & CPUID7_ECX_PKU) != 0u;
+    pkru_owner[cpu] = MOAT_SUBJECT_IDLE;
     wrmsr(MSR_EFER, rdmsr(MSR_EFER) | EFER_SVME);
     wrmsr(MSR_VM_HSAVE_PA, (uint64_t)(uintptr_t)hsave[cpu]);
     uint64_t host = (uint64_t)(uintptr_t)host_state[cpu];
@@ -96,6 +108,9 @@ void svm_subject_init(subject_id_t id, const struct moat_subject *subject)
     struct svm_vm *vm = svm_vm(id);
     arch_phys_zero(vmcb, MOAT_PAGE_SIZE);
     __builtin_memset(vm, 0, sizeof(*vm));
+    if (pkru_owner[subject->cpu] == id) {
+        pkru_owner[subject->cpu] = MOAT_SUBJECT_IDLE; /* its old PKRU is discarded */
+    }
     vm->gprs.rsi = m->boot_rsi;
     vm->flush_tlb = true;
     /* #DB and #AC: an exit per delivery, so no guest can loop in them with the timer
@@ -344,6 +359,40 @@ static struct core_next svm_exit(tsc_t now, subject_id_t id, paddr_t vmcb, uint6
     }
 }
 
+/* VM id's PKRU into the CPU, the previous VM's saved: RDPKRU/WRPKRU need CR4.PKE, set
+ * only for them. */
+static void pkru_switch(uint32_t cpu, subject_id_t id)
+{
+    if (!has_pku || pkru_owner[cpu] == id) {
+        return;
+    }
+    uint64_t cr4 = read_cr4();
+    write_cr4(cr4 | CR4_PKE);
+    if (pkru_owner[cpu] != MOAT_SUBJECT_IDLE) {
+        uint32_t old;
+        __asm__ volatile("rdpkru" : "=a"(old) : "c"(0u) : "rdx");
+        svm_vm(pkru_owner[cpu])->pkru = old;
+    }
+    __asm__ volatile("wrpkru" : : "a"(svm_vm(id)->pkru), "c"(0u), "d"(0u) : "memory");
+    write_cr4(cr4);
+    pkru_owner[cpu] = id;
+}
+
+/* QEMU's TCG does not intercept XSETBV: whatever the guest set, XCR0 is the host's again
+ * before the kernel saves any extended state with it (one XGETBV per exit). */
+static void xcr0_keep(void)
+{
+    uint32_t lo;
+    uint32_t hi;
+    __asm__ volatile("xgetbv" : "=a"(lo), "=d"(hi) : "c"(0u));
+    if ((((uint64_t)hi << 32) | lo) != cpu_features.xcr0) {
+        __asm__ volatile("xsetbv"
+                         :
+                         : "c"(0u), "a"((uint32_t)cpu_features.xcr0),
+                           "d"((uint32_t)(cpu_features.xcr0 >> 32)));
+    }
+}
+
 /* One run of VM id in its frame: its state in, VMRUN until an exit, the exit handled. */
 struct core_next svm_run(uint32_t cpu, subject_id_t id)
 {
@@ -357,6 +406,7 @@ struct core_next svm_run(uint32_t cpu, subject_id_t id)
         return core_on_timer(rdtsc()); /* halted with interrupts off */
     }
     entry_switch_to_vm(cpu, id);
+    pkru_switch(cpu, id);
     svm_prepare_events(id, vmcb);
     vmcb_set32(vmcb, VMCB_TLB_CONTROL, vm->flush_tlb ? 1u : 0u);
     vmcb_set(vmcb, VMCB_CLEAN, 0);
@@ -365,6 +415,9 @@ struct core_next svm_run(uint32_t cpu, subject_id_t id)
     dr_swap(vm->dr, host_dr);
     __asm__ volatile("clgi" ::: "memory");
     svm_vmrun(&vm->gprs, vmcb, (uint64_t)(uintptr_t)host_state[cpu], TRAMP->shared.spec);
+    if (cpu_features.xsave) {
+        xcr0_keep();
+    }
     dr_swap(host_dr, vm->dr);
     __asm__ volatile("stgi" ::: "memory");
     /* What the guest trained is not the kernel's to follow (as on a subject change). */
@@ -377,5 +430,7 @@ struct core_next svm_run(uint32_t cpu, subject_id_t id)
     if ((cut & EVENT_VALID) != 0u) {
         vm->reinject = cut;
     }
-    return svm_exit(now, id, vmcb, vmcb_get(vmcb, VMCB_EXITCODE));
+    uint64_t code = vmcb_get(vmcb, VMCB_EXITCODE);
+    /* QEMU stores VMEXIT_INVALID (-1) in the low 32 bits only. */
+    return svm_exit(now, id, vmcb, code == 0xffffffffu ? EXIT_INVALID : code);
 }

@@ -146,6 +146,7 @@ struct svm_vm {
     struct svm_gprs gprs;
     uint64_t dr[4];        /* its debug address registers, while it does not run */
     uint64_t reinject;     /* an event whose delivery an exit cut short (EXITINTINFO) */
+    uint32_t pkru;         /* its protection-key rights, while another VM's are loaded */
     uint32_t apic[X2APIC_REGS]; /* x2APIC registers as written */
     uint8_t uart[8];       /* the 16550's registers (vcpu.c) */
     uint8_t uart_dll, uart_dlm;
