@@ -15,6 +15,14 @@
  *                 (re-sealed)
  *   frame-ticks   plan 0, cpu 0, frame 0 is one tick longer: the CPU's frames no longer
  *                 add up to the major frame (re-sealed)
+ * On an image with VM subjects (the first subject that is a VM, and its vm record; all
+ * re-sealed, tests/vm-attack/meson.build):
+ *   vm-vmcb-guest-ram  its VMCB is the first page of its guest RAM (reset step 0's dst)
+ *   vm-vmcb-kernel     its VMCB is the page at 2 MiB (the kernel's trampoline)
+ *   vm-console-klog    its console channel is CPU 0's kernel log
+ *   vm-vector          its incoming event 0 is vector 14 (#PF)
+ *   vm-kind-native     it says it is native (its vm index left as it was)
+ *   vm-tsc-guest-ram   its TSC-kHz patch lies in its guest RAM
  */
 #include <elf.h>
 #include <stdbool.h>
@@ -56,6 +64,47 @@ static void reseal(uint8_t *blob)
     memcpy(&h, blob, sizeof(h));
     h.checksum = moat_tables_checksum(blob, h.size);
     memcpy(blob, &h, sizeof(h));
+}
+
+/* The VM mutations (usage above): the first VM subject and its vm record. */
+static bool corrupt_vm(uint8_t *blob, const struct moat_tables_header *h, const char *mutation)
+{
+    struct moat_subject s;
+    uint8_t *at = NULL;
+    for (uint32_t i = 0; i < h->subjects.count && at == NULL; i++) {
+        memcpy(&s, blob + h->subjects.offset + i * sizeof(s), sizeof(s));
+        if (s.kind == MOAT_SUBJECT_VM) {
+            at = blob + h->subjects.offset + i * sizeof(s);
+        }
+    }
+    if (at == NULL) {
+        return false;
+    }
+    struct moat_vm vm;
+    uint8_t *vm_at = blob + h->vms.offset + s.vm * sizeof(vm);
+    memcpy(&vm, vm_at, sizeof(vm));
+    struct moat_reset ram;
+    memcpy(&ram, blob + h->resets.offset + s.reset_first * sizeof(ram), sizeof(ram));
+    if (strcmp(mutation, "vm-vmcb-guest-ram") == 0) {
+        vm.vmcb = ram.dst;
+    } else if (strcmp(mutation, "vm-vmcb-kernel") == 0) {
+        vm.vmcb = 0x200000;
+    } else if (strcmp(mutation, "vm-console-klog") == 0) {
+        vm.console_phys = h->klog_phys[0];
+        vm.console_size = h->klog_size;
+    } else if (strcmp(mutation, "vm-vector") == 0) {
+        vm.vectors[0] = 14;
+    } else if (strcmp(mutation, "vm-kind-native") == 0) {
+        s.kind = MOAT_SUBJECT_NATIVE;
+        memcpy(at, &s, sizeof(s));
+    } else if (strcmp(mutation, "vm-tsc-guest-ram") == 0) {
+        vm.tsc_khz_patch = ram.dst + 0x1000;
+    } else {
+        return false;
+    }
+    memcpy(vm_at, &vm, sizeof(vm));
+    reseal(blob);
+    return true;
 }
 
 static bool corrupt(uint8_t *blob, uint8_t *phdr, const char *mutation)
@@ -102,6 +151,8 @@ static bool corrupt(uint8_t *blob, uint8_t *phdr, const char *mutation)
             return false;
         }
         reseal(blob);
+    } else if (strncmp(mutation, "vm-", 3) == 0) {
+        return corrupt_vm(blob, &h, mutation);
     } else {
         return false;
     }
