@@ -273,6 +273,51 @@ static void the_timer_fires_only_in_the_vms_own_frames(void **state)
     assert_int_equal(n.deadline, START + T(25));
 }
 
+/* Mutation campaign (docs/architecture.md, Tests): the corners the tests above missed. */
+static void vectors_32_to_255_are_requested_and_exception_numbers_never(void **state)
+{
+    (void)state;
+    vm_irq_request(GUEST, 31);
+    assert_int_equal(vm_irq_next(GUEST), 0);
+    vm_irq_request(GUEST, 32); /* the lowest, in the first word of the map */
+    assert_int_equal(vm_irq_next(GUEST), 32);
+    vm_irq_request(GUEST, 255);
+    assert_int_equal(vm_irq_next(GUEST), 255);
+}
+
+static void a_higher_vector_of_the_class_in_service_waits_for_its_eoi(void **state)
+{
+    (void)state;
+    vm_irq_request(GUEST, 0x41);
+    vm_irq_injected(GUEST, 0x41);
+    vm_irq_request(GUEST, 0x45); /* higher, but in 0x41's class of 16 */
+    assert_int_equal(vm_irq_next(GUEST), 0);
+    vm_irq_eoi(GUEST);
+    assert_int_equal(vm_irq_next(GUEST), 0x45);
+}
+
+static void a_restart_forgets_requested_and_in_service_vectors(void **state)
+{
+    (void)state;
+    vm_irq_request(GUEST, 0x45);
+    vm_irq_injected(GUEST, 0x45);
+    vm_irq_request(GUEST, 0x51);
+    vm_reset(GUEST);
+    assert_int_equal(vm_irq_next(GUEST), 0); /* 0x51 was the old life's */
+    vm_irq_request(GUEST, 0x41);
+    assert_int_equal(vm_irq_next(GUEST), 0x41); /* 0x45 is no longer in service */
+}
+
+static void hlt_with_interrupts_off_stays_halted_with_an_interrupt_waiting(void **state)
+{
+    (void)state;
+    event_raise(GUEST, 0);
+    struct core_next n = vm_on_halt(START + T(1), GUEST, false);
+    assert_int_equal(n.subject, MOAT_SUBJECT_IDLE);
+    assert_int_equal(core_subject(GUEST)->state, SUBJECT_HALTED);
+    assert_false(vm_enter(GUEST));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -287,6 +332,10 @@ int main(void)
         VM_TEST(hlt_with_interrupts_off_lasts_until_a_restart),
         VM_TEST(vmmcall_sends_granted_events_and_refuses_the_rest),
         VM_TEST(the_timer_fires_only_in_the_vms_own_frames),
+        VM_TEST(vectors_32_to_255_are_requested_and_exception_numbers_never),
+        VM_TEST(a_higher_vector_of_the_class_in_service_waits_for_its_eoi),
+        VM_TEST(a_restart_forgets_requested_and_in_service_vectors),
+        VM_TEST(hlt_with_interrupts_off_stays_halted_with_an_interrupt_waiting),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
