@@ -34,6 +34,7 @@ static const struct bz_spec specs[] = {
     {"old-protocol.bzImage", 0x020b, 0x01, 1, 0x800000, false, false, 0},
     {"zimage.bzImage", 0x020f, 0x00, 1, 0x800000, false, false, 0},
     {"truncated.bzImage", 0x020f, 0x01, 1, 0x800000, false, false, 0x200},
+    {"cut-header.bzImage", 0x020f, 0x01, 1, 0x800000, false, false, 0x264},
     {"no-payload.bzImage", 0x020f, 0x01, 1, 0x800000, false, false, SETUP_SIZE},
     {"huge.bzImage", 0x020f, 0x01, 1, 0x10000000, false, false, 0},
 };

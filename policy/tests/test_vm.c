@@ -294,6 +294,7 @@ static void nested_tables_of_the_image_vm_map_its_ram_sinfo_and_reader_channel(v
      * pristine copy at boot and restart. */
     assert_int_equal(tiny->entry, 0x100010);
     assert_int_equal(vm->boot_rsi, tiny->sinfo_virt);
+    assert_int_equal(tiny->sinfo_virt, vm->ram_size + 0x1000); /* after a guard page */
     assert_int_equal(vm->tsc_khz_patch, 0);
     const struct moat_reset *copy = copy_to(img, tiny, 0x100000);
     uint8_t *file = NULL;
@@ -364,6 +365,7 @@ static void vm_records_say_how_the_kernel_enters_and_restarts_it(void **state)
     assert_int_equal(zero->size, vm->ram_size);
     assert_int_equal(s->reset_count, 5);
     assert_int_equal(reset(img, s, 4)->src, 0);
+    assert_int_equal(reset(img, s, 4)->size, 0x2000); /* the whole memory */
     /* The kernel copy is the bzImage after its setup sectors. */
     uint8_t *bz = NULL;
     size_t bz_size = 0;
