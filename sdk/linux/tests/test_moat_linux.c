@@ -97,6 +97,10 @@ static void shared_name_wins_over_the_channel_dir(void **state)
     assert_int_equal(moat_linux_locate(&c, "down.log"), 0);
     assert_int_equal(c.backend, MOAT_LINUX_BACKEND_FILES);
     assert_true(contains(c.path, "/down.log"));
+    /* A name listed twice: its first file. */
+    setenv("MOAT_CHANNELS", "a=/first.chan,a=/second.chan", 1);
+    assert_int_equal(moat_linux_locate(&c, "a"), 0);
+    assert_string_equal(c.path, "/first.chan");
 }
 
 static void no_environment_is_no_back_end(void **state)
