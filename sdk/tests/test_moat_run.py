@@ -107,6 +107,10 @@ def check_shares(tool, qemu, tmp, failures):
             "the file has 16383 bytes, the channel is 16384 bytes")
     if os.path.getsize(up) != 0x4000 - 1:
         failures.append("a refused --share file was changed")
+    with open(up, "wb") as f:
+        f.write(bytes(0x4000 + 1))
+    refused("--share of a file one byte long", ["--share", f"host.up={up}"],
+            "the file has 16385 bytes, the channel is 16384 bytes")
     refused("--share of a folder", ["--share", f"host.up={tmp}"], "not a regular file")
     refused("device channels and more than 3.5 GiB of RAM", ["--memory", "3585M"],
             "at most 3584 MiB")
@@ -115,6 +119,11 @@ def check_shares(tool, qemu, tmp, failures):
     proc = moat_run(tool, qemu, low)
     if proc.returncode != 2 or qemu_args(qemu) is not None or "from 4 GiB" not in proc.stderr:
         failures.append(f"device memory below 4 GiB: {proc.returncode} {proc.stderr}")
+    odd = write(tmp, "odd.elf", elf(system_note(cpus=1, memory_mib=64) +
+                                    device_note(b"odd", 0x100000800, 0x1000)))
+    proc = moat_run(tool, qemu, odd)
+    if proc.returncode != 2 or qemu_args(qemu) is not None or "malformed" not in proc.stderr:
+        failures.append(f"device memory off the page grid: {proc.returncode} {proc.stderr}")
     short = write(tmp, "short.elf", elf(system_note() + note(b"Moat", NOTE_DEVICE_CHANNEL, b"\1" * 40)))
     proc = moat_run(tool, qemu, short)
     if proc.returncode != 2 or "device channel note is too short" not in proc.stderr:
