@@ -33,6 +33,8 @@ static volatile uint32_t last_vector; /* the exception the last guarded instruct
 static volatile uint32_t skip_length; /* the guarded instruction's length */
 static volatile uint32_t kicks, ticks, self_ipis;
 static volatile uint64_t tick_tsc;
+static volatile uint32_t isr_in_handler; /* VEC_SELF's ISR bit, read in its handler */
+static uint32_t lvt_timer_at_start;
 /* For "npf": a restart must bring both back. */
 static volatile uint32_t initialised = 0x1234abcdu;
 static volatile uint32_t zeroed;
@@ -169,6 +171,7 @@ void guest_trap(struct frame *f)
             tick_tsc = rdtsc();
             ticks++;
         } else {
+            isr_in_handler = (uint32_t)(rdmsr(0x800u + 0x10u + VEC_SELF / 32u) >> (VEC_SELF % 32u)) & 1u;
             self_ipis++;
         }
         wrmsr(0x80b, 0); /* x2APIC EOI */
@@ -376,14 +379,135 @@ static void check_timer(void)
     wrmsr(0x6e0, 0);
 }
 
+/* Hostile probes (docs/architecture.md, Tests: the VM mutation campaign): what the guest
+ * may not do is refused with #GP (13), what it may do keeps working. */
+static uint32_t wrmsr_vector(uint32_t msr, uint64_t value)
+{
+    last_vector = 0;
+    wrmsr(msr, value);
+    return last_vector;
+}
+
+static uint32_t rdmsr_vector(uint32_t msr)
+{
+    last_vector = 0;
+    (void)rdmsr(msr);
+    return last_vector;
+}
+
+static void check_refusals(void)
+{
+    uint64_t khz = sinfo()->tsc_khz;
+    puts("refusals:");
+    /* EFER: SVME is the kernel's, hidden and kept; the guest's own value is taken. */
+    uint64_t efer = rdmsr(0xc0000080u);
+    puts(" efer-svme ");
+    putu((efer >> 12) & 1u);
+    puts(" efer ");
+    putu(wrmsr_vector(0xc0000080u, efer | (1u << 12)));
+    putc(' ');
+    putu(wrmsr_vector(0xc0000080u, efer));
+    puts(" pat ");
+    putu(wrmsr_vector(0x277u, 0x0007040600070402ull)); /* type 2 is reserved */
+    puts(" apic-base ");
+    putu(wrmsr_vector(0x1bu, 0xfee00900u)); /* x2APIC off */
+    /* The port right after the UART's eight is no UART register, read or written. */
+    puts(" port-0x400 ");
+    puthex(moat_inb(0x400));
+    moat_outb(0x400, 0x5a);
+    moat_outb(0x3fb, 0x80); /* DLAB: port 0x3f8 is the divisor latch */
+    uint8_t dll = moat_inb(0x3f8);
+    moat_outb(0x3fb, 0x03);
+    puts(" dll ");
+    puthex(dll);
+    /* String I/O would make the kernel read guest memory. */
+    static const uint8_t byte = 'x';
+    last_vector = 0;
+    skip_length = 1;
+    __asm__ volatile("outsb" : : "d"(0x80), "S"(&byte) : "memory");
+    /* The UART: THRI pending while enabled (a polled 8250 transmits only then); in
+     * loopback, bytes written go nowhere. */
+    moat_outb(0x3f9, 0x02);
+    uint8_t iir = moat_inb(0x3fa);
+    moat_outb(0x3f9, 0x00);
+    puts(" iir ");
+    puthex(iir);
+    puts(" loop ");
+    moat_outb(0x3fc, 0x10);
+    putc('Z');
+    moat_outb(0x3fc, 0x00);
+    putc('-');
+    puts(" outs ");
+    putu(last_vector);
+    /* IN AL replaces AL alone. */
+    uint32_t eax = 0x12345678u;
+    __asm__ volatile("inb $0x80, %%al" : "+a"(eax));
+    puts(" in-al ");
+    puthex(eax);
+    /* An interrupt requested with interrupts off comes after STI, not before. */
+    uint32_t r[4];
+    __asm__ volatile("cli");
+    uint32_t before = self_ipis;
+    wrmsr(0x83f, VEC_SELF);
+    cpuid(0, r); /* an exit, where the kernel could inject */
+    uint32_t held = self_ipis - before;
+    __asm__ volatile("sti; nop");
+    cpuid(0, r);
+    /* The MSRs it owns pass through (STAR, FS base, SYSENTER_CS); TSC_AUX (no RDTSCP)
+     * is not among them. */
+    puts("\nmsr-map: star ");
+    putu(wrmsr_vector(0xc0000081u, 0x00230010ull << 32));
+    puts(" fs-base ");
+    putu(wrmsr_vector(0xc0000100u, 0x5000));
+    puts(" sysenter-cs ");
+    putu(wrmsr_vector(0x174u, 0x10));
+    puts(" tsc-aux ");
+    putu(rdmsr_vector(0xc0000103u));
+    puts("\ninterrupts: cli-ipi ");
+    putu(held);
+    putc(' ');
+    putu(self_ipis - before);
+    /* An ICR write with another delivery mode (INIT) is no fixed interrupt. */
+    before = self_ipis;
+    wrmsr(0x830, (5u << 8) | VEC_SELF);
+    cpuid(0, r);
+    puts(" init-ipi ");
+    putu(self_ipis - before);
+    puts(" isr ");
+    putu(isr_in_handler);
+    puts(" lvt-timer ");
+    puthex(lvt_timer_at_start);
+    /* A masked timer raises nothing. */
+    before = ticks;
+    wrmsr(0x832, (1u << 16) | (2u << 17) | VEC_TIMER);
+    uint64_t armed = rdtsc();
+    wrmsr(0x6e0, armed + 50u * khz / 1000u);
+    while (rdtsc() - armed < 500u * khz / 1000u) {
+        cpuid(0, r);
+    }
+    puts(" masked-timer ");
+    putu(ticks - before);
+    wrmsr(0x6e0, 0);
+    /* Its debug registers are its own across exits and other subjects' frames. */
+    uint32_t dr0 = 0x1234u;
+    __asm__ volatile("mov %0, %%dr0" : : "r"(dr0));
+    (void)vmmcall(MOAT_KCALL_YIELD, 0);
+    __asm__ volatile("mov %%dr0, %0" : "=r"(dr0));
+    puts(" debug: dr0 ");
+    puthex(dr0);
+    putc('\n');
+}
+
 static void role_tiny(void)
 {
+    lvt_timer_at_start = (uint32_t)rdmsr(0x832);
     puts("hello from the tiny guest, tsc ");
     putu(sinfo()->tsc_khz);
     puts(" kHz\n");
     check_platform();
     check_calls();
     check_timer();
+    check_refusals();
     puts("done\n");
     (void)vmmcall(MOAT_KCALL_EVENT_SEND, send_id("done"));
 }
