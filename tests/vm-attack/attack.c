@@ -5,6 +5,7 @@
  * per attack, for the .expect files of tests/systems/vm-attack-*.
  */
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include <moat/abi/kcall.h>
@@ -626,6 +627,85 @@ static void role_badstate(void)
     puts("badstate: still running\n");
 }
 
+/* The nested page tables at their edges, one guest-physical access per life (a nested
+ * page fault restarts it; the life count is kept in the channel it writes, which
+ * survives restarts): the byte past its RAM, a write to its read-only sinfo page, the
+ * xAPIC and I/O APIC pages, 4 GiB and 1 TiB - 4 MiB (through 4 MiB pages with PSE-36),
+ * the byte past its channel. */
+static uint32_t npt_pd[1024] __attribute__((aligned(4096)));
+
+static volatile uint8_t *npt_far(uint64_t gpa)
+{
+    /* PDE 1 maps the 4 MiB page at gpa (bits 39:32 in PDE bits 20:13). */
+    npt_pd[0] = 0x83u;
+    npt_pd[1] = (uint32_t)(gpa & 0xffc00000u) | (uint32_t)((gpa >> 32) << 13) | 0x83u;
+    (void)write_cr4(read_cr4() | (1u << 4));
+    __asm__ volatile("mov %0, %%cr3" : : "r"(npt_pd) : "memory");
+    __asm__ volatile("mov %%cr0, %%eax\n\tor $0x80000000, %%eax\n\tmov %%eax, %%cr0" : : : "eax");
+    return (volatile uint8_t *)0x400000u;
+}
+
+static void role_npt(void)
+{
+    const struct moat_sinfo *si = sinfo();
+    volatile uint32_t *life = NULL;
+    uint64_t channel_end = 0;
+    for (uint32_t i = 0; i < si->resource_count; i++) {
+        if (si->resources[i].kind == MOAT_RES_CHANNEL &&
+            (si->resources[i].flags & MOAT_RES_WRITER) != 0u) {
+            life = (volatile uint32_t *)(uintptr_t)si->resources[i].address;
+            channel_end = si->resources[i].address + si->resources[i].size;
+        }
+    }
+    if (life == NULL) {
+        puts("npt: no channel\n");
+        return;
+    }
+    uint32_t n = (*life)++;
+    volatile uint8_t *last = (volatile uint8_t *)0x1fffffu;
+    *last = 0x5a;
+    if (n == 0u) {
+        puts("npt: the last byte of RAM ");
+        puts(*last == 0x5a ? "is RAM" : "is NOT RAM");
+        puts(", channel ends at ");
+        puthex(channel_end);
+        putc('\n');
+    }
+    puts("npt: life ");
+    putu(n);
+    putc('\n');
+    switch (n) {
+    case 0:
+        (void)*(volatile uint8_t *)0x200000u;
+        break;
+    case 1:
+        *(volatile uint8_t *)(uintptr_t)sinfo_gpa = 0;
+        break;
+    case 2:
+        (void)*(volatile uint32_t *)0xfee00030u;
+        break;
+    case 3:
+        (void)*(volatile uint32_t *)0xfec00000u;
+        break;
+    case 4:
+        (void)*npt_far(0x100000000ull);
+        break;
+    case 5:
+        (void)*npt_far(0xffffc00000ull);
+        break;
+    case 6:
+        (void)*(volatile uint8_t *)(uintptr_t)channel_end;
+        break;
+    default:
+        puts("npt: done\n");
+        (void)vmmcall(MOAT_KCALL_EVENT_SEND, 0);
+        return;
+    }
+    puts("npt: STILL RUNNING after life ");
+    putu(n);
+    putc('\n');
+}
+
 void guest_main(void);
 void guest_main(void)
 {
@@ -646,6 +726,8 @@ void guest_main(void)
         role_residue();
     } else if (streq(name, "badstate")) {
         role_badstate();
+    } else if (streq(name, "npt")) {
+        role_npt();
     } else if (streq(name, "xcr0")) {
         role_xcr0();
     } else {
