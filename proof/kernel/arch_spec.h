@@ -1,0 +1,133 @@
+/*
+ * The arch as the kernel proof assumes it: an ACSL contract for every arch_* function the
+ * core calls (kernel/core/arch.h). WP proves each call's precondition and takes the
+ * contract as the function's effect; kernel/arch/x86_64 implements them (docs/assurance.md,
+ * "What is assumed", says which C and assembly stands behind each and why).
+ *
+ * Memory: the arch's physical-memory calls write only the ranges the boot check put
+ * inside a policy region and away from what the core keeps as C objects (the state
+ * region, fc_state; the kernel log channels, fc_ram), so they change no C object of the
+ * core, except arch_phys_zero of the state region at boot, which zeroes fc_state.
+ */
+#ifndef MOAT_PROOF_ARCH_SPEC_H
+#define MOAT_PROOF_ARCH_SPEC_H
+
+#include "model.h"
+
+/*@ axiomatic Arch {
+      // Whether the kernel can reach [base, base + size) (arch_phys_reachable): what
+      // reaches a range reaches each part of it.
+      predicate fc_reachable(integer base, integer size);
+      axiom reachable_part: \forall integer b, s, b2, s2;
+        fc_reachable(b, s) && b <= b2 && b2 + s2 <= b + s && 0 <= s2 ==> fc_reachable(b2, s2);
+    }
+*/
+
+/*@ assigns \nothing; */
+void arch_console_putc(char c);
+
+/*@ assigns \nothing; */
+tsc_t arch_now(void);
+
+/*@ assigns \nothing; */
+uint64_t arch_tsc_khz(void);
+
+/*@ assigns \nothing; */
+bool arch_ram_covers(paddr_t base, uint64_t size);
+
+/*@ assigns \nothing;
+    ensures \result <==> fc_reachable(base, size); */
+bool arch_phys_reachable(paddr_t base, uint64_t size);
+
+/*@ requires in_regions(dst, size) && in_regions(src, size);
+    requires !core_hit(dst, size);
+    assigns \nothing; */
+void arch_phys_copy(paddr_t dst, paddr_t src, uint64_t size);
+
+/*@ requires in_regions(dst, size);
+    behavior state:
+      assumes overlap(dst, size, tables->state_phys, tables->state_size);
+      requires dst == tables->state_phys && size == tables->state_size;
+      assigns fc_state[0 .. MOAT_MAX_SUBJECTS - 1];
+      ensures \forall integer s; 0 <= s < MOAT_MAX_SUBJECTS ==>
+        fc_state[s].state == 0 && fc_state[s].request == 0 && fc_state[s].pending == 0 &&
+        fc_state[s].timer_deadline == 0 && fc_state[s].timer_event == 0 &&
+        fc_state[s].reset_step == 0 && fc_state[s].reset_done == 0 &&
+        fc_state[s].report_pending == \false;
+    behavior other:
+      assumes !overlap(dst, size, tables->state_phys, tables->state_size);
+      requires !core_hit(dst, size);
+      assigns \nothing;
+    complete behaviors;
+    disjoint behaviors; */
+void arch_phys_zero(paddr_t dst, uint64_t size);
+
+/*@ requires in_regions(dst, size) && !core_hit(dst, size);
+    requires src != \null;
+    assigns \nothing; */
+void arch_phys_write(paddr_t dst, const void *src, uint64_t size);
+
+/*@ assigns \nothing;
+    ensures fc_reachable(base, size) ==> \result != \null;
+    ensures \result != \null ==> \valid((uint8_t *)\result + (0 .. size - 1)) &&
+            \base_addr(\result) == \base_addr(&fc_ram[0]); */
+void *arch_phys_map(paddr_t base, uint64_t size);
+
+/*@ requires id < tables->subjects.count;
+    assigns \nothing; */
+void arch_subject_init(subject_id_t id, const struct moat_subject *subject);
+
+/*@ requires id < tables->subjects.count;
+    assigns \nothing; */
+void arch_subject_set_result(subject_id_t id, int64_t value);
+
+/*@ requires index < ARCH_FAULT_REGS;
+    assigns \nothing;
+    ensures STR_OK(\result); */
+const char *arch_register_name(uint32_t index);
+
+/*@ assigns \nothing;
+    ensures STR_OK(\result); */
+const char *arch_vector_name(uint32_t vector);
+
+/*@ assigns \nothing;
+    ensures \result == fc_self; */
+uint32_t arch_cpu_id(void);
+
+/*@ assigns \nothing; */
+uint32_t arch_cpu_count(void);
+
+/*@ assigns \nothing; */
+void arch_wake_cpu(uint32_t cpu);
+
+/* While it waits, other CPUs run on: they move the barrier's words, keeping the plans
+ * they latch or request among the tables' plans. */
+/*@ requires \valid_read(tables);
+    assigns core_shared;
+    ensures core_shared.plan_requested < tables->plans.count &&
+            core_shared.plan_latched < tables->plans.count; */
+void arch_idle_until(tsc_t deadline);
+
+/*@ assigns core_shared.console; */
+void arch_cpu_relax(void);
+
+/*@ assigns \nothing; */
+void arch_stop_other_cpus(void);
+
+/*@ assigns \nothing;
+    ensures \false; */
+_Noreturn void arch_halt(void);
+
+/*@ requires line < MOAT_MAX_IRQS;
+    assigns \nothing; */
+void arch_irq_unmask(uint8_t line);
+
+/*@ assigns \nothing;
+    ensures \false; */
+_Noreturn void arch_poweroff(bool failure);
+
+/*@ assigns \nothing;
+    ensures \false; */
+_Noreturn void arch_reboot(void);
+
+#endif /* MOAT_PROOF_ARCH_SPEC_H */
