@@ -37,6 +37,9 @@ static const struct bz_spec specs[] = {
     {"cut-header.bzImage", 0x020f, 0x01, 1, 0x800000, false, false, 0x264},
     {"no-payload.bzImage", 0x020f, 0x01, 1, 0x800000, false, false, SETUP_SIZE},
     {"huge.bzImage", 0x020f, 0x01, 1, 0x10000000, false, false, 0},
+    {"unaligned-pref.bzImage", 0x020f, 0x01, 1, 0x800000, false, false, 0},
+    {"low-initrd-max.bzImage", 0x020f, 0x01, 1, 0x800000, false, false, 0},
+    {"page-over.bzImage", 0x020f, 0x01, 1, 0x801000, false, false, 0}, /* one page past 24M */
 };
 
 static void put(uint8_t *p, uint64_t v, size_t n)
@@ -85,6 +88,12 @@ static int write_bz(const char *dir, const struct bz_spec *spec)
     put(k + 0x238, 2047, 4);       /* cmdline_size */
     put(k + 0x258, 0x1000000, 8);  /* pref_address */
     put(k + 0x260, spec->init_size, 4);
+    if (strcmp(spec->name, "unaligned-pref.bzImage") == 0) {
+        put(k + 0x258, 0x1001000, 8); /* pref_address off its 2M kernel_alignment */
+    }
+    if (strcmp(spec->name, "low-initrd-max.bzImage") == 0) {
+        put(k + 0x22c, 0x17fffff, 4); /* initrd_addr_max: the kernel's own end */
+    }
     for (size_t i = SETUP_SIZE; i < size; i++) {
         k[i] = (uint8_t)(i * 7u + 1u);
     }
@@ -108,6 +117,9 @@ int main(int argc, char **argv)
         initrd[i] = (uint8_t)(i * 13u + 5u);
     }
     rc |= write_file(argv[1], "initrd.img", initrd, sizeof(initrd));
+    /* 2M and one byte: it needs 2M + 4K, a page more than 2M of room. */
+    static uint8_t big_initrd[0x200001];
+    rc |= write_file(argv[1], "big-initrd.img", big_initrd, sizeof(big_initrd));
     static uint8_t tiny[0x1800];
     for (size_t i = 0; i < sizeof(tiny); i++) {
         tiny[i] = (uint8_t)(0xf4u ^ i); /* content to compare, not to run */

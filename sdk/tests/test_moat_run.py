@@ -68,6 +68,12 @@ def check_shares(tool, qemu, tmp, failures):
     if not os.path.isfile(up) or os.path.getsize(up) != 0x4000 or \
             open(up, "rb").read() != bytes(0x4000):
         failures.append("--share did not create a zero file of the channel's 16384 bytes")
+    mask = os.umask(0)
+    os.umask(mask)
+    if os.path.isfile(up) and os.stat(up).st_mode & 0o777 != 0o666 & ~mask:
+        failures.append(f"--share made its file mode {os.stat(up).st_mode & 0o777:o}, not "
+                        f"{0o666 & ~mask:o} (0666 less the umask): a host program of another "
+                        "user could not open it")
     if f"MOAT_CHANNELS=host.up={up}" not in proc.stderr:
         failures.append(f"--share does not tell the host program's MOAT_CHANNELS: {proc.stderr}")
     # An existing file holding this channel is used as it is.
@@ -124,6 +130,12 @@ def check_shares(tool, qemu, tmp, failures):
     proc = moat_run(tool, qemu, odd)
     if proc.returncode != 2 or qemu_args(qemu) is not None or "malformed" not in proc.stderr:
         failures.append(f"device memory off the page grid: {proc.returncode} {proc.stderr}")
+    later = write(tmp, "later.elf", elf(system_note() + note(
+        b"Moat", NOTE_DEVICE_CHANNEL, struct.pack("<QQQQQ64s", 2, 0x100000000, 0x1000, 64, 1,
+                                                  b"later"))))
+    proc = moat_run(tool, qemu, later)
+    if proc.returncode != 2 or "has version 2" not in proc.stderr:
+        failures.append(f"a device channel note of version 2: {proc.returncode} {proc.stderr}")
     short = write(tmp, "short.elf", elf(system_note() + note(b"Moat", NOTE_DEVICE_CHANNEL, b"\1" * 40)))
     proc = moat_run(tool, qemu, short)
     if proc.returncode != 2 or "device channel note is too short" not in proc.stderr:
