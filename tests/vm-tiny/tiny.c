@@ -561,6 +561,27 @@ static void role_fpu(void)
     }
 }
 
+/* Debug address registers are per VM: "drw" keeps a value in DR0, "drr" (after it in the
+ * plan) must never read it in its own. */
+static void role_debug_registers(bool writer)
+{
+    uint64_t khz = sinfo()->tsc_khz;
+    uint64_t start = rdtsc();
+    uint32_t seen = 0;
+    while (writer || rdtsc() - start < 20u * khz) {
+        uint32_t dr0 = writer ? 0x12345678u : 0u;
+        if (writer) {
+            __asm__ volatile("mov %0, %%dr0" : : "r"(dr0));
+        } else {
+            __asm__ volatile("mov %%dr0, %0" : "=r"(dr0));
+        }
+        seen |= dr0;
+    }
+    puts("debug registers: dr0 seen ");
+    puthex(seen);
+    putc('\n');
+}
+
 /* Exits as fast as it can, every kind it can make, forever. */
 static void role_storm(void)
 {
@@ -590,6 +611,8 @@ void guest_main(void)
         role_storm();
     } else if (streq(name, "fpuvm")) {
         role_fpu();
+    } else if (streq(name, "drw") || streq(name, "drr")) {
+        role_debug_registers(streq(name, "drw"));
     } else {
         puts("no role\n");
     }
