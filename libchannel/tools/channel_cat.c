@@ -232,7 +232,18 @@ int main(int argc, char **argv)
     if (opt.path == NULL) {
         return CAT_EXIT_USAGE;
     }
-    err = channel_file_reader(&f, &r, opt.path, opt.protocol, (size_t)opt.element_size, 0, 0);
+    if (opt.path == named.path && named.backend == MOAT_LINUX_BACKEND_VM) {
+        /* Inside a Linux VM subject: guest-physical memory, mapped by the Linux SDK
+         * (which clears named first: the name is copied out). */
+        char name[MOAT_LINUX_NAME_MAX];
+
+        memcpy(name, named.name, sizeof(name));
+        err = moat_linux_reader(&named, &r, name, opt.protocol, (size_t)opt.element_size);
+        f = named.file;
+    } else {
+        err = channel_file_reader(&f, &r, opt.path, opt.protocol, (size_t)opt.element_size, 0,
+                                  0);
+    }
     if (err != 0) {
         tool_channel_error("channel-cat", &named, opt.path, &f, err);
         return CAT_EXIT_USAGE;

@@ -10,15 +10,23 @@
  *    file QEMU does not share would be a channel nobody else sees.
  *  - MOAT_CHANNEL_DIR=DIR: plain channel files DIR/NAME between Linux programs; a writer
  *    creates a missing one at the size of its ring (create-or-open, libchannel.h).
- *  - Inside a Linux VM subject (issue 12, not in this version): the channels the
- *    description in the VM's reserved memory names, checked before the two above.
+ *  - Inside a Linux VM subject: the channels of the VM's sinfo page (the description
+ *    moat-polc places in the VM's reserved guest-physical memory; its address is
+ *    "moat.sinfo=0x..." on the kernel command line, /proc/cmdline, or MOAT_SINFO=0x...
+ *    in the environment), each mapped through /dev/mem at its guest-physical address:
+ *    a reader's read-only (the nested page tables map it read-only anyway), the writer's
+ *    read-write. Checked before the two above; a name the sinfo page does not list falls
+ *    through to them. (MOAT_VM_MEMFILE=FILE stands in for /dev/mem, for tests.)
  *
  * A name in MOAT_CHANNELS wins over MOAT_CHANNEL_DIR. Names are policy names: a letter
  * or '_', then letters, digits, '_', '-', '.'; at most 63 characters.
  *
- * Events: none of these back ends can deliver or send a Moat event (a host file has no
- * doorbell into the system); the event calls say so with MOAT_LINUX_ERR_NO_EVENTS and
- * never pretend. moat_linux_wait() polls a reader instead.
+ * Events: inside a VM, moat_linux_event_send() sends an event the policy grants the VM
+ * (vmmcall, from ring 3). Waiting for one cannot be done from a program: the kernel
+ * injects a VM's incoming events as interrupt vectors, which only the guest kernel sees,
+ * and the VM's vmmcall has no event poll. The host and file back ends have no doorbell
+ * into the system at all. Those calls say so with MOAT_LINUX_ERR_NO_EVENTS and never
+ * pretend; moat_linux_wait() polls a reader instead.
  */
 #ifndef MOAT_LINUX_H
 #define MOAT_LINUX_H
@@ -33,12 +41,13 @@ extern "C" {
 #endif
 
 #define MOAT_LINUX_VERSION_MAJOR 1
-#define MOAT_LINUX_VERSION_MINOR 0
+#define MOAT_LINUX_VERSION_MINOR 1
 
 enum moat_linux_backend {
     MOAT_LINUX_BACKEND_NONE = 0,
     MOAT_LINUX_BACKEND_SHARED = 1, /* MOAT_CHANNELS: a file named for this channel */
     MOAT_LINUX_BACKEND_FILES = 2,  /* MOAT_CHANNEL_DIR: plain files DIR/NAME */
+    MOAT_LINUX_BACKEND_VM = 3,     /* the VM's sinfo page: guest-physical memory, /dev/mem */
 };
 
 /* Errors, after libchannel's CHANNEL_ERR_* (which the open calls also return). */
@@ -46,6 +55,9 @@ enum moat_linux_backend {
 #define MOAT_LINUX_ERR_NO_BACKEND (-33) /* neither MOAT_CHANNELS nor MOAT_CHANNEL_DIR names it */
 #define MOAT_LINUX_ERR_CONFIG     (-34) /* MOAT_CHANNELS is not NAME=FILE[,NAME=FILE...] */
 #define MOAT_LINUX_ERR_NO_EVENTS  (-35) /* this back end cannot send or deliver events */
+#define MOAT_LINUX_ERR_SINFO      (-36) /* moat.sinfo=/MOAT_SINFO is malformed, or no sinfo page there */
+#define MOAT_LINUX_ERR_END        (-37) /* VM: not this VM's end (writer of a read end or reverse) */
+#define MOAT_LINUX_ERR_NO_EVENT   (-38) /* VM: the policy grants this VM no such event */
 
 #define MOAT_LINUX_NAME_MAX 64u   /* a name and its NUL */
 #define MOAT_LINUX_PATH_MAX 4096u /* a file path and its NUL */
@@ -56,6 +68,12 @@ struct moat_linux_channel {
     char name[MOAT_LINUX_NAME_MAX];
     char path[MOAT_LINUX_PATH_MAX];
     struct channel_file file; /* the mapping: file.mem, file.mem_size, file.elements ... */
+    /* MOAT_LINUX_BACKEND_VM: the channel as the sinfo page describes it (path "/dev/mem") */
+    uint64_t vm_address; /* guest-physical */
+    uint64_t vm_size;
+    uint64_t vm_protocol;
+    uint64_t vm_element_size;
+    int vm_writer; /* this VM is the channel's writer */
 };
 
 /*
@@ -93,8 +111,10 @@ int moat_linux_close(struct moat_linux_channel *c);
 int moat_linux_wait(const struct channel_reader *r, unsigned timeout_ms);
 
 /*
- * Moat events by name. No back end of this version can send or deliver them: both
- * return MOAT_LINUX_ERR_NO_EVENTS (docs/sdk.md says what would be needed).
+ * Moat events by name. Inside a VM, event_send sends the VM's granted outgoing event
+ * (0, MOAT_LINUX_ERR_NO_EVENT when the sinfo page grants none of that name, or the
+ * kernel's negative MOAT_ERR_* result). Otherwise, and event_wait everywhere:
+ * MOAT_LINUX_ERR_NO_EVENTS (docs/sdk.md says why and what would be needed).
  */
 int moat_linux_event_send(const char *event);
 int moat_linux_event_wait(const char *event, unsigned timeout_ms);

@@ -2,7 +2,8 @@
  * Unit tests of the Linux SDK library: a channel is found by its policy name through
  * MOAT_CHANNELS (shared files, never created) or MOAT_CHANNEL_DIR (plain files, created
  * at the ring's size), every bad name, environment or file is refused with its own code
- * and a message naming the channel, and events are refused rather than faked.
+ * and a message naming the channel, and events are refused rather than faked. The VM back
+ * end runs on a file standing in for /dev/mem (MOAT_VM_MEMFILE) with a sinfo page in it.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -11,10 +12,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <signal.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #include <cmocka.h>
+
+#include <moat/sinfo_format.h>
 
 #include "moat-linux.h"
 
@@ -42,6 +47,8 @@ static int clean(void **state)
     (void)state;
     (void)unsetenv("MOAT_CHANNELS");
     (void)unsetenv("MOAT_CHANNEL_DIR");
+    (void)unsetenv("MOAT_SINFO");
+    (void)unsetenv("MOAT_VM_MEMFILE");
     (void)chmod(file_a, 0600);
     (void)unlink(file_a);
     (void)rmdir(file_a);
@@ -310,6 +317,136 @@ static void events_are_refused_not_faked(void **state)
     assert_true(contains(moat_linux_strerror(MOAT_LINUX_ERR_NO_EVENTS), "poll the channel"));
 }
 
+/*
+ * The VM back end on a file standing in for /dev/mem (MOAT_VM_MEMFILE): a sinfo page at
+ * 0x1000 listing host.up (this VM writes it, at 0x8000) and host.down (it reads it, at
+ * 0x10000), 16K each, and the outgoing event "off".
+ */
+#define VM_SINFO 0x1000u
+#define VM_UP    0x8000u
+#define VM_DOWN  0x10000u
+#define VM_SIZE  0x4000u
+
+static void vm_resource(struct moat_sinfo_resource *res, const char *name, uint32_t kind,
+                        uint32_t flags, uint64_t address)
+{
+    memset(res, 0, sizeof(*res));
+    (void)snprintf(res->name, sizeof(res->name), "%s", name);
+    res->kind = kind;
+    res->flags = flags;
+    res->address = address;
+    res->size = kind == MOAT_RES_CHANNEL ? VM_SIZE : 0u;
+    res->element_size = kind == MOAT_RES_CHANNEL ? ELEMENT_SIZE : 0u;
+    res->protocol = kind == MOAT_RES_CHANNEL ? PROTOCOL : 0u;
+}
+
+static void make_vm(void)
+{
+    static union {
+        struct moat_sinfo info;
+        char page[4096];
+    } sinfo;
+    int fd;
+
+    memset(&sinfo, 0, sizeof(sinfo));
+    sinfo.info.magic = MOAT_SINFO_MAGIC;
+    sinfo.info.version = MOAT_SINFO_VERSION;
+    sinfo.info.resource_count = 3;
+    vm_resource(&sinfo.info.resources[0], "host.up", MOAT_RES_CHANNEL,
+                MOAT_RES_WRITABLE | MOAT_RES_WRITER, VM_UP);
+    vm_resource(&sinfo.info.resources[1], "host.down", MOAT_RES_CHANNEL, 0u, VM_DOWN);
+    vm_resource(&sinfo.info.resources[2], "off", MOAT_RES_EVENT_SEND, 0u, 0u);
+    fd = open(file_a, O_RDWR | O_CREAT | O_TRUNC, 0600);
+    assert_true(fd >= 0);
+    assert_int_equal(ftruncate(fd, VM_DOWN + VM_SIZE), 0);
+    assert_int_equal(pwrite(fd, &sinfo, sizeof(sinfo), VM_SINFO), (ssize_t)sizeof(sinfo));
+    (void)close(fd);
+    setenv("MOAT_VM_MEMFILE", file_a, 1);
+    setenv("MOAT_SINFO", "0x1000", 1);
+}
+
+static void vm_channels_by_name_from_the_sinfo_page(void **state)
+{
+    struct moat_linux_channel wc, rc, dc;
+    struct channel_writer w;
+    struct channel_reader r, d;
+    char out[ELEMENT_SIZE] = { 0 };
+    char in[ELEMENT_SIZE] = "up, by name";
+
+    (void)state;
+    make_vm();
+    setenv("MOAT_CHANNEL_DIR", dir, 1); /* the sinfo page comes first */
+    assert_int_equal(moat_linux_writer(&wc, &w, "host.up", PROTOCOL, ELEMENT_SIZE, 0, EPOCH), 0);
+    assert_int_equal(wc.backend, MOAT_LINUX_BACKEND_VM);
+    assert_int_equal(wc.vm_address, VM_UP);
+    assert_int_equal(wc.file.elements, (VM_SIZE - 64u) / ELEMENT_SIZE);
+    assert_int_equal(moat_linux_reader(&rc, &r, "host.up", 0, 0), MOAT_LINUX_ERR_END);
+    assert_null(rc.file.mem);
+    /* The reader's own end: host.down, mapped read-only (a write is a SIGSEGV). */
+    assert_int_equal(moat_linux_reader(&dc, &d, "host.down", PROTOCOL, ELEMENT_SIZE), 0);
+    assert_int_equal(dc.vm_address, VM_DOWN);
+    pid_t pid = fork();
+    if (pid == 0) {
+        (void)signal(SIGSEGV, SIG_DFL); /* not cmocka's handler */
+        *(volatile char *)dc.file.mem = 1;
+        _exit(0);
+    }
+    int status;
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    assert_true(WIFSIGNALED(status) && WTERMSIG(status) == SIGSEGV);
+    /* What the writer wrote is in the memory file at host.up's address. */
+    channel_write(&w, in);
+    int fd = open(file_a, O_RDONLY);
+    assert_int_equal(pread(fd, out, sizeof(out), VM_UP + 64), (ssize_t)sizeof(out));
+    (void)close(fd);
+    assert_string_equal(out, in);
+    assert_int_equal(moat_linux_close(&wc), 0);
+    assert_int_equal(moat_linux_close(&dc), 0);
+}
+
+static void vm_names_match_whole_and_ends_and_formats_are_checked(void **state)
+{
+    struct moat_linux_channel c;
+    struct channel_writer w;
+    struct channel_reader r;
+    char msg[1024];
+
+    (void)state;
+    make_vm();
+    /* Neither a prefix nor a longer name is host.up: not in the sinfo page, no back end. */
+    assert_int_equal(moat_linux_locate(&c, "host."), MOAT_LINUX_ERR_NO_BACKEND);
+    assert_int_equal(moat_linux_locate(&c, "host.upx"), MOAT_LINUX_ERR_NO_BACKEND);
+    assert_int_equal(moat_linux_locate(&c, "off"), MOAT_LINUX_ERR_NO_BACKEND); /* an event */
+    assert_int_equal(moat_linux_writer(&c, &w, "host.down", 0, 0, 0, EPOCH), MOAT_LINUX_ERR_END);
+    assert_true(contains(moat_linux_message(&c, MOAT_LINUX_ERR_END, msg, sizeof(msg)),
+                         "'host.down' (VM channel"));
+    assert_int_equal(moat_linux_reader(&c, &r, "host.down", OTHER, ELEMENT_SIZE),
+                     CHANNEL_ERR_FILE_PROTOCOL);
+    assert_int_equal(moat_linux_reader(&c, &r, "host.down", PROTOCOL, 32),
+                     CHANNEL_ERR_FILE_ELEMENT_SIZE);
+    /* Events: "off" is granted but this is no VM (vmmcall would fault), so only names. */
+    assert_int_equal(moat_linux_event_send("nosuch"), MOAT_LINUX_ERR_NO_EVENT);
+    assert_int_equal(moat_linux_event_wait("off", 0), MOAT_LINUX_ERR_NO_EVENTS);
+}
+
+static void vm_bad_sinfo_addresses_and_pages_are_refused(void **state)
+{
+    struct moat_linux_channel c;
+
+    (void)state;
+    make_vm();
+    setenv("MOAT_SINFO", "0x1001", 1); /* not a page */
+    assert_int_equal(moat_linux_locate(&c, "host.up"), MOAT_LINUX_ERR_SINFO);
+    setenv("MOAT_SINFO", "zz", 1);
+    assert_int_equal(moat_linux_locate(&c, "host.up"), MOAT_LINUX_ERR_SINFO);
+    assert_int_equal(moat_linux_event_send("off"), MOAT_LINUX_ERR_SINFO);
+    setenv("MOAT_SINFO", "0x2000", 1); /* zeros: no magic */
+    assert_int_equal(moat_linux_locate(&c, "host.up"), MOAT_LINUX_ERR_SINFO);
+    setenv("MOAT_VM_MEMFILE", "/nonexistent/mem", 1);
+    setenv("MOAT_SINFO", "0x1000", 1);
+    assert_int_equal(moat_linux_locate(&c, "host.up"), CHANNEL_ERR_FILE_SYSTEM);
+}
+
 static void epochs_differ_and_are_nonzero(void **state)
 {
     uint64_t a = moat_linux_epoch();
@@ -323,7 +460,8 @@ static void every_error_has_its_own_text(void **state)
 {
     static const int codes[] = { MOAT_LINUX_ERR_NAME, MOAT_LINUX_ERR_NO_BACKEND,
                                  MOAT_LINUX_ERR_CONFIG, MOAT_LINUX_ERR_NO_EVENTS,
-                                 CHANNEL_ERR_FILE_MISSING };
+                                 MOAT_LINUX_ERR_SINFO, MOAT_LINUX_ERR_END,
+                                 MOAT_LINUX_ERR_NO_EVENT, CHANNEL_ERR_FILE_MISSING };
 
     (void)state;
     for (size_t i = 0; i < sizeof(codes) / sizeof(codes[0]); i++) {
@@ -349,6 +487,9 @@ int main(void)
         LINUX_TEST(wrong_files_are_refused_by_name),
         LINUX_TEST(unreadable_file_is_an_access_error),
         LINUX_TEST(events_are_refused_not_faked),
+        LINUX_TEST(vm_channels_by_name_from_the_sinfo_page),
+        LINUX_TEST(vm_names_match_whole_and_ends_and_formats_are_checked),
+        LINUX_TEST(vm_bad_sinfo_addresses_and_pages_are_refused),
         LINUX_TEST(epochs_differ_and_are_nonzero),
         LINUX_TEST(every_error_has_its_own_text),
     };
