@@ -257,7 +257,11 @@ int main(int argc, char **argv)
     if (opt.path == NULL) {
         return PUT_EXIT_USAGE;
     }
-    if (put_learn_header(&opt) != 0) {
+    if (opt.path == named.path && named.backend == MOAT_LINUX_BACKEND_VM) {
+        /* Inside a Linux VM subject the sinfo page gives the channel's format. */
+        opt.protocol = opt.protocol != 0u ? opt.protocol : named.vm_protocol;
+        opt.element_size = opt.element_size != 0u ? opt.element_size : named.vm_element_size;
+    } else if (put_learn_header(&opt) != 0) {
         return PUT_EXIT_USAGE;
     }
     if (opt.epoch == 0u) {
@@ -270,8 +274,18 @@ int main(int argc, char **argv)
         return PUT_EXIT_USAGE;
     }
     /* A file shared with a running system is never made here: QEMU would not see it. */
-    err = channel_file_writer(&f, &w, opt.path, opt.protocol, (size_t)opt.element_size,
-                              (size_t)opt.elements, opt.epoch, shared ? 0u : CHANNEL_FILE_CREATE);
+    if (opt.path == named.path && named.backend == MOAT_LINUX_BACKEND_VM) {
+        char name[MOAT_LINUX_NAME_MAX];
+
+        memcpy(name, named.name, sizeof(name)); /* the SDK clears named first */
+        err = moat_linux_writer(&named, &w, name, opt.protocol, (size_t)opt.element_size, 0,
+                                opt.epoch);
+        f = named.file;
+    } else {
+        err = channel_file_writer(&f, &w, opt.path, opt.protocol, (size_t)opt.element_size,
+                                  (size_t)opt.elements, opt.epoch,
+                                  shared ? 0u : CHANNEL_FILE_CREATE);
+    }
     if (err != 0) {
         tool_channel_error("channel-put", &named, opt.path, &f, err);
         return PUT_EXIT_USAGE;

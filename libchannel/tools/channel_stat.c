@@ -226,9 +226,10 @@ static void stat_report_header(const struct stat_header *h, uint64_t file_size,
 }
 
 /* Map the file read-only and report on it. Returns an enum stat_exit value. */
+static int stat_verdict(const struct stat_header *h, uint64_t file_size);
+
 static int stat_file(const char *path)
 {
-    struct stat_report report = { 0, false };
     struct stat_header header;
     struct stat st;
     uint64_t file_size;
@@ -267,6 +268,35 @@ static int stat_file(const char *path)
     }
     header = stat_snapshot(mem);
     munmap(mem, CHANNEL_HEADER_SIZE);
+    return stat_verdict(&header, file_size);
+}
+
+/* A channel inside a Linux VM subject, found by name and mapped by the Linux SDK. */
+static int stat_vm(struct moat_linux_channel *c)
+{
+    struct channel_reader r;
+    struct stat_header header;
+    char name[MOAT_LINUX_NAME_MAX];
+    char msg[1024];
+    int err;
+
+    memcpy(name, c->name, sizeof(name)); /* the SDK clears c first */
+    err = moat_linux_reader(c, &r, name, 0, 0);
+    if (err != 0) {
+        fprintf(stderr, "channel-stat: %s\n", moat_linux_message(c, err, msg, sizeof(msg)));
+        return STAT_EXIT_USAGE;
+    }
+    printf("channel %s (%" PRIu64 " bytes at guest-physical 0x%" PRIx64 ")\n", name,
+           c->vm_size, c->vm_address);
+    header = stat_snapshot(c->file.mem);
+    (void)moat_linux_close(c);
+    return stat_verdict(&header, c->vm_size);
+}
+
+static int stat_verdict(const struct stat_header *h, uint64_t file_size)
+{
+    struct stat_report report = { 0, false };
+    struct stat_header header = *h;
 
     stat_report_header(&header, file_size, &report);
     if (report.problem_count != 0) {
@@ -293,6 +323,9 @@ int main(int argc, char **argv)
         bool shared;
         const char *path = tool_channel_path("channel-stat", argv[1], &c, &shared);
 
+        if (path == c.path && c.backend == MOAT_LINUX_BACKEND_VM) {
+            return stat_vm(&c);
+        }
         return path != NULL ? stat_file(path) : STAT_EXIT_USAGE;
     }
 }

@@ -3,8 +3,9 @@
 # server through the VM's UART under [linux]). Boot 0: the linux-bridge exchange with the
 # native subject, channels by name (libmoat-linux's VM back end), channel-cat by name,
 # then a ring-3 write to host.down, which this VM only reads (the nested page tables
-# stop it: audit npf, restart). Boot 1: the library refuses the writer end of host.down
-# and sends the granted event "off" (poweroff) by name. bridge-state (guest-physical
+# stop it: audit npf, restart). Boot 1: the library refuses the writer end of host.down,
+# channel-put writes host.up by name and channel-stat reads it back, and the library
+# sends the granted event "off" (poweroff) by name. bridge-state (guest-physical
 # 0xc0000000, written by this VM) survives the restart and counts the boots.
 mount -t proc proc /proc
 mount -t sysfs sysfs /sys
@@ -30,6 +31,11 @@ case $step in
     vm-bridge-probe writer host.down
     vm-bridge-probe wait off
     vm-bridge-probe send nosuch
+    z=0000000000000000
+    echo "$z$z$z$z$z$z$z$z" | channel-put -x host.up
+    echo "vm-bridge: channel-put exit $?"
+    channel-stat host.up
+    echo "vm-bridge: channel-stat exit $?"
     echo "vm-bridge: sending off"
     sleep 1
     vm-bridge-probe send off

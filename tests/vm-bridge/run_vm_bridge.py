@@ -4,9 +4,9 @@
 Installs the build into a temporary DESTDIR, compiles the guest programs statically with
 nothing but the installed Linux SDK (`pkg-config --cflags moat-linux`, libmoat-linux.a,
 libchannel.a): linux-bridge-host (examples/linux-bridge/host.c), channel-cat
-(libchannel/tools) and vm-bridge-probe; packs them into a busybox initramfs
+channel-stat, channel-put (libchannel/tools) and vm-bridge-probe; packs them into a busybox initramfs
 (tests/vm/initramfs.py), builds vm-bridge.xml with moat-polc and boots it with the test
-harness against vm-bridge.expect. Then checks from the log that the native subject's
+harness against vm-bridge.expect (channel-stat and channel-put too). Then checks from the log that the native subject's
 lost counter was exercised (the guest's first burst overruns host.up's ring).
 
 Usage: run_vm_bridge.py --meson M --pkg-config P --build DIR --source DIR --polc POLC
@@ -55,6 +55,10 @@ def main():
             "linux-bridge-host": [os.path.join(a.source, "examples", "linux-bridge", "host.c"),
                                   "-I" + os.path.join(a.source, "examples", "linux-bridge")],
             "channel-cat": [os.path.join(a.source, "libchannel", "tools", "channel_cat.c"),
+                            "-I" + os.path.join(a.source, "libchannel", "tools")],
+            "channel-stat": [os.path.join(a.source, "libchannel", "tools", "channel_stat.c"),
+                             "-I" + os.path.join(a.source, "libchannel", "tools")],
+            "channel-put": [os.path.join(a.source, "libchannel", "tools", "channel_put.c"),
                             "-I" + os.path.join(a.source, "libchannel", "tools")],
             "vm-bridge-probe": [os.path.join(here, "vm-bridge-probe.c")],
         }

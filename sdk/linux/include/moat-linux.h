@@ -56,7 +56,7 @@ enum moat_linux_backend {
 #define MOAT_LINUX_ERR_CONFIG     (-34) /* MOAT_CHANNELS is not NAME=FILE[,NAME=FILE...] */
 #define MOAT_LINUX_ERR_NO_EVENTS  (-35) /* this back end cannot send or deliver events */
 #define MOAT_LINUX_ERR_SINFO      (-36) /* moat.sinfo=/MOAT_SINFO is malformed, or no sinfo page there */
-#define MOAT_LINUX_ERR_END        (-37) /* VM: not this VM's end (writer of a read end or reverse) */
+#define MOAT_LINUX_ERR_END        (-37) /* VM: a writer of a channel the VM only reads */
 #define MOAT_LINUX_ERR_NO_EVENT   (-38) /* VM: the policy grants this VM no such event */
 
 #define MOAT_LINUX_NAME_MAX 64u   /* a name and its NUL */

@@ -208,8 +208,9 @@ static int linux_vm_locate(struct moat_linux_channel *c, const char *name)
 }
 
 /*
- * Maps a located VM channel through /dev/mem: the writer read-write, a reader read-only,
- * and checks the caller's protocol and element size (0: the policy's) against the sinfo
+ * Maps a located VM channel through /dev/mem: the writer read-write (only on the VM's
+ * writer end), a reader read-only (either end: the nested page tables map a channel the
+ * VM writes read-write, one it reads read-only), and checks the caller's protocol and element size (0: the policy's) against the sinfo
  * page. Fills c->file as the file back ends do. Returns 0 or an error.
  */
 static int linux_vm_map(struct moat_linux_channel *c, bool writer, uint64_t protocol,
@@ -223,7 +224,8 @@ static int linux_vm_map(struct moat_linux_channel *c, bool writer, uint64_t prot
     f->file_size = c->vm_size;
     f->header_protocol = c->vm_protocol;
     f->header_element_size = c->vm_element_size;
-    if (writer != (c->vm_writer != 0)) {
+    /* Only the writer's end maps read-write; reading one's own channel is a view. */
+    if (writer && c->vm_writer == 0) {
         return MOAT_LINUX_ERR_END;
     }
     if (protocol != 0u && protocol != c->vm_protocol) {
@@ -450,7 +452,7 @@ const char *moat_linux_strerror(int err)
     case MOAT_LINUX_ERR_SINFO:
         return "no valid Moat sinfo page at the address moat.sinfo= (or MOAT_SINFO) gives";
     case MOAT_LINUX_ERR_END:
-        return "the policy gives this VM the other end of the channel (reader/writer)";
+        return "the policy makes this VM a reader of the channel, not its writer";
     case MOAT_LINUX_ERR_NO_EVENT:
         return "the policy grants this VM no outgoing event of that name";
     default:

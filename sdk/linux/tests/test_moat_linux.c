@@ -380,8 +380,9 @@ static void vm_channels_by_name_from_the_sinfo_page(void **state)
     assert_int_equal(wc.backend, MOAT_LINUX_BACKEND_VM);
     assert_int_equal(wc.vm_address, VM_UP);
     assert_int_equal(wc.file.elements, (VM_SIZE - 64u) / ELEMENT_SIZE);
-    assert_int_equal(moat_linux_reader(&rc, &r, "host.up", 0, 0), MOAT_LINUX_ERR_END);
-    assert_null(rc.file.mem);
+    /* Its own writer's channel may be read too (channel-stat does), read-only. */
+    assert_int_equal(moat_linux_reader(&rc, &r, "host.up", 0, 0), 0);
+    assert_int_equal(moat_linux_close(&rc), 0);
     /* The reader's own end: host.down, mapped read-only (a write is a SIGSEGV). */
     assert_int_equal(moat_linux_reader(&dc, &d, "host.down", PROTOCOL, ELEMENT_SIZE), 0);
     assert_int_equal(dc.vm_address, VM_DOWN);
