@@ -243,10 +243,37 @@ static void vmmcall_sends_granted_events_and_refuses_the_rest(void **state)
     assert_int_equal(result, MOAT_ERR_BAD_ID);
     (void)vm_on_call(START + T(1), GUEST, MOAT_KCALL_EVENT_WAIT, 0, &result);
     assert_int_equal(result, MOAT_ERR_NO_CALL);
+    (void)vm_on_call(START + T(1), GUEST, MOAT_KCALL_TIMER_SET, 0, &result);
+    assert_int_equal(result, MOAT_ERR_NO_CALL);
     n = vm_on_call(START + T(1), GUEST, MOAT_KCALL_YIELD, 0, &result);
     assert_int_equal(result, MOAT_OK);
     assert_int_equal(n.subject, MOAT_SUBJECT_IDLE); /* the rest of its frame idles */
     assert_int_equal(n.deadline, START + T(10));
+}
+
+/* Events without a vector are polled by vmmcall, lowest first; those with one (and the
+ * timer's) are never handed out by a poll: they arrive as interrupts. */
+static void vmmcall_polls_the_events_without_a_vector(void **state)
+{
+    (void)state;
+    int64_t result = 0;
+    (void)vm_on_call(START + T(1), GUEST, MOAT_KCALL_EVENT_POLL, 0, &result);
+    assert_int_equal(result, MOAT_ERR_NONE_PENDING);
+    event_raise(GUEST, 0); /* vector 0x40 */
+    event_raise(GUEST, 2); /* vector 0x51 */
+    event_raise(GUEST, 63); /* the timer's */
+    (void)vm_on_call(START + T(1), GUEST, MOAT_KCALL_EVENT_POLL, 0, &result);
+    assert_int_equal(result, MOAT_ERR_NONE_PENDING);
+    event_raise(GUEST, 5);
+    event_raise(GUEST, 1);
+    struct core_next n = vm_on_call(START + T(1), GUEST, MOAT_KCALL_EVENT_POLL, 0, &result);
+    assert_int_equal(result, 1);
+    assert_int_equal(n.subject, GUEST);
+    (void)vm_on_call(START + T(1), GUEST, MOAT_KCALL_EVENT_POLL, 0, &result);
+    assert_int_equal(result, 5);
+    (void)vm_on_call(START + T(1), GUEST, MOAT_KCALL_EVENT_POLL, 0, &result);
+    assert_int_equal(result, MOAT_ERR_NONE_PENDING);
+    assert_int_equal(core_subject(GUEST)->pending, (1ull << 0) | (1ull << 2) | (1ull << 63));
 }
 
 static void the_timer_fires_only_in_the_vms_own_frames(void **state)
@@ -331,6 +358,7 @@ int main(void)
         VM_TEST(hlt_with_an_interrupt_waiting_goes_on),
         VM_TEST(hlt_with_interrupts_off_lasts_until_a_restart),
         VM_TEST(vmmcall_sends_granted_events_and_refuses_the_rest),
+        VM_TEST(vmmcall_polls_the_events_without_a_vector),
         VM_TEST(the_timer_fires_only_in_the_vms_own_frames),
         VM_TEST(vectors_32_to_255_are_requested_and_exception_numbers_never),
         VM_TEST(a_higher_vector_of_the_class_in_service_waits_for_its_eoi),

@@ -223,8 +223,10 @@ static void polc_report_subject(const struct polc_subject *s, struct polc_buf *o
         const struct polc_event *ev = s->notifies[i];
         polc_buf_printf(o, "  receives event %u '%s': from %s", ev->recv_id, ev->name,
                         ev->from->name);
-        if (s->vm != NULL) {
+        if (s->vm != NULL && ev->has_vector) {
             polc_buf_printf(o, ", injected as vector 0x%llx", (unsigned long long)ev->vector);
+        } else if (s->vm != NULL) {
+            polc_buf_printf(o, ", polled by vmmcall (no vector)");
         }
         polc_buf_printf(o, "\n");
     }

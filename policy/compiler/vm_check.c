@@ -91,7 +91,8 @@ static void polc_check_vm_memory(struct polc_ctx *ctx, const struct polc_subject
     }
 }
 
-/* Each notify to a VM injects the vector it names: 32..255, one event per vector. */
+/* A notify to a VM injects the vector it names (32..255, one event per vector), or without
+ * one stays pending until the guest polls for it by vmmcall. */
 static void polc_check_vm_vectors(struct polc_ctx *ctx)
 {
     struct polc_system *sys = &ctx->sys;
@@ -110,11 +111,7 @@ static void polc_check_vm_vectors(struct polc_ctx *ctx)
         }
         struct polc_vm *vm = ev->to->vm;
         if (!ev->has_vector) {
-            polc_error(ctx, ev->line,
-                       "event '%s': target '%s' is a VM: give the interrupt vector to inject "
-                       "(vector=\"32..255\")",
-                       ev->name, ev->to->name);
-            continue;
+            continue; /* polled by vmmcall (MOAT_KCALL_EVENT_POLL): vectors[id] stays 0 */
         }
         if (ev->vector < 32 || ev->vector > 255) {
             polc_error(ctx, ev->line,

@@ -242,7 +242,6 @@ int main(int argc, char **argv)
     POLC_CASE(vm_cmdline_too_long),
     POLC_CASE(vm_cmdline_reserved),
     POLC_CASE(vm_cmdline_reserved_sinfo),
-    POLC_CASE(vm_notify_without_vector),
     POLC_CASE(vm_vector_exception),
     POLC_CASE(vm_vector_too_high),
     POLC_CASE(vm_vector_twice),
