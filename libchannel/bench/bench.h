@@ -25,6 +25,7 @@ struct bench_config {
     int cpus[8];        /* CPUs we may use, in order: the writer gets cpus[0] */
     unsigned cpu_count; /* entries in cpus */
     unsigned only_size; /* measure only rows of this element size; 0: all */
+    bool flow_only;     /* --flow: only the flow-controlled scenarios */
 };
 
 /* Flow-controlled run: one writer, one reader, nothing may be lost. */

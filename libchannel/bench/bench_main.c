@@ -41,6 +41,7 @@ struct bench_row {
     uint64_t free_errors;
     double round_trip_ns; /* cache-line round trip measured just before the row */
     unsigned disturbed;   /* runs of this row kept although disturbed */
+    double ratios[MAX_RUNS]; /* --flow: each run's libchannel/ck_ring, printed in run order */
     bool measured;        /* false for a size left out with --size */
 };
 
@@ -168,8 +169,12 @@ static void measure_row(const struct bench_config *cfg, size_t size, bool batch,
         /* Run 0 warms caches, page mappings and CPU clocks up and is not counted. */
         unsigned i = run == 0 ? 0 : run - 1;
 
-        run_scenario(cfg, SCENARIO_MEMCPY, size, batch, &flow, NULL, dist);
-        memcpy_rates[i] = rate(&flow);
+        if (!cfg->flow_only) {
+            run_scenario(cfg, SCENARIO_MEMCPY, size, batch, &flow, NULL, dist);
+            memcpy_rates[i] = rate(&flow);
+        } else {
+            memcpy_rates[i] = 0;
+        }
         run_scenario(cfg, SCENARIO_CHANNEL, size, batch, &flow, NULL, dist);
         channel_rates[i] = rate(&flow);
         row->flow_lost += run == 0 ? 0 : flow.lost;
@@ -181,6 +186,9 @@ static void measure_row(const struct bench_config *cfg, size_t size, bool batch,
             ck_rates[i] = ck_single_rate;
         }
         ratios[i] = ck_rates[i] > 0 ? channel_rates[i] / ck_rates[i] : 0;
+        if (cfg->flow_only) {
+            continue;
+        }
         for (k = 0; k < 2; k++) {
             run_scenario(cfg, k == 0 ? SCENARIO_FREE_1 : SCENARIO_FREE_3, size, batch, &flow,
                          &free_result, dist);
@@ -195,6 +203,11 @@ static void measure_row(const struct bench_config *cfg, size_t size, bool batch,
     row->channel_rate = median(channel_rates, cfg->runs);
     row->ck_rate = median(ck_rates, cfg->runs);
     row->channel_over_ck = median(ratios, cfg->runs);
+    row->disturbed = dist->kept - kept_before;
+    if (cfg->flow_only) {
+        memcpy(row->ratios, ratios, sizeof(ratios));
+        return;
+    }
     for (k = 0; k < 2; k++) {
         row->free_writer_rate[k] = median(wr[k], cfg->runs);
         row->free_writer_cpu_rate[k] = median(wr_cpu[k], cfg->runs);
@@ -202,7 +215,6 @@ static void measure_row(const struct bench_config *cfg, size_t size, bool batch,
         row->free_lost_pct[k] = median(lost[k], cfg->runs);
     }
     row->cpu_3_over_1 = median(cpu_ratios, cfg->runs);
-    row->disturbed = dist->kept - kept_before;
 }
 
 /* The CPU model and the load average, so a pasted table says where it was measured. */
@@ -235,6 +247,16 @@ static void print_machine(void)
            sysconf(_SC_NPROCESSORS_ONLN), load);
 }
 
+/* --flow: the flow-controlled columns only, then every run's ratio in run order. */
+static void print_flow_header(void)
+{
+    printf("%5s %-6s | %-44s | %s\n", "", "", "flow-controlled, nothing may be lost", "machine");
+    printf("%5s %-6s | %16s %17s %7s | %4s %4s | %s\n", "bytes", "call", "libchannel",
+           "ck_ring", "chan/ck", "rt", "dist", "chan/ck of each run");
+    printf("%5s %-6s | %7s %8s %8s %8s %7s | %4s %4s |\n", "", "", "M/s", "MB/s", "M/s", "MB/s",
+           "lost", "ns", "runs");
+}
+
 static void print_header(const struct bench_config *cfg)
 {
     printf("channel-bench: libchannel %d.%d vs ck_ring SPSC; %u slots, batch %u, median of %u "
@@ -246,7 +268,10 @@ static void print_header(const struct bench_config *cfg)
            cfg->cpus[0], bench_reader_cpu(cfg, 0), cfg->cpu_count > 2 ? " and up" : "");
     printf("rt: cache-line round trip writer-reader before the row; dist: runs kept although "
            "disturbed\n\n");
-    /* Same field widths as print_row: 20 | 48 | 29 | 29 | 5. */
+    if (cfg->flow_only) {
+        print_flow_header();
+        return;
+    }
     /* Same field widths as print_row: 20 | 48 | 29 | 29 | 7 | 9. */
     printf("%20s | %-48s | %-29s | %-29s | %-7s | %s\n", "ceiling",
            "flow-controlled, nothing may be lost", "free-running, 1 reader",
@@ -283,17 +308,45 @@ static void print_row(size_t size, bool batch, const struct bench_row *r)
     fflush(stdout);
 }
 
+static void print_flow_row(const struct bench_config *cfg, size_t size, bool batch,
+                           const struct bench_row *r)
+{
+    unsigned i;
+
+    printf("%5zu %-6s | %7.2f %8.0f %8.2f %8.0f %6.2f%1s | %4.0f %4u |", size,
+           batch ? "batch" : "single", r->channel_rate / 1e6, r->channel_rate * (double)size / 1e6,
+           r->ck_rate / 1e6, r->ck_rate * (double)size / 1e6, r->channel_over_ck,
+           batch ? "*" : " ", r->round_trip_ns, r->disturbed);
+    for (i = 0; i < cfg->runs; i++) {
+        printf(" %.2f", r->ratios[i]);
+    }
+    printf("  lost %" PRIu64 "\n", r->flow_lost);
+    fflush(stdout);
+}
+
+static void print_any_row(const struct bench_config *cfg, size_t size, bool batch,
+                          const struct bench_row *r)
+{
+    if (cfg->flow_only) {
+        print_flow_row(cfg, size, batch, r);
+    } else {
+        print_row(size, batch, r);
+    }
+}
+
 static void usage(FILE *out)
 {
     fprintf(out,
             "usage: channel-bench [--quick] [--runs N] [--ms N] [--slots N] [--batch N]\n"
-            "                     [--size N]\n"
+            "                     [--size N] [--flow]\n"
             "  --quick    5 runs of 40 ms (about 10 s in all) instead of 7 runs of 200 ms\n"
             "  --runs N   measured runs per figure, 5..%u (the median is printed)\n"
             "  --ms N     length of one run in milliseconds\n"
             "  --slots N  slots per ring/channel, a power of two (default 1024)\n"
             "  --batch N  elements per batch call, up to slots/4 (default 32)\n"
-            "  --size N   only the rows of N-byte elements (8, 64, 256 or 4096)\n",
+            "  --size N   only the rows of N-byte elements (8, 64, 256 or 4096)\n"
+            "  --flow     only the flow-controlled scenarios (libchannel and ck_ring), with\n"
+            "             every run's ratio: for quick A/B comparisons of library builds\n",
             MAX_RUNS);
 }
 
@@ -327,7 +380,7 @@ static int parse_options(int argc, char **argv, struct bench_config *cfg)
         { "quick", no_argument, NULL, 'q' },   { "runs", required_argument, NULL, 'r' },
         { "ms", required_argument, NULL, 'm' }, { "slots", required_argument, NULL, 's' },
         { "batch", required_argument, NULL, 'b' }, { "size", required_argument, NULL, 'z' },
-        { "help", no_argument, NULL, 'h' },
+        { "flow", no_argument, NULL, 'f' }, { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
     };
     bool quick = false;
@@ -338,6 +391,7 @@ static int parse_options(int argc, char **argv, struct bench_config *cfg)
     cfg->slots = 1024;
     cfg->batch = 32;
     cfg->only_size = 0;
+    cfg->flow_only = false;
     while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
         bool ok = true;
 
@@ -361,6 +415,9 @@ static int parse_options(int argc, char **argv, struct bench_config *cfg)
         case 'z':
             ok = parse_unsigned(optarg, 8, 4096, &cfg->only_size) &&
                  bench_size_known(cfg->only_size);
+            break;
+        case 'f':
+            cfg->flow_only = true;
             break;
         case 'h':
             usage(stdout);
@@ -414,7 +471,7 @@ static void print_flow_target(const struct bench_row *r, size_t size)
            r->channel_over_ck >= 1.0 && r->flow_lost == 0 ? "met" : "MISSED");
 }
 
-static void print_targets(const struct bench_row rows[][2])
+static void print_targets(const struct bench_config *cfg, const struct bench_row rows[][2])
 {
     double worst = 1e9;
     unsigned s;
@@ -430,6 +487,9 @@ static void print_targets(const struct bench_row rows[][2])
     printf("\n* ck_ring has no batch call: batch rows compare with its one-element figure.\n");
     print_flow_target(&rows[0][0], bench_sizes[0]);
     print_flow_target(&rows[1][0], bench_sizes[1]);
+    if (cfg->flow_only) {
+        return;
+    }
     printf("target: free-running, writer M/CPU-s with 3 readers / with 1 reader, lowest "
            "row = %.2f (>= 0.90): %s\n",
            worst, worst >= 0.9 ? "met" : "MISSED");
@@ -454,11 +514,11 @@ int main(int argc, char **argv)
             continue;
         }
         measure_row(&cfg, bench_sizes[s], false, 0, &rows[s][0], &dist);
-        print_row(bench_sizes[s], false, &rows[s][0]);
+        print_any_row(&cfg, bench_sizes[s], false, &rows[s][0]);
         measure_row(&cfg, bench_sizes[s], true, rows[s][0].ck_rate, &rows[s][1], &dist);
-        print_row(bench_sizes[s], true, &rows[s][1]);
+        print_any_row(&cfg, bench_sizes[s], true, &rows[s][1]);
     }
-    print_targets(rows);
+    print_targets(&cfg, rows);
     printf("runs redone because a measuring thread lost its CPU to another process: %u; "
            "kept disturbed after %u tries: %u\n",
            dist.redone, BENCH_RETRIES + 1, dist.kept);
