@@ -19,7 +19,12 @@
 extern "C" {
 #endif
 
-#define CHANNEL_VERSION_MAJOR 1
+/*
+ * 2.0 (soname libchannel.so.2): struct channel_reader grew by the elements it reads
+ * ahead, so programs built against 1.x must be rebuilt; the API and the wire format are
+ * unchanged.
+ */
+#define CHANNEL_VERSION_MAJOR 2
 #define CHANNEL_VERSION_MINOR 0
 
 /* Wire format constants (SHMStream v2). */
@@ -78,6 +83,9 @@ struct channel_writer {
     uint64_t pos;          /* slot of element wc (wc % elements), kept to avoid a division */
 };
 
+/* Most 8-byte elements a reader copies at once for later one-element reads (a cache line). */
+#define CHANNEL_READ_AHEAD 8u
+
 /* Reader state. Private fields; use the functions below. */
 struct channel_reader {
     const unsigned char *mem; /* start of the channel (header), read-only */
@@ -91,6 +99,9 @@ struct channel_reader {
     uint64_t pos;             /* slot of element rc (rc % elements), kept to avoid a division */
     uint64_t wc_seen;         /* the write counter as last loaded (acquire) in this epoch */
     bool overrun_last;        /* the previous read returned CHANNEL_OVERRUN */
+    /* 8-byte elements: copied and validated ahead of the caller, handed out one per read. */
+    uint64_t ahead_count;     /* how many: elements rc - ahead_count .. rc - 1 */
+    uint64_t ahead[CHANNEL_READ_AHEAD]; /* in ahead[CHANNEL_READ_AHEAD - ahead_count ..] */
 };
 
 /*
@@ -149,6 +160,12 @@ int channel_reader_init(struct channel_reader *r, const void *mem, size_t mem_si
  * writes away from the next overrun), or to the oldest element still intact while the
  * writer is away, and added what it skipped to channel_lost() (docs/channel-protocol.md,
  * "Overruns"). A NULL argument gives CHANNEL_INCOMPATIBLE.
+ *
+ * 8-byte elements are read ahead: a read that looks at the channel copies every
+ * published element up to the end of the slots' cache line (at most CHANNEL_READ_AHEAD),
+ * validated together, and the next reads hand them out without looking at the channel.
+ * So an epoch change, a deactivation or an overrun is reported after the elements
+ * copied before it (docs/channel-protocol.md, "Read-ahead").
  */
 enum channel_result channel_read(struct channel_reader *r, void *element);
 /*
@@ -157,15 +174,18 @@ enum channel_result channel_read(struct channel_reader *r, void *element);
  * *count 0 and means the same as for channel_read (an overrun anywhere in the batch
  * discards the batch). The write counter and wsc are each loaded once per batch.
  * max 0 copies nothing: it reports state changes as a read would, else CHANNEL_NO_DATA.
+ * Elements channel_read has read ahead come first, alone: *count is then at most their
+ * number, and the channel is read on the next call.
  */
 enum channel_result channel_read_batch(struct channel_reader *r, void *elements, size_t max,
                                        size_t *count);
 /*
- * Skip everything written so far (not counted as lost). Synchronises first if the
- * writer has a new epoch; that CHANNEL_EPOCH_CHANGED is not reported.
+ * Skip everything written so far (not counted as lost), elements read ahead included.
+ * Synchronises first if the writer has a new epoch; that CHANNEL_EPOCH_CHANGED is not
+ * reported.
  */
 void channel_drain(struct channel_reader *r);
-/* True when a read would return data (or a state change worth reading). */
+/* True when a read would return data (elements read ahead count) or a state change. */
 bool channel_has_data(const struct channel_reader *r);
 /* Elements this reader lost to overruns (saturates at UINT64_MAX, never wraps). */
 uint64_t channel_lost(const struct channel_reader *r);

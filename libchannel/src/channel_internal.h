@@ -39,6 +39,14 @@ enum {
  */
 #define CHANNEL_SLOW_PATH __attribute__((noinline))
 
+/*
+ * For what a one-element call's fast path hands on to (the 8-byte reader's refill, the
+ * general copies): kept out of line so that the fast path itself is a leaf needing no
+ * stack frame or saved registers (each push is a store, and stores queue behind the
+ * channel stores that wait for their cache line).
+ */
+#define CHANNEL_OUT_OF_LINE __attribute__((noinline))
+
 /* Channel memory must be aligned to this, so header fields are naturally aligned. */
 #define CHANNEL_ALIGNMENT 8u
 

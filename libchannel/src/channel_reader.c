@@ -41,6 +41,13 @@ int channel_reader_init(struct channel_reader *r, const void *mem, size_t mem_si
     r->pos = 0u;
     r->wc_seen = 0u;
     r->overrun_last = false;
+    r->ahead_count = 0u;
+    /*@ loop invariant 0 <= k <= CHANNEL_READ_AHEAD;
+        loop assigns k, r->ahead[0 .. CHANNEL_READ_AHEAD - 1];
+        loop variant CHANNEL_READ_AHEAD - k; */
+    for (uint64_t k = 0u; k < CHANNEL_READ_AHEAD; k++) {
+        r->ahead[k] = 0u;
+    }
     return 0;
 }
 
@@ -56,7 +63,7 @@ static bool reader_is_synced(const struct channel_reader *r)
 
 /* Forget the epoch: the next read synchronises afresh. */
 /*@ requires \valid(r);
-    assigns r->epoch, r->elements, r->overrun_last;
+    assigns r->epoch, r->elements, r->overrun_last, r->ahead_count;
     ensures r->epoch == CHANNEL_NULL_EPOCH && r->elements == 0;
 */
 static void reader_unsync(struct channel_reader *r)
@@ -64,9 +71,14 @@ static void reader_unsync(struct channel_reader *r)
     r->epoch = CHANNEL_NULL_EPOCH;
     r->elements = 0u;
     r->overrun_last = false;
+    r->ahead_count = 0u;
 }
 
-/* Move to counter value rc, keeping the cached slot consistent with it; wc unknown. */
+/*
+ * Move to counter value rc, keeping the cached slot consistent with it; wc unknown.
+ * Nothing is read ahead when a read gets here (a read refills only once all is handed
+ * out); channel_drain drops what is.
+ */
 /*@ requires \valid(r) && r->elements != 0;
     assigns r->rc, r->pos, r->wc_seen;
     ensures r->rc == rc && r->pos < r->elements;
@@ -76,6 +88,22 @@ static void reader_seek(struct channel_reader *r, uint64_t rc)
     r->rc = rc;
     r->pos = rc % r->elements;
     r->wc_seen = rc;
+}
+
+/*
+ * How many elements read ahead are waiting to be handed out: r->ahead_count when it is
+ * 1 to CHANNEL_READ_AHEAD, else 0 (the library never stores more; the check makes any
+ * value of the field safe to use as an index).
+ */
+/*@ requires \valid_read(r);
+    assigns \nothing;
+    ensures \result <= CHANNEL_READ_AHEAD;
+*/
+static uint64_t reader_ahead(const struct channel_reader *r)
+{
+    uint64_t n = r->ahead_count;
+
+    return (n - 1u < CHANNEL_READ_AHEAD) ? n : 0u;
 }
 
 /* Slot of r->rc: the cached position, recomputed if it is out of range. */
@@ -317,72 +345,172 @@ static enum channel_result reader_copy(struct channel_reader *r, unsigned char *
 }
 
 /*
- * channel_read of an 8-byte element: the same protocol as reader_copy with one element,
- * in fewer steps. Elements [rc, wc_seen) are known to be published (wc_seen is a write
- * counter loaded with acquire in this epoch), so while the reader trails the writer it
- * copies at once and touches the header only after the copy: wsc and epoch, as always,
- * and wc for the next call, all on one cache line. The copy is one relaxed 8-byte load
- * of a slot that is 8-byte aligned (64 + pos * 8, pos < the validated element count).
- * Everything that is not "one intact element" or a new epoch (no data, lapped, overrun)
- * returns false: the caller then takes reader_copy, which loads the header again and
- * decides as before. Otherwise *result is the read's result.
- *
- * Skipping reader_copy's first epoch load is safe: the slot offset comes from the
- * reader's own validated state, so a stale epoch can at worst make it copy a slot of
- * the old layout, inside the mapping; and the epoch loaded after the acquire fence
- * differs from the reader's if the copy (or wc) saw anything a re-initialisation wrote
- * (docs/channel-protocol.md, "Memory ordering"), so such a copy is never delivered.
+ * After a successful read-ahead of take elements: the first is the caller's, the rest
+ * wait read ahead; pos is the slot of the next element and wc the write counter just
+ * loaded. (Its own function so that the proof of what it keeps is a small one.)
  */
 /*@ requires \valid(r) && channel_reader_ok(r);
-    requires r->element_size == 8 && r->elements != 0;
-    requires \valid(dst + (0 .. 7)) && \valid(result);
-    requires \separated(dst + (0 .. 7), r, result) && \separated(result, r);
-    assigns *r, dst[0 .. 7], *result;
+    requires 1 <= take <= CHANNEL_READ_AHEAD;
+    assigns r->ahead_count, r->rc, r->pos, r->wc_seen, r->overrun_last;
+    ensures channel_reader_ok(r) && channel_reader_kept{Pre, Post}(r);
+*/
+static void reader_advance(struct channel_reader *r, uint64_t take, uint64_t pos, uint64_t wc)
+{
+    r->ahead_count = take - 1u;
+    r->rc += take;
+    r->pos = pos;
+    r->wc_seen = wc;
+    r->overrun_last = false;
+}
+
+/* channel_read of one element of any size, by the general path. */
+/*@ requires \valid(r) && channel_reader_ok(r);
+    requires \valid(dst + (0 .. r->element_size - 1));
+    requires \separated(dst + (0 .. r->element_size - 1), r);
+    assigns *r, dst[0 .. r->element_size - 1];
     ensures channel_reader_ok(r);
     ensures channel_reader_kept{Pre, Post}(r);
 */
-static bool reader_read_word(struct channel_reader *r, unsigned char *dst,
-                             enum channel_result *result)
+CHANNEL_OUT_OF_LINE static enum channel_result reader_read_one(struct channel_reader *r,
+                                                               unsigned char *dst)
+{
+    uint64_t count = 0u;
+
+    return reader_copy(r, dst, 1u, &count);
+}
+
+/*
+ * channel_read of an 8-byte element when nothing read ahead is left: the same protocol
+ * as reader_copy in fewer steps, copying ahead. Elements [rc, wc_seen) are known to be
+ * published (wc_seen is a write counter loaded with acquire in this epoch), so while the
+ * reader trails the writer it copies at once and touches the header only after the
+ * copy: wsc and epoch, as always, and wc for the next call, all on one cache line. It
+ * copies every known-published element up to the end of the slots' cache line
+ * (CHANNEL_READ_AHEAD slots, counted from slot 0; at most what is pending), with one
+ * relaxed 8-byte load each (slots are 8-byte aligned: 64 + pos * 8), and validates them
+ * all with the one wsc check, as a batch read does. The first goes to the caller; the
+ * others wait in r->ahead and the next reads hand them out without touching the channel.
+ * Everything that is not "intact elements" or a new epoch (no data, lapped, overrun, a
+ * reader not synchronised) goes to reader_copy, which loads the header again and decides
+ * as before. Out of line, so that channel_read's hand-out path needs no stack frame.
+ *
+ * Skipping reader_copy's first epoch load is safe: the slot offsets come from the
+ * reader's own validated state, so a stale epoch can at worst make it copy slots of the
+ * old layout, inside the mapping; and the epoch loaded after the acquire fence differs
+ * from the reader's if a copy (or wc) saw anything a re-initialisation wrote
+ * (docs/channel-protocol.md, "Memory ordering"), so such copies are never delivered.
+ */
+/*@ requires \valid(r) && channel_reader_ok(r);
+    requires r->element_size == 8;
+    requires \valid(dst + (0 .. 7));
+    requires \separated(dst + (0 .. 7), r);
+    assigns *r, dst[0 .. 7];
+    ensures channel_reader_ok(r);
+    ensures channel_reader_kept{Pre, Post}(r);
+*/
+CHANNEL_OUT_OF_LINE static enum channel_result reader_read_word(struct channel_reader *r,
+                                                                unsigned char *dst)
 {
     const unsigned char *mem = r->mem;
     uint64_t elements = r->elements;
     uint64_t rc = r->rc;
     uint64_t wc = r->wc_seen;
     uint64_t pos = r->pos;
-    uint64_t word;
+    uint64_t take;
+    uint64_t line;
+    uint64_t first;
+    uint64_t k;
     uint64_t wsc;
 
+    if (!reader_is_synced(r)) {
+        return reader_read_one(r, dst);
+    }
     /* pending - 1 < elements: 1 to elements elements pending (modulo 2^64). */
     if (wc - rc - 1u >= elements) {
         wc = channel_load_u64_acquire(mem + CHANNEL_OFF_WC);
         if (wc - rc - 1u >= elements) {
-            return false;
+            return reader_read_one(r, dst);
         }
     }
     if (pos >= elements) {
         pos = rc % elements;
     }
-    /*@ assert pos * 8 + 8 <= elements * 8 <= r->mem_size - CHANNEL_HEADER_SIZE; */
-    word = channel_load_u64_relaxed(mem + channel_slot_offset(pos, 8u));
+    /*
+     * The pending elements in consecutive slots up to the end of the cache line and not
+     * past the ring's last slot. (Nor past the 2^64 wrap, where slot numbering jumps
+     * unless elements divides 2^64: a writer past the wrap makes this read an overrun,
+     * channel_overwritten, and on a power-of-two ring the wrap is at the ring's end.)
+     */
+    take = wc - rc;
+    line = CHANNEL_READ_AHEAD - pos % CHANNEL_READ_AHEAD;
+    if (take > line) {
+        take = line;
+    }
+    if (take > elements - pos) {
+        take = elements - pos;
+    }
+    if (take == 0u) {
+        /* Not reached (pos < elements and one is pending); says so to the analysers. */
+        return reader_read_one(r, dst);
+    }
+    /* Element rc + j goes to r->ahead[first + j]: the last take entries. */
+    /*@ assert 1 <= take <= CHANNEL_READ_AHEAD && take <= elements - pos; */
+    first = CHANNEL_READ_AHEAD - take;
+    /*@ loop invariant first <= k <= CHANNEL_READ_AHEAD;
+        loop invariant channel_reader_ok(r) && channel_reader_kept{Pre, Here}(r);
+        loop invariant r->elements == elements;
+        loop assigns k, r->ahead[first .. CHANNEL_READ_AHEAD - 1];
+        loop variant CHANNEL_READ_AHEAD - k; */
+    for (k = first; k < CHANNEL_READ_AHEAD; k++) {
+        /*@ assert (pos + (k - first)) * 8 + 8 <= elements * 8 <= r->mem_size - CHANNEL_HEADER_SIZE; */
+        r->ahead[k] = channel_load_u64_relaxed(mem + channel_slot_offset(pos + (k - first), 8u));
+    }
 
-    /* Acquire fence: if the copy saw any byte of an overwrite, these loads see its wsc. */
+    /* Acquire fence: if a copy saw any byte of an overwrite, these loads see its wsc. */
     channel_fence_acquire();
     wsc = channel_load_u64_relaxed(mem + CHANNEL_OFF_WSC);
     if (channel_load_u64_relaxed(mem + CHANNEL_OFF_EPOCH) != r->epoch) {
-        *result = reader_sync(r);
-        return true;
+        return reader_sync(r);
     }
+    /* Element rc intact implies every later one copied is (the writer overwrites in order). */
     if (channel_overwritten(rc, wsc, elements)) {
         /* reader_copy sees it too (wsc only grows) and decides with fresh counters. */
-        return false;
+        return reader_read_one(r, dst);
     }
-    channel_put_le64(dst, word);
-    r->rc = rc + 1u;
-    r->pos = channel_next_pos(pos, rc + 1u, elements);
-    r->wc_seen = channel_load_u64_acquire(mem + CHANNEL_OFF_WC);
-    r->overrun_last = false;
-    *result = CHANNEL_SUCCESS;
-    return true;
+    channel_put_le64(dst, r->ahead[first]);
+    reader_advance(r, take, channel_next_pos(pos + take - 1u, rc + take, elements),
+                   channel_load_u64_acquire(mem + CHANNEL_OFF_WC));
+    return CHANNEL_SUCCESS;
+}
+
+/*
+ * Hand out up to max elements read ahead into dst (8 bytes each); returns how many.
+ * They were validated when they were copied, and the reader's counters already count
+ * them, so nothing about the channel is looked at.
+ */
+/*@ requires \valid(r) && channel_reader_ok(r);
+    requires \valid(dst + (0 .. max * 8 - 1));
+    requires \separated(dst + (0 .. max * 8 - 1), r);
+    assigns r->ahead_count, dst[0 .. max * 8 - 1];
+    ensures channel_reader_ok(r);
+    ensures channel_reader_kept{Pre, Post}(r);
+    ensures \result <= max && \result <= CHANNEL_READ_AHEAD;
+*/
+static uint64_t reader_hand_out(struct channel_reader *r, unsigned char *dst, uint64_t max)
+{
+    uint64_t n = reader_ahead(r);
+    uint64_t take = (n < max) ? n : max;
+    uint64_t i;
+
+    /*@ loop invariant 0 <= i <= take;
+        loop assigns i, dst[0 .. max * 8 - 1];
+        loop variant take - i; */
+    for (i = 0u; i < take; i++) {
+        /*@ assert i * 8 + 8 <= max * 8; */
+        channel_put_le64(dst + i * 8u, r->ahead[CHANNEL_READ_AHEAD - n + i]);
+    }
+    r->ahead_count = n - take;
+    return take;
 }
 
 /*@ requires r == \null || (\valid(r) && channel_reader_ok(r));
@@ -394,16 +522,22 @@ static bool reader_read_word(struct channel_reader *r, unsigned char *dst,
 */
 enum channel_result channel_read(struct channel_reader *r, void *element)
 {
-    enum channel_result result = CHANNEL_INCOMPATIBLE;
-    uint64_t count = 0u;
+    uint64_t n;
 
     if (r == NULL || r->mem == NULL || element == NULL) {
         return CHANNEL_INCOMPATIBLE;
     }
-    if (r->element_size == 8u && reader_is_synced(r) && reader_read_word(r, element, &result)) {
-        return result;
+    if (r->element_size != 8u) {
+        return reader_read_one(r, element);
     }
-    return reader_copy(r, element, 1u, &count);
+    /* An element read ahead: validated when it was copied, so the channel is not touched. */
+    n = r->ahead_count;
+    if (n - 1u < CHANNEL_READ_AHEAD) {
+        channel_put_le64(element, r->ahead[CHANNEL_READ_AHEAD - n]);
+        r->ahead_count = n - 1u;
+        return CHANNEL_SUCCESS;
+    }
+    return reader_read_word(r, element);
 }
 
 /*@ requires r == \null || (\valid(r) && channel_reader_ok(r));
@@ -430,6 +564,14 @@ enum channel_result channel_read_batch(struct channel_reader *r, void *elements,
     if (r == NULL || r->mem == NULL || elements == NULL || count == NULL) {
         return CHANNEL_INCOMPATIBLE;
     }
+    /* Elements read ahead by channel_read come first; the channel is read on the next call. */
+    if (r->element_size == 8u && max != 0u) {
+        copied = reader_hand_out(r, elements, max);
+        if (copied != 0u) {
+            *count = copied;
+            return CHANNEL_SUCCESS;
+        }
+    }
     result = reader_copy(r, elements, max, &copied);
     *count = copied;
     return result;
@@ -446,6 +588,8 @@ void channel_drain(struct channel_reader *r)
     if (r == NULL || r->mem == NULL) {
         return;
     }
+    /* Elements read ahead are part of what is skipped. */
+    r->ahead_count = 0u;
     /* Skipping "everything written so far" needs an epoch to count in. */
     if (channel_load_u64_acquire(r->mem + CHANNEL_OFF_EPOCH) != r->epoch) {
         (void)reader_sync(r);
@@ -468,6 +612,9 @@ bool channel_has_data(const struct channel_reader *r)
 
     if (r == NULL || r->mem == NULL) {
         return false;
+    }
+    if (reader_ahead(r) != 0u) {
+        return true;
     }
     epoch = channel_load_u64_acquire(r->mem + CHANNEL_OFF_EPOCH);
     if (epoch != r->epoch) {

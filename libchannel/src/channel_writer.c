@@ -152,6 +152,43 @@ static uint64_t writer_pos(const struct channel_writer *w)
     return w->wc % w->elements;
 }
 
+/*
+ * channel_write of an element of any size other than 8 bytes: the general copy, out of
+ * line so that the 8-byte path of channel_write needs no stack frame. pos is the slot
+ * of element w->wc (checked by the caller).
+ */
+/*@ requires \valid(w) && channel_writer_ok(w) && w->mem != \null;
+    requires w->elements != 0 && w->element_size != 0 && pos < w->elements;
+    requires \valid_read(element + (0 .. w->element_size - 1));
+    assigns w->wc, w->pos,
+            w->mem[CHANNEL_OFF_WSC .. CHANNEL_HEADER_SIZE + w->elements * w->element_size - 1];
+    ensures channel_writer_ok(w) && w->mem == \old(w->mem) &&
+            w->elements == \old(w->elements) && w->element_size == \old(w->element_size);
+*/
+CHANNEL_OUT_OF_LINE static void writer_write_copy(struct channel_writer *w,
+                                                  const unsigned char *element, uint64_t pos)
+{
+    unsigned char *mem = w->mem;
+    uint64_t size = w->element_size;
+    uint64_t elements = w->elements;
+    uint64_t wc = w->wc;
+    uint64_t offset;
+    uint64_t end;
+
+    /* Announce the overwrite before touching the slot; readers check wsc after copying. */
+    channel_store_u64_relaxed(mem + CHANNEL_OFF_WSC, wc + 1u);
+    channel_fence_release();
+    /*@ assert pos * size + size <= elements * size; */
+    offset = channel_slot_offset(pos, size);
+    end = offset + size;
+    /*@ assert end <= CHANNEL_HEADER_SIZE + elements * size; */
+    channel_copy_to_channel(mem, offset, end, element);
+    channel_store_u64_release(mem + CHANNEL_OFF_WC, wc + 1u);
+
+    w->wc = wc + 1u;
+    w->pos = channel_next_pos(pos, wc + 1u, elements);
+}
+
 /*@ requires w == \null || channel_writer_ok(w);
     requires w != \null && w->mem != \null && element != \null ==>
              \valid_read((const unsigned char *)element + (0 .. w->element_size - 1));
@@ -162,34 +199,36 @@ static uint64_t writer_pos(const struct channel_writer *w)
 */
 void channel_write(struct channel_writer *w, const void *element)
 {
+    unsigned char *mem;
+    uint64_t elements;
     uint64_t wc;
     uint64_t pos;
-    uint64_t offset;
-    uint64_t end;
+    uint64_t value;
 
     if (!writer_is_active(w) || element == NULL) {
         return;
     }
+    /* Locals: the compiler cannot keep struct fields in registers across atomic stores. */
+    mem = w->mem;
+    elements = w->elements;
     wc = w->wc;
     pos = writer_pos(w);
+    if (w->element_size != 8u) {
+        writer_write_copy(w, element, pos);
+        return;
+    }
+    value = channel_get_le64(element);
 
     /* Announce the overwrite before touching the slot; readers check wsc after copying. */
-    channel_store_u64_relaxed(w->mem + CHANNEL_OFF_WSC, wc + 1u);
+    channel_store_u64_relaxed(mem + CHANNEL_OFF_WSC, wc + 1u);
     channel_fence_release();
-    /*@ assert pos * w->element_size + w->element_size <= w->elements * w->element_size; */
-    if (w->element_size == 8u) {
-        /* An 8-byte slot is 8-byte aligned (64 + pos * 8): one word, no copy loop. */
-        channel_store_u64_relaxed(w->mem + channel_slot_offset(pos, 8u), channel_get_le64(element));
-    } else {
-        offset = channel_slot_offset(pos, w->element_size);
-        end = offset + w->element_size;
-        /*@ assert end <= CHANNEL_HEADER_SIZE + w->elements * w->element_size; */
-        channel_copy_to_channel(w->mem, offset, end, element);
-    }
-    channel_store_u64_release(w->mem + CHANNEL_OFF_WC, wc + 1u);
+    /* An 8-byte slot is 8-byte aligned (64 + pos * 8): one word, no copy loop. */
+    /*@ assert pos * 8 + 8 <= elements * 8; */
+    channel_store_u64_relaxed(mem + channel_slot_offset(pos, 8u), value);
+    channel_store_u64_release(mem + CHANNEL_OFF_WC, wc + 1u);
 
     w->wc = wc + 1u;
-    w->pos = channel_next_pos(pos, wc + 1u, w->elements);
+    w->pos = channel_next_pos(pos, wc + 1u, elements);
 }
 
 /*@ requires w == \null || channel_writer_ok(w);

@@ -8,6 +8,9 @@
  * the copy resumes on the new epoch's bytes. The element the reader holds then mixes
  * two epochs: the reader must not return SUCCESS for it, only after resynchronising
  * to the new epoch, whose elements it must then deliver whole.
+ *
+ * The same for the 8-byte reader's read-ahead: the channel is placed so that the eight
+ * slots it copies at once straddle the boundary, four on each page.
  */
 #include <setjmp.h>
 #include <signal.h>
@@ -25,8 +28,12 @@
 #define ELEMENT 128u
 #define NEW_SEQ 1000u /* sequence numbers of the new epoch's elements */
 
-static unsigned char *map;     /* two pages: the channel */
+static unsigned char *map; /* two pages, holding the channel */
 static size_t page;
+static unsigned char *chan; /* the channel: where in map, its size and element size */
+static size_t chan_size;
+static size_t element;
+static uint64_t rewrite; /* elements the restarted writer writes */
 static struct channel_writer writer;
 static volatile sig_atomic_t faults; /* times the handler ran */
 static uint64_t straddler;           /* the slot across the page boundary */
@@ -40,14 +47,14 @@ static void on_segv(int sig, siginfo_t *info, void *context)
         return;
     }
     faults++;
-    /* The writer restarts: new epoch, then elements 0 .. straddler, in the same slots. */
+    /* The writer restarts: new epoch, then as many elements as before, in the same slots. */
     if (mprotect(map + page, page, PROT_READ | PROT_WRITE) != 0 ||
-        channel_writer_init(&writer, map, 2u * page, TEST_PROTOCOL, ELEMENT, TEST_EPOCH2) != 0) {
+        channel_writer_init(&writer, chan, chan_size, TEST_PROTOCOL, element, TEST_EPOCH2) != 0) {
         _exit(2);
     }
     unsigned char e[ELEMENT];
-    for (uint64_t i = 0; i <= straddler; i++) {
-        test_fill_element(e, ELEMENT, NEW_SEQ + i);
+    for (uint64_t i = 0; i < rewrite; i++) {
+        test_fill_element(e, element, NEW_SEQ + i);
         channel_write(&writer, e);
     }
 }
@@ -59,7 +66,11 @@ static int setup(void **state)
     map = mmap(NULL, 2u * page, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     assert_true(map != MAP_FAILED);
     faults = 0;
+    chan = map;
+    chan_size = 2u * page;
+    element = ELEMENT;
     straddler = (page - CHANNEL_HEADER_SIZE) / ELEMENT;
+    rewrite = straddler + 1u;
     /* It starts on the first page and ends on the second. */
     assert_true(channel_slot_offset(straddler, ELEMENT) < page);
     assert_true(channel_slot_offset(straddler, ELEMENT) + ELEMENT > page);
@@ -72,6 +83,18 @@ static int teardown(void **state)
     signal(SIGSEGV, SIG_DFL);
     munmap(map, 2u * page);
     return 0;
+}
+
+/* Arm the handler and take the second page away. */
+static void arm_the_fault(void)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_sigaction = on_segv;
+    sa.sa_flags = SA_SIGINFO;
+    sigemptyset(&sa.sa_mask);
+    assert_int_equal(sigaction(SIGSEGV, &sa, NULL), 0);
+    assert_int_equal(mprotect(map + page, page, PROT_NONE), 0);
 }
 
 /* Old epoch: elements 0 .. straddler written; the reader has read all before the
@@ -91,13 +114,7 @@ static void reader_at_the_straddler(struct channel_reader *r)
         assert_int_equal(channel_read(r, e), CHANNEL_SUCCESS);
         assert_true(test_element_is(e, ELEMENT, i));
     }
-    struct sigaction sa;
-    memset(&sa, 0, sizeof(sa));
-    sa.sa_sigaction = on_segv;
-    sa.sa_flags = SA_SIGINFO;
-    sigemptyset(&sa.sa_mask);
-    assert_int_equal(sigaction(SIGSEGV, &sa, NULL), 0);
-    assert_int_equal(mprotect(map + page, page, PROT_NONE), 0);
+    arm_the_fault();
 }
 
 /* After the mixed copy was refused: the new epoch's elements, whole and in order. */
@@ -152,12 +169,58 @@ static void batch_refuses_elements_copied_across_a_new_epoch(void **state)
     reads_the_new_epoch(&r, res);
 }
 
+/*
+ * 8-byte elements: slots 0-3 end the first page, 4-7 begin the second. The reader's
+ * first read copies all eight at once (one line, all published); the copy faults at
+ * slot 4 and resumes on the new epoch's bytes. None of it may be delivered, not even
+ * element 0, whose copy was of the old epoch: the line is validated as a whole.
+ */
+static void read_ahead_refuses_a_line_copied_across_a_new_epoch(void **state)
+{
+    (void)state;
+    struct channel_reader r;
+    unsigned char e[8];
+    chan = map + page - CHANNEL_HEADER_SIZE - 4u * 8u;
+    chan_size = CHANNEL_HEADER_SIZE + 16u * 8u;
+    element = 8u;
+    rewrite = 8u;
+    assert_true(chan + channel_slot_offset(4, 8) == map + page);
+    assert_int_equal(channel_writer_init(&writer, chan, chan_size, TEST_PROTOCOL, 8, TEST_EPOCH),
+                     0);
+    for (uint64_t i = 0; i < 8; i++) {
+        test_fill_element(e, 8, i);
+        channel_write(&writer, e);
+    }
+    assert_int_equal(channel_reader_init(&r, chan, chan_size, TEST_PROTOCOL, 8), 0);
+    assert_int_equal(channel_read(&r, e), CHANNEL_EPOCH_CHANGED);
+    arm_the_fault();
+    enum channel_result res = channel_read(&r, e);
+    assert_int_equal(faults, 1);
+    if (res == CHANNEL_SUCCESS) {
+        fail_msg("channel_read returned SUCCESS (element %s, %llu more read ahead) for a line "
+                 "whose copy began in epoch %#x and ended in epoch %#x",
+                 test_element_is(e, 8, 0) ? "0 of the old epoch" : "of the new epoch",
+                 (unsigned long long)r.ahead_count, TEST_EPOCH, TEST_EPOCH2);
+    }
+    if (res != CHANNEL_EPOCH_CHANGED) {
+        res = channel_read(&r, e);
+    }
+    assert_int_equal(res, CHANNEL_EPOCH_CHANGED);
+    for (uint64_t i = 0; i < 8; i++) {
+        assert_int_equal(channel_read(&r, e), CHANNEL_SUCCESS);
+        assert_true(test_element_is(e, 8, NEW_SEQ + i));
+    }
+    assert_int_equal(channel_read(&r, e), CHANNEL_NO_DATA);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(read_refuses_an_element_copied_across_a_new_epoch,
                                         setup, teardown),
         cmocka_unit_test_setup_teardown(batch_refuses_elements_copied_across_a_new_epoch,
+                                        setup, teardown),
+        cmocka_unit_test_setup_teardown(read_ahead_refuses_a_line_copied_across_a_new_epoch,
                                         setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

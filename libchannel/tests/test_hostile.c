@@ -8,10 +8,11 @@
  * buffers of the exact size, so ASan sees any write past them.
  *
  * The readers also check what they can: results are valid, batch counts are within
- * bounds, lost never decreases, the validated element count fits the mapping, and every
- * reader keeps making calls (no unbounded loop). MOAT_HOSTILE_SECONDS sets the run time
+ * bounds, lost never decreases, the validated element count fits the mapping, elements
+ * read ahead never exceed a line (and only the 8-byte reader has any), and every reader
+ * keeps making calls (no unbounded loop). MOAT_HOSTILE_SECONDS sets the run time
  * (default 3); the run goes on (up to ten times that) until every reader has seen both
- * SUCCESS and OVERRUN.
+ * SUCCESS and OVERRUN, and the 8-byte reader has handed out elements it read ahead.
  */
 #include <pthread.h>
 #include <stdatomic.h>
@@ -36,7 +37,7 @@ struct reader_config {
 };
 
 static const struct reader_config configs[HOSTILE_READERS] = {
-    {0, 8},
+    {8 * 3, 8}, /* its last slot ends the mapping in the middle of a read-ahead line */
     {8 * 37, 13},
     {8 * 500, 1000},
 };
@@ -175,6 +176,8 @@ struct reader_args {
     uint64_t results[CHANNEL_INCOMPATIBLE + 1];
     atomic_bool seen_success; /* read by main while the reader runs */
     atomic_bool seen_overrun;
+    atomic_bool seen_hand_out; /* a read served from elements read ahead (8-byte reader) */
+    uint64_t hand_outs;
 };
 
 /* Checks that hold whatever the writer did. */
@@ -186,6 +189,9 @@ static void check_reader(int k, const struct channel_reader *r, uint64_t *last_l
     *last_lost = channel_lost(r);
     if (r->elements != 0u && r->elements > (r->mem_size - 64u) / r->element_size) {
         fail(k, "accepted an element count beyond the mapping", r->elements);
+    }
+    if (r->ahead_count >= CHANNEL_READ_AHEAD || (r->element_size != 8u && r->ahead_count != 0u)) {
+        fail(k, "read ahead more than a line, or not 8-byte elements", r->ahead_count);
     }
 }
 
@@ -210,7 +216,9 @@ static bool all_readers_exercised(struct reader_args *args)
 
     for (i = 0; i < HOSTILE_READERS; i++) {
         if (!atomic_load_explicit(&args[i].seen_success, memory_order_relaxed) ||
-            !atomic_load_explicit(&args[i].seen_overrun, memory_order_relaxed)) {
+            !atomic_load_explicit(&args[i].seen_overrun, memory_order_relaxed) ||
+            (configs[i].element_size == 8u &&
+             !atomic_load_explicit(&args[i].seen_hand_out, memory_order_relaxed))) {
             return false;
         }
     }
@@ -238,8 +246,14 @@ static void *reader_main(void *arg)
         enum channel_result result;
 
         if (op < 8u) {
+            uint64_t ahead = r.ahead_count;
+
             result = channel_read(&r, one);
             count_result(k, a, result);
+            if (result == CHANNEL_SUCCESS && ahead != 0u && r.ahead_count == ahead - 1u) {
+                a->hand_outs++;
+                atomic_store_explicit(&a->seen_hand_out, true, memory_order_relaxed);
+            }
         } else if (op < 14u) {
             size_t max = 1u + (size_t)(xorshift(&rng) % 64u);
             unsigned char *many = malloc(max * size);
@@ -293,6 +307,7 @@ int main(void)
         memset(&args[i], 0, sizeof(args[i]));
         atomic_init(&args[i].seen_success, false);
         atomic_init(&args[i].seen_overrun, false);
+        atomic_init(&args[i].seen_hand_out, false);
         args[i].index = i;
         pthread_create(&readers[i], NULL, reader_main, &args[i]);
     }
@@ -312,20 +327,25 @@ int main(void)
     for (i = 0; i < HOSTILE_READERS; i++) {
         pthread_join(readers[i], NULL);
         printf("reader %d (element size %4zu): %9llu calls; success %llu, no data %llu, "
-               "overrun %llu, epoch changed %llu, inactive %llu, incompatible %llu\n",
+               "overrun %llu, epoch changed %llu, inactive %llu, incompatible %llu; "
+               "read ahead and handed out %llu\n",
                i, configs[i].element_size, (unsigned long long)args[i].calls,
                (unsigned long long)args[i].results[CHANNEL_SUCCESS],
                (unsigned long long)args[i].results[CHANNEL_NO_DATA],
                (unsigned long long)args[i].results[CHANNEL_OVERRUN],
                (unsigned long long)args[i].results[CHANNEL_EPOCH_CHANGED],
                (unsigned long long)args[i].results[CHANNEL_INACTIVE],
-               (unsigned long long)args[i].results[CHANNEL_INCOMPATIBLE]);
+               (unsigned long long)args[i].results[CHANNEL_INCOMPATIBLE],
+               (unsigned long long)args[i].hand_outs);
         if (args[i].calls < 1000u) {
             fail(i, "made too few calls (stuck?)", args[i].calls);
         }
         /* A scribbler that never got a reader past validation would prove nothing. */
         if (args[i].results[CHANNEL_SUCCESS] == 0u || args[i].results[CHANNEL_OVERRUN] == 0u) {
             fail(i, "never reached SUCCESS and OVERRUN", args[i].calls);
+        }
+        if (configs[i].element_size == 8u && args[i].hand_outs == 0u) {
+            fail(i, "never read ahead past validation", args[i].calls);
         }
     }
     if (atomic_load(&failures) != 0u) {

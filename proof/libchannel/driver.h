@@ -19,7 +19,7 @@ static uint64_t any_u64(void)
 */
 static void any_values(uint64_t *value, unsigned count)
 {
-    /*@ loop unroll 8;
+    /*@ loop unroll 16;
         loop invariant 0 <= k <= count;
         loop assigns k, value[0 .. count - 1], Frama_C_entropy_source; */
     for (unsigned k = 0u; k < count; k++) {

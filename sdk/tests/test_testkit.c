@@ -99,12 +99,15 @@ static void channel_next_passes_over_epoch_changes_and_overruns(void **state)
     }
     assert_true(moat_channel_next(&c.reader, &v));
     assert_int_equal(v, 1);
-    /* Lapping the reader: the overrun is passed over and counted as lost. */
+    /* Lapping the reader: the overrun is passed over and counted as lost. Element 2 was
+     * read ahead with 1 (libchannel does that for 8-byte elements), before the lap. */
     for (uint64_t i = 3; i <= 12; i++) {
         channel_write(&c.writer, &i);
     }
     assert_true(moat_channel_next(&c.reader, &v));
-    assert_true(v > 2);
+    assert_int_equal(v, 2);
+    assert_true(moat_channel_next(&c.reader, &v));
+    assert_true(v > 3);
     assert_true(channel_lost(&c.reader) > 0);
     while (moat_channel_next(&c.reader, &v)) {
     }
