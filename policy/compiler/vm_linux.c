@@ -168,7 +168,15 @@ static void polc_vm_load_linux(struct polc_ctx *ctx, struct polc_subject *s)
     vm->kernel_bytes = vm->kernel_size - h->setup_size;
     vm->entry_gpa = vm->kernel_gpa;
     vm->boot_rsi = POLC_VM_BOOT_GPA + POLC_VM_ZERO_PAGE;
-    /* It decompresses into [run, run + init_size); a non-relocatable one runs at pref_address. */
+    /* It decompresses into [run, run + init_size); a non-relocatable one runs at pref_address,
+     * which only this bounds (the sum below would wrap for one near 2^64). */
+    if (!h->relocatable && (h->pref_address < POLC_VM_HIGH_RAM || h->pref_address >= vm->ram_size)) {
+        polc_error(ctx, vm->boot_line,
+                   "subject '%s': kernel '%s' is not relocatable and runs at its pref_address "
+                   "0x%llx, outside guest memory [1M, %s)",
+                   s->name, vm->kernel_name, (unsigned long long)h->pref_address, ram);
+        return;
+    }
     uint64_t run = h->relocatable ? vm->kernel_gpa : h->pref_address;
     uint64_t end = run + h->init_size;
     if (vm->kernel_gpa + polc_page_up(vm->kernel_bytes) > end) {

@@ -40,6 +40,7 @@ static const struct bz_spec specs[] = {
     {"unaligned-pref.bzImage", 0x020f, 0x01, 1, 0x800000, false, false, 0},
     {"low-initrd-max.bzImage", 0x020f, 0x01, 1, 0x800000, false, false, 0},
     {"page-over.bzImage", 0x020f, 0x01, 1, 0x801000, false, false, 0}, /* one page past 24M */
+    {"wrap.bzImage", 0x020f, 0x01, 0, 0x200000, false, false, 0}, /* runs at 2^64 - 1M */
 };
 
 static void put(uint8_t *p, uint64_t v, size_t n)
@@ -90,6 +91,9 @@ static int write_bz(const char *dir, const struct bz_spec *spec)
     put(k + 0x260, spec->init_size, 4);
     if (strcmp(spec->name, "unaligned-pref.bzImage") == 0) {
         put(k + 0x258, 0x1001000, 8); /* pref_address off its 2M kernel_alignment */
+    }
+    if (strcmp(spec->name, "wrap.bzImage") == 0) {
+        put(k + 0x258, 0xfffffffffff00000ull, 8); /* run + init_size wraps past 2^64 */
     }
     if (strcmp(spec->name, "low-initrd-max.bzImage") == 0) {
         put(k + 0x22c, 0x17fffff, 4); /* initrd_addr_max: the kernel's own end */

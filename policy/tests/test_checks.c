@@ -232,6 +232,7 @@ int main(int argc, char **argv)
     POLC_CASE(vm_bzimage_truncated),
     POLC_CASE(vm_bzimage_header_cut),
     POLC_CASE(vm_bzimage_unaligned_pref),
+    POLC_CASE(vm_bzimage_fixed_wrap),
     POLC_CASE(vm_initrd_above_max),
     POLC_CASE(vm_initrd_a_page_too_big),
     POLC_CASE(vm_kernel_a_page_too_big),
