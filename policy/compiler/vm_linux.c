@@ -170,7 +170,8 @@ static void polc_vm_load_linux(struct polc_ctx *ctx, struct polc_subject *s)
     vm->boot_rsi = POLC_VM_BOOT_GPA + POLC_VM_ZERO_PAGE;
     /* It decompresses into [run, run + init_size); a non-relocatable one runs at pref_address,
      * which only this bounds (the sum below would wrap for one near 2^64). */
-    if (!h->relocatable && (h->pref_address < POLC_VM_HIGH_RAM || h->pref_address >= vm->ram_size)) {
+    if (!h->relocatable &&
+        (h->pref_address < POLC_VM_HIGH_RAM || h->pref_address >= vm->ram_size)) {
         polc_error(ctx, vm->boot_line,
                    "subject '%s': kernel '%s' is not relocatable and runs at its pref_address "
                    "0x%llx, outside guest memory [1M, %s)",
