@@ -70,7 +70,14 @@ int main(void)
     moat_log("%s", bridge_tally_ok(&tally, lost) ? "bridge: every element checks"
                                                  : "bridge: MISCOUNTED or corrupt elements");
     moat_event_send((unsigned)poweroff);
+    /* In the VM case (tests/vm-bridge) it then keeps telling the guest it is done. */
+    int hello = moat_event("hello");
     for (;;) {
-        (void)moat_event_wait();
+        if (hello >= 0) {
+            moat_event_send((unsigned)hello);
+            moat_yield();
+        } else {
+            (void)moat_event_wait();
+        }
     }
 }

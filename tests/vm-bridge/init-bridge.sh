@@ -30,6 +30,7 @@ case $step in
 *)
     vm-bridge-probe writer host.down
     vm-bridge-probe wait off
+    vm-bridge-probe wait hello
     vm-bridge-probe send nosuch
     z=0000000000000000
     echo "$z$z$z$z$z$z$z$z" | channel-put -x host.up

@@ -22,11 +22,11 @@
  * or '_', then letters, digits, '_', '-', '.'; at most 63 characters.
  *
  * Events: inside a VM, moat_linux_event_send() sends an event the policy grants the VM
- * (vmmcall, from ring 3). Waiting for one cannot be done from a program: the kernel
- * injects a VM's incoming events as interrupt vectors, which only the guest kernel sees,
- * and the VM's vmmcall has no event poll. The host and file back ends have no doorbell
- * into the system at all. Those calls say so with MOAT_LINUX_ERR_NO_EVENTS and never
- * pretend; moat_linux_wait() polls a reader instead.
+ * (vmmcall, from ring 3), and moat_linux_event_wait() waits for an incoming event the
+ * policy gives no vector (vmmcall MOAT_KCALL_EVENT_POLL; one with a vector is injected as
+ * an interrupt, which only the guest kernel sees). The host and file back ends have no
+ * doorbell into the system at all. Those calls say so with MOAT_LINUX_ERR_NO_EVENTS and
+ * never pretend; moat_linux_wait() polls a reader instead.
  */
 #ifndef MOAT_LINUX_H
 #define MOAT_LINUX_H
@@ -113,8 +113,12 @@ int moat_linux_wait(const struct channel_reader *r, unsigned timeout_ms);
 /*
  * Moat events by name. Inside a VM, event_send sends the VM's granted outgoing event
  * (0, MOAT_LINUX_ERR_NO_EVENT when the sinfo page grants none of that name, or the
- * kernel's negative MOAT_ERR_* result). Otherwise, and event_wait everywhere:
- * MOAT_LINUX_ERR_NO_EVENTS (docs/sdk.md says why and what would be needed).
+ * kernel's negative MOAT_ERR_* result); event_wait waits up to timeout_ms (polling each
+ * millisecond; 0: just look) for its incoming event and returns 1 when it came, 0 on
+ * timeout, MOAT_LINUX_ERR_NO_EVENT when it has none of that name, MOAT_LINUX_ERR_NO_EVENTS
+ * when the policy gives it a vector. Events one call took while waiting for another are
+ * kept for later calls of this process: one program per VM should wait for events.
+ * Otherwise: MOAT_LINUX_ERR_NO_EVENTS (docs/sdk.md says why and what would be needed).
  */
 int moat_linux_event_send(const char *event);
 int moat_linux_event_wait(const char *event, unsigned timeout_ms);

@@ -20,6 +20,7 @@
 #define LINUX_PAGE         4096u
 #define LINUX_SINFO_MAX    (16u * 1024u) /* moat-polc's sinfo page of a VM */
 #define LINUX_VMMCALL_SEND 1u            /* MOAT_KCALL_EVENT_SEND (moat/abi/kcall.h) */
+#define LINUX_VMMCALL_POLL 3u            /* MOAT_KCALL_EVENT_POLL */
 
 /* A policy name (policy/schema/moat.xsd nameType): no '/', so never a path. */
 static bool linux_name_ok(const char *name)
@@ -410,11 +411,69 @@ int moat_linux_event_send(const char *event)
 #endif
 }
 
+#if defined(__x86_64__)
+/* The lowest pending incoming event without a vector, taken (vmmcall from ring 3), or < 0. */
+static int64_t linux_vm_poll(void)
+{
+    int64_t ret;
+
+    __asm__ volatile("vmmcall" : "=a"(ret) : "a"((uint64_t)LINUX_VMMCALL_POLL) : "memory");
+    return ret;
+}
+#endif
+
 int moat_linux_event_wait(const char *event, unsigned timeout_ms)
 {
-    (void)event;
+    struct moat_sinfo_resource res;
+    int sys_errno = 0;
+    int found;
+
+    if (!linux_name_ok(event)) {
+        return MOAT_LINUX_ERR_NAME;
+    }
+    found = linux_vm_resource(event, MOAT_RES_EVENT_RECV, &res, &sys_errno);
+    if (found < 0) {
+        return found;
+    }
+    if (found == 0) {
+        uint64_t gpa;
+
+        return linux_vm_sinfo_gpa(&gpa) == 1 ? MOAT_LINUX_ERR_NO_EVENT : MOAT_LINUX_ERR_NO_EVENTS;
+    }
+    /* An event with a vector arrives as an interrupt for the guest kernel, never by a poll. */
+    if (res.line != 0u || res.id >= 64u) {
+        return MOAT_LINUX_ERR_NO_EVENTS;
+    }
+#if defined(__x86_64__)
+    {
+        /* Events a poll took while this process waited for another, kept for later calls. */
+        static uint64_t seen;
+        const struct timespec ms = {0, 1000000};
+
+        for (unsigned waited = 0;; waited++) {
+            /* Each poll takes one pending event: at most 64 are pending at once. */
+            for (unsigned i = 0; i < 64u; i++) {
+                int64_t got = linux_vm_poll();
+
+                if (got < 0 || got >= 64) {
+                    break;
+                }
+                seen |= 1ull << got;
+            }
+            if ((seen & (1ull << res.id)) != 0u) {
+                seen &= ~(1ull << res.id);
+                return 1;
+            }
+            if (waited >= timeout_ms) {
+                return 0;
+            }
+            (void)nanosleep(&ms, NULL);
+        }
+    }
+#else
     (void)timeout_ms;
     return MOAT_LINUX_ERR_NO_EVENTS;
+#endif
 }
 
 uint64_t moat_linux_epoch(void)
@@ -446,15 +505,16 @@ const char *moat_linux_strerror(int err)
         return "MOAT_CHANNELS is not NAME=FILE[,NAME=FILE...] (or a path is too long)";
     case MOAT_LINUX_ERR_NO_EVENTS:
         return "Moat events cannot reach this program: on the host or on plain files there "
-               "is no doorbell into the system, and inside a VM only sending works (its "
-               "incoming events are interrupts for the guest kernel): poll the channel "
-               "(moat_linux_wait)";
+               "is no doorbell into the system, and inside a VM an incoming event the policy "
+               "gives a vector is an interrupt for the guest kernel (give it none to wait "
+               "for it here): poll the channel (moat_linux_wait)";
     case MOAT_LINUX_ERR_SINFO:
         return "no valid Moat sinfo page at the address moat.sinfo= (or MOAT_SINFO) gives";
     case MOAT_LINUX_ERR_END:
         return "the policy makes this VM a reader of the channel, not its writer";
     case MOAT_LINUX_ERR_NO_EVENT:
-        return "the policy grants this VM no outgoing event of that name";
+        return "the policy grants this VM no event of that name (outgoing to send it, "
+               "incoming to wait for it)";
     default:
         return channel_strerror(err);
     }

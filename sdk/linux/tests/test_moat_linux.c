@@ -351,11 +351,13 @@ static void make_vm(void)
     memset(&sinfo, 0, sizeof(sinfo));
     sinfo.info.magic = MOAT_SINFO_MAGIC;
     sinfo.info.version = MOAT_SINFO_VERSION;
-    sinfo.info.resource_count = 3;
+    sinfo.info.resource_count = 4;
     vm_resource(&sinfo.info.resources[0], "host.up", MOAT_RES_CHANNEL,
                 MOAT_RES_WRITABLE | MOAT_RES_WRITER, VM_UP);
     vm_resource(&sinfo.info.resources[1], "host.down", MOAT_RES_CHANNEL, 0u, VM_DOWN);
     vm_resource(&sinfo.info.resources[2], "off", MOAT_RES_EVENT_SEND, 0u, 0u);
+    vm_resource(&sinfo.info.resources[3], "kick", MOAT_RES_EVENT_RECV, 0u, 0u);
+    sinfo.info.resources[3].line = 0x40; /* injected as vector 0x40: not for a poll */
     fd = open(file_a, O_RDWR | O_CREAT | O_TRUNC, 0600);
     assert_true(fd >= 0);
     assert_int_equal(ftruncate(fd, VM_DOWN + VM_SIZE), 0);
@@ -425,9 +427,11 @@ static void vm_names_match_whole_and_ends_and_formats_are_checked(void **state)
                      CHANNEL_ERR_FILE_PROTOCOL);
     assert_int_equal(moat_linux_reader(&c, &r, "host.down", PROTOCOL, 32),
                      CHANNEL_ERR_FILE_ELEMENT_SIZE);
-    /* Events: "off" is granted but this is no VM (vmmcall would fault), so only names. */
+    /* Events: "off" is granted but this is no VM (vmmcall would fault), so only names:
+     * "off" is outgoing (nothing to wait for) and "kick" has a vector (an interrupt). */
     assert_int_equal(moat_linux_event_send("nosuch"), MOAT_LINUX_ERR_NO_EVENT);
-    assert_int_equal(moat_linux_event_wait("off", 0), MOAT_LINUX_ERR_NO_EVENTS);
+    assert_int_equal(moat_linux_event_wait("off", 0), MOAT_LINUX_ERR_NO_EVENT);
+    assert_int_equal(moat_linux_event_wait("kick", 0), MOAT_LINUX_ERR_NO_EVENTS);
 }
 
 static void vm_bad_sinfo_addresses_and_pages_are_refused(void **state)
