@@ -379,23 +379,31 @@ int moat_linux_wait(const struct channel_reader *r, unsigned timeout_ms)
     }
 }
 
-int moat_linux_event_send(const char *event)
+/* The VM's event of that name and kind: 1 with *res, or the error for the caller. */
+static int linux_vm_event(const char *event, uint32_t kind, struct moat_sinfo_resource *res)
 {
-    struct moat_sinfo_resource res;
     int sys_errno = 0;
     int found;
 
     if (!linux_name_ok(event)) {
         return MOAT_LINUX_ERR_NAME;
     }
-    found = linux_vm_resource(event, MOAT_RES_EVENT_SEND, &res, &sys_errno);
-    if (found < 0) {
-        return found;
-    }
+    found = linux_vm_resource(event, kind, res, &sys_errno);
     if (found == 0) {
         uint64_t gpa;
 
         return linux_vm_sinfo_gpa(&gpa) == 1 ? MOAT_LINUX_ERR_NO_EVENT : MOAT_LINUX_ERR_NO_EVENTS;
+    }
+    return found;
+}
+
+int moat_linux_event_send(const char *event)
+{
+    struct moat_sinfo_resource res;
+    int found = linux_vm_event(event, MOAT_RES_EVENT_SEND, &res);
+
+    if (found != 1) {
+        return found;
     }
 #if defined(__x86_64__)
     {
@@ -425,20 +433,10 @@ static int64_t linux_vm_poll(void)
 int moat_linux_event_wait(const char *event, unsigned timeout_ms)
 {
     struct moat_sinfo_resource res;
-    int sys_errno = 0;
-    int found;
+    int found = linux_vm_event(event, MOAT_RES_EVENT_RECV, &res);
 
-    if (!linux_name_ok(event)) {
-        return MOAT_LINUX_ERR_NAME;
-    }
-    found = linux_vm_resource(event, MOAT_RES_EVENT_RECV, &res, &sys_errno);
-    if (found < 0) {
+    if (found != 1) {
         return found;
-    }
-    if (found == 0) {
-        uint64_t gpa;
-
-        return linux_vm_sinfo_gpa(&gpa) == 1 ? MOAT_LINUX_ERR_NO_EVENT : MOAT_LINUX_ERR_NO_EVENTS;
     }
     /* An event with a vector arrives as an interrupt for the guest kernel, never by a poll. */
     if (res.line != 0u || res.id >= 64u) {
