@@ -6,7 +6,8 @@
  *                               0xcf9/0x64/0x92 reset it, 0xcf8/0xcfc would read the host's
  *                               PCI configuration); prints what each read gave
  *   moat-vm-probe fuzz N SEED   N vmmcalls with random numbers and arguments (never a
- *                               valid event send, rarely a yield); checks every result
+ *                               valid event send, rarely a yield; event polls among the
+ *                               small numbers); checks every result
  *                               and that no other register changed across the call
  *   moat-vm-probe svm3          VMRUN and the other SVM instructions from ring 3: each
  *                               must fault in the guest (a signal), nothing else
@@ -177,7 +178,7 @@ static int vmmcall_clobbers(uint64_t number, uint64_t arg, int64_t *ret)
 static void probe_fuzz(uint64_t n, uint64_t seed)
 {
     rng_state = seed | 1u;
-    uint64_t refused = 0, yields = 0;
+    uint64_t refused = 0, yields = 0, polls = 0;
     for (uint64_t i = 0; i < n; i++) {
         uint64_t number = rng();
         uint64_t arg = rng();
@@ -212,6 +213,11 @@ static void probe_fuzz(uint64_t n, uint64_t seed)
             if (ret != -2) {
                 fail("event send with a bad id did not return MOAT_ERR_BAD_ID");
             }
+        } else if (number == 3u) {
+            polls++; /* event poll: nothing pending (-3), or an incoming event's id */
+            if (ret != -3 && (ret < 0 || ret >= 64)) {
+                fail("event poll returned neither MOAT_ERR_NONE_PENDING nor an event id");
+            }
         } else {
             refused++;
             if (ret != -1) {
@@ -224,6 +230,8 @@ static void probe_fuzz(uint64_t n, uint64_t seed)
     g_puts(" vmmcalls, ");
     g_putdec((int64_t)refused);
     g_puts(" refused as expected, ");
+    g_putdec((int64_t)polls);
+    g_puts(" polls, ");
     g_putdec((int64_t)yields);
     g_puts(" yields, registers preserved\n");
 }
