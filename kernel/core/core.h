@@ -181,11 +181,7 @@ void subject_contain(subject_id_t id, uint16_t kind, const struct arch_fault *f)
 bool subject_report_work(subject_id_t id, tsc_t until);
 
 int64_t event_send(subject_id_t from, uint64_t id);
-int64_t event_take_among(subject_id_t id, uint64_t among);
-static inline int64_t event_take(subject_id_t id)
-{
-    return event_take_among(id, ~0ull);
-}
+int64_t event_take(subject_id_t id);
 void event_raise(subject_id_t id, uint8_t event);
 /* In id's own frame: raise its timer's event once the deadline has come (inline: every
  * return to a subject checks it). */

@@ -19,12 +19,11 @@ void event_raise(subject_id_t id, uint8_t event)
     smp_kick(id);
 }
 
-/* Lowest pending event id among the bits `among`, cleared; or MOAT_ERR_NONE_PENDING.
- * Only the owner clears. */
-int64_t event_take_among(subject_id_t id, uint64_t among)
+/* Lowest pending event id, cleared; or MOAT_ERR_NONE_PENDING. Only the owner clears. */
+int64_t event_take(subject_id_t id)
 {
     _Static_assert(MOAT_MAX_EVENTS == 64u, "pending is one 64-bit word");
-    uint64_t pending = ATOMIC_LOAD(&core_subject(id)->pending) & among;
+    uint64_t pending = ATOMIC_LOAD(&core_subject(id)->pending);
     if (pending == 0u) {
         return MOAT_ERR_NONE_PENDING;
     }

@@ -183,6 +183,20 @@ tsc_t vm_timer_get(subject_id_t id)
     return core_subject(id)->timer_deadline;
 }
 
+/* event_poll by vmmcall: the lowest pending event without a vector, cleared (those with
+ * one, and the timer's, arrive as interrupts: vm_enter takes them). */
+static int64_t vm_event_poll(subject_id_t id)
+{
+    struct core_subject *s = core_subject(id);
+    uint64_t pending = ATOMIC_LOAD(&s->pending) & ~s->wake_events;
+    if (pending == 0u) {
+        return MOAT_ERR_NONE_PENDING;
+    }
+    uint32_t bit = (uint32_t)__builtin_ctzll(pending);
+    ATOMIC_FETCH_AND(&s->pending, ~(1ull << bit));
+    return (int64_t)bit;
+}
+
 /* vmmcall: the native kernel-call numbers; a VM sends its events, polls for those it
  * gets no vector for, and yields. */
 struct core_next vm_on_call(tsc_t now, subject_id_t id, uint64_t number, uint64_t arg0,
@@ -193,9 +207,7 @@ struct core_next vm_on_call(tsc_t now, subject_id_t id, uint64_t number, uint64_
     if (number == MOAT_KCALL_EVENT_SEND) {
         *result = event_send(id, arg0);
     } else if (number == MOAT_KCALL_EVENT_POLL) {
-        /* Only the events without a vector: those with one, and the timer's, arrive as
-         * interrupts (vm_enter takes them). */
-        *result = event_take_among(id, ~core_subject(id)->wake_events);
+        *result = vm_event_poll(id);
     } else if (number == MOAT_KCALL_YIELD) {
         *result = MOAT_OK;
         core_cpus[tables_subject(id)->cpu].yielded = true;
