@@ -123,6 +123,10 @@ _Noreturn void arch_halt(void);
 void arch_irq_unmask(uint8_t line);
 
 /*@ assigns \nothing;
+    ensures \result == \null || STR_OK(\result); */
+const char *arch_vm_unsupported(void);
+
+/*@ assigns \nothing;
     ensures \false; */
 _Noreturn void arch_poweroff(bool failure);
 

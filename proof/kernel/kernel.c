@@ -1,10 +1,14 @@
 /*
- * The kernel proof (docs/assurance.md): kernel/core as one translation unit, so that
- * contracts can name each file's own state. Today it holds print.c with a contract for
- * each of its functions; WP proves (-wp-rte, part kernel-print of prove.py) every
- * run-time-error goal, every contract and loop invariant and every precondition at
- * every call. The rest of kernel/core (the boot check's postcondition, the hot paths)
- * is not yet covered.
+ * The kernel proof (docs/assurance.md): all of kernel/core as one translation unit, so
+ * that contracts can name each file's own state. The order matters:
+ *   1. model.h: the ghost objects and shared predicates; the accessor contracts below;
+ *   2. model_*.h: each module's predicates, which annotations inside the code name;
+ *   3. every kernel/core/*.c, the code itself;
+ *   4. arch_spec.h and spec_*.h: the contracts, as prototypes that Frama-C joins to the
+ *      definitions above (arch_spec.h: the arch as the core assumes it).
+ * Each part of prove.py (kernel-print, kernel-tables, ...) proves the functions it
+ * names (-wp-rte: every run-time-error goal, every contract and loop invariant, and the
+ * precondition of every call they make) and takes the contracts of what they call.
  *
  * The accessors of tables.h and core_subject() are taken by their contracts (record i
  * of an array, with i below its count as the precondition WP checks at each call);
@@ -13,26 +17,6 @@
  */
 #include "model.h"
 #include "channel_internal.h" /* channel_writer_ok, the kernel log writer's invariant */
-
-/* What print.c keeps of print_cpus: this CPU's (print_self), as each CPU writes only its
- * own. Macros rather than predicates, so that WP splits them into separate goals. */
-#define PRINT_CPU_OK(c) \
-    (print_cpus[c].record < MOAT_LOG_RECORD_MAX && \
-     (\forall integer i; 0 <= i < MOAT_LOG_RECORD_MAX ==> print_cpus[c].line[i].length <= MOAT_LOG_TEXT_MAX) && \
-     (\forall integer i; print_cpus[c].record < i < MOAT_LOG_RECORD_MAX ==> print_cpus[c].line[i].length == 0) && \
-     (!print_cpus[c].to_channel ==> print_cpus[c].record == 0) && \
-     (print_cpus[c].has_channel ==> channel_writer_ok(&print_cpus[c].writer)) && \
-     (print_cpus[c].has_channel ==> print_cpus[c].writer.mem != \null) && \
-     (print_cpus[c].has_channel ==> print_cpus[c].writer.element_size == sizeof(struct moat_log_record)) && \
-     (print_cpus[c].has_channel ==> \base_addr(print_cpus[c].writer.mem) == \base_addr(&fc_ram[0])))
-#define print_ok PRINT_CPU_OK(print_sel)
-
-/* Module state, for assigns clauses. */
-#define PRINT_STATE print_cpus[print_sel], fc_ram[0 .. FC_RAM_SIZE - 1]
-/* A string print_str may print: NUL-ended, and not in what printing changes. */
-#define STR_OK(s) (valid_str((char *)(s)) && \
-    \separated((char *)(s) + (0 .. 255), print_cpus + (0 .. MOAT_MAX_CPUS - 1), fc_ram + (0 .. FC_RAM_SIZE - 1)))
-#define POWER_STATE power_pending, power_deadline, power_yields
 
 /* ---- The accessors (tables.h, core.h): record i of its array, i proved < count. ---- */
 
@@ -92,75 +76,34 @@ static inline const char *tables_string(uint32_t offset);
 static inline struct core_subject *core_subject(subject_id_t id);
 
 
+/* ---- 2. Each module's predicates. ---- */
+#include "model_print.h"
+#include "model_tables.h"
+#include "model_sched.h"
+#include "model_event.h"
+#include "model_system.h"
+#include "model_vm.h"
 
-/* Not proved in this part (kernel/core's events): a call to it from a function proved
- * here would be a goal WP cannot prove. */
-/*@ requires \false;
-    assigns \nothing; */
-void event_raise(subject_id_t id, uint8_t event);
+/* The state invariant every entry after boot keeps: each module's part. */
+#define core_ok (print_ok && sched_ok && subjects_ok && vm_ok)
 
-/* ---- print.c ---- */
+/* ---- 3. The code. ---- */
 #include "../../kernel/core/print.c"
+#include "../../kernel/core/tables.c"
+#include "../../kernel/core/tables_vm.c"
+#include "../../kernel/core/sched.c"
+#include "../../kernel/core/smp.c"
+#include "../../kernel/core/event.c"
+#include "../../kernel/core/subject.c"
+#include "../../kernel/core/audit.c"
+#include "../../kernel/core/system.c"
+#include "../../kernel/core/vm.c"
+
+/* ---- 4. The contracts. ---- */
 #include "arch_spec.h"
-
-
-/*@ assigns \nothing;
-    ensures \result == &print_cpus[print_sel]; */
-static struct print_cpu *print_self(void);
-
-/*@ requires print_ok;
-    requires p == &print_cpus[print_sel];
-    assigns PRINT_STATE;
-    ensures print_ok && p->record == 0 && p->line[0].length == 0; */
-static void print_publish(struct print_cpu *p, bool line_ends);
-
-/*@ requires p == &print_cpus[print_sel];
-    assigns p->console_line_ended;
-    ensures !p->to_channel ==> \result == \true; */
-static bool print_to_console(struct print_cpu *p);
-
-/*@ requires print_ok;
-    assigns PRINT_STATE;
-    ensures print_ok; */
-static void print_char(char c);
-
-/*@ requires print_ok && STR_OK(s);
-    assigns PRINT_STATE;
-    ensures print_ok; */
-void print_str(const char *s);
-
-/*@ requires print_ok;
-    assigns PRINT_STATE;
-    ensures print_ok; */
-void print_dec(uint64_t v);
-
-/*@ requires print_ok;
-    assigns PRINT_STATE;
-    ensures print_ok; */
-void print_hex(uint64_t v);
-
-/*@ requires print_ok;
-    assigns PRINT_STATE;
-    ensures print_ok; */
-void print_nl(void);
-
-/*@ requires print_ok && \valid_read(tables) && fc_self < tables->cpu_count <= MOAT_MAX_CPUS;
-    requires !print_cpus[print_sel].to_channel;
-    assigns PRINT_STATE;
-    ensures print_ok; */
-void print_use_channel(void);
-
-/*@ assigns \nothing;
-    ensures \false; */
-static _Noreturn void print_power_now(uint32_t action);
-
-/*@ requires \valid_read(tables) && from < tables->subjects.count <= MOAT_MAX_SUBJECTS;
-    assigns POWER_STATE, fc_state[from].state; */
-void print_power_request(uint8_t action, subject_id_t from);
-
-/*@ requires \valid_read(tables);
-    assigns power_yields; */
-void print_power_on_yield(subject_id_t id);
-
-/*@ assigns \nothing; */
-void print_power_check(tsc_t now);
+#include "spec_print.h"
+#include "spec_tables.h"
+#include "spec_sched.h"
+#include "spec_event.h"
+#include "spec_system.h"
+#include "spec_vm.h"

@@ -44,6 +44,11 @@
     assigns \nothing;
     ensures 0 <= \result < 64; */
 int __builtin_ctzll(unsigned long long x);
+/* The highest set bit's distance from bit 63 (bsr/lzcnt). */
+/*@ requires x != 0;
+    assigns \nothing;
+    ensures 0 <= \result < 64; */
+int __builtin_clzll(unsigned long long x);
 
 /*@
   // The print_cpus[] entry of this CPU (print_self).
