@@ -130,12 +130,24 @@ _Noreturn void core_panic_hex(const char *why, uint64_t value);
 /* An exception in the kernel: the same, with the CPU state in the audit record (the
  * error code in hex). */
 _Noreturn void core_panic_fault(const char *why, const struct arch_fault *f);
+#ifdef __FRAMAC__
+/* For the proof: a failed CHECK calls this, whose contract's precondition is false
+ * (proof/kernel/spec_system.h), so WP proves at each CHECK that it cannot fail. */
+_Noreturn void core_check_failed(uint64_t line);
+#define CHECK(cond)                                                                        \
+    do {                                                                                   \
+        if (!(cond)) {                                                                     \
+            core_check_failed((uint64_t)__LINE__);                                         \
+        }                                                                                  \
+    } while (0)
+#else
 #define CHECK(cond)                                                                        \
     do {                                                                                   \
         if (!(cond)) {                                                                     \
             core_panic("CHECK failed: " #cond ", line", (uint64_t)__LINE__);                 \
         }                                                                                  \
     } while (0)
+#endif
 
 /*
  * Per-subject state lives in the region moat-polc placed for it (tables->state_phys),
