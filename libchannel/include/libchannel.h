@@ -23,8 +23,12 @@ extern "C" {
  * 2.0 (soname libchannel.so.2): struct channel_reader grew by the elements it reads
  * ahead, so programs built against 1.x must be rebuilt; the API and the wire format are
  * unchanged.
+ * 3.0 (soname libchannel.so.3): an 8-byte reader reads ahead up to 16 elements instead
+ * of 8, so struct channel_reader grew again (by 64 bytes) and programs built against 2.x
+ * must be rebuilt; a change is now reported after up to 15 elements read ahead instead
+ * of 7. The API and the wire format are unchanged.
  */
-#define CHANNEL_VERSION_MAJOR 2
+#define CHANNEL_VERSION_MAJOR 3
 #define CHANNEL_VERSION_MINOR 0
 
 /* Wire format constants (SHMStream v2). */
@@ -83,8 +87,12 @@ struct channel_writer {
     uint64_t pos;          /* slot of element wc (wc % elements), kept to avoid a division */
 };
 
-/* Most 8-byte elements a reader copies at once for later one-element reads (a cache line). */
-#define CHANNEL_READ_AHEAD 8u
+/*
+ * Most 8-byte elements a reader copies at once for later one-element reads (128 bytes of
+ * slots). So a change in the channel is reported after at most CHANNEL_READ_AHEAD - 1
+ * elements copied, intact, before it.
+ */
+#define CHANNEL_READ_AHEAD 16u
 
 /* Reader state. Private fields; use the functions below. */
 struct channel_reader {
@@ -161,11 +169,12 @@ int channel_reader_init(struct channel_reader *r, const void *mem, size_t mem_si
  * writer is away, and added what it skipped to channel_lost() (docs/channel-protocol.md,
  * "Overruns"). A NULL argument gives CHANNEL_INCOMPATIBLE.
  *
- * 8-byte elements are read ahead: a read that looks at the channel copies every
- * published element up to the end of the slots' cache line (at most CHANNEL_READ_AHEAD),
- * validated together, and the next reads hand them out without looking at the channel.
- * So an epoch change, a deactivation or an overrun is reported after the elements
- * copied before it (docs/channel-protocol.md, "Read-ahead").
+ * 8-byte elements are read ahead: a read that looks at the channel copies the published
+ * elements from the next one on (at most CHANNEL_READ_AHEAD, never past the ring's last
+ * slot), validated together, and the next reads hand them out without looking at the
+ * channel. So an epoch change, a deactivation or an overrun is reported after the up to
+ * CHANNEL_READ_AHEAD - 1 elements copied before it (docs/channel-protocol.md,
+ * "Read-ahead").
  */
 enum channel_result channel_read(struct channel_reader *r, void *element);
 /*

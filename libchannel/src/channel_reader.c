@@ -385,11 +385,11 @@ CHANNEL_OUT_OF_LINE static enum channel_result reader_read_one(struct channel_re
  * published (wc_seen is a write counter loaded with acquire in this epoch), so while the
  * reader trails the writer it copies at once and touches the header only after the
  * copy: wsc and epoch, as always, and wc for the next call, all on one cache line. It
- * copies every known-published element up to the end of the slots' cache line
- * (CHANNEL_READ_AHEAD slots, counted from slot 0; at most what is pending), with one
- * relaxed 8-byte load each (slots are 8-byte aligned: 64 + pos * 8), and validates them
- * all with the one wsc check, as a batch read does. The first goes to the caller; the
- * others wait in r->ahead and the next reads hand them out without touching the channel.
+ * copies the known-published elements from rc on, up to CHANNEL_READ_AHEAD of them (128
+ * bytes of slots) and not past the ring's last slot, with one relaxed 8-byte load each
+ * (slots are 8-byte aligned: 64 + pos * 8), and validates them all with the one wsc
+ * check, as a batch read does. The first goes to the caller; the others wait in
+ * r->ahead and the next reads hand them out without touching the channel.
  * Everything that is not "intact elements" or a new epoch (no data, lapped, overrun, a
  * reader not synchronised) goes to reader_copy, which loads the header again and decides
  * as before. Out of line, so that channel_read's hand-out path needs no stack frame.
@@ -417,7 +417,6 @@ CHANNEL_OUT_OF_LINE static enum channel_result reader_read_word(struct channel_r
     uint64_t wc = r->wc_seen;
     uint64_t pos = r->pos;
     uint64_t take;
-    uint64_t line;
     uint64_t first;
     uint64_t k;
     uint64_t wsc;
@@ -436,15 +435,16 @@ CHANNEL_OUT_OF_LINE static enum channel_result reader_read_word(struct channel_r
         pos = rc % elements;
     }
     /*
-     * The pending elements in consecutive slots up to the end of the cache line and not
-     * past the ring's last slot. (Nor past the 2^64 wrap, where slot numbering jumps
-     * unless elements divides 2^64: a writer past the wrap makes this read an overrun,
+     * The pending elements in consecutive slots, at most CHANNEL_READ_AHEAD and not past
+     * the ring's last slot. (Nor past the 2^64 wrap, where slot numbering jumps unless
+     * elements divides 2^64: a writer past the wrap makes this read an overrun,
      * channel_overwritten, and on a power-of-two ring the wrap is at the ring's end.)
+     * Not stopped at a cache-line boundary: a reader at its writer's heels that took a
+     * few would otherwise be held to the rest of that line on its next copy.
      */
     take = wc - rc;
-    line = CHANNEL_READ_AHEAD - pos % CHANNEL_READ_AHEAD;
-    if (take > line) {
-        take = line;
+    if (take > CHANNEL_READ_AHEAD) {
+        take = CHANNEL_READ_AHEAD;
     }
     if (take > elements - pos) {
         take = elements - pos;
@@ -523,6 +523,7 @@ static uint64_t reader_hand_out(struct channel_reader *r, unsigned char *dst, ui
 enum channel_result channel_read(struct channel_reader *r, void *element)
 {
     uint64_t n;
+    uint64_t next;
 
     if (r == NULL || r->mem == NULL || element == NULL) {
         return CHANNEL_INCOMPATIBLE;
@@ -530,10 +531,15 @@ enum channel_result channel_read(struct channel_reader *r, void *element)
     if (r->element_size != 8u) {
         return reader_read_one(r, element);
     }
-    /* An element read ahead: validated when it was copied, so the channel is not touched. */
+    /*
+     * An element read ahead: validated when it was copied, so the channel is not touched.
+     * n is 1 to CHANNEL_READ_AHEAD exactly when next (modulo 2^64) is a valid index: the
+     * test is the index bound itself, as easy for the provers as for the CPU.
+     */
     n = r->ahead_count;
-    if (n - 1u < CHANNEL_READ_AHEAD) {
-        channel_put_le64(element, r->ahead[CHANNEL_READ_AHEAD - n]);
+    next = CHANNEL_READ_AHEAD - n;
+    if (next < CHANNEL_READ_AHEAD) {
+        channel_put_le64(element, r->ahead[next]);
         r->ahead_count = n - 1u;
         return CHANNEL_SUCCESS;
     }

@@ -9,8 +9,8 @@
  * two epochs: the reader must not return SUCCESS for it, only after resynchronising
  * to the new epoch, whose elements it must then deliver whole.
  *
- * The same for the 8-byte reader's read-ahead: the channel is placed so that the eight
- * slots it copies at once straddle the boundary, four on each page.
+ * The same for the 8-byte reader's read-ahead: the channel is placed so that the
+ * CHANNEL_READ_AHEAD slots it copies at once straddle the boundary, half on each page.
  */
 #include <setjmp.h>
 #include <signal.h>
@@ -170,24 +170,26 @@ static void batch_refuses_elements_copied_across_a_new_epoch(void **state)
 }
 
 /*
- * 8-byte elements: slots 0-3 end the first page, 4-7 begin the second. The reader's
- * first read copies all eight at once (one line, all published); the copy faults at
- * slot 4 and resumes on the new epoch's bytes. None of it may be delivered, not even
- * element 0, whose copy was of the old epoch: the line is validated as a whole.
+ * 8-byte elements: the first half of the CHANNEL_READ_AHEAD slots ends the first page,
+ * the second half begins the second. The reader's first read copies them all at once
+ * (all published); the copy faults half way and resumes on the new epoch's bytes. None
+ * of it may be delivered, not even element 0, whose copy was of the old epoch: the copy
+ * is validated as a whole.
  */
-static void read_ahead_refuses_a_line_copied_across_a_new_epoch(void **state)
+static void read_ahead_refuses_a_copy_made_across_a_new_epoch(void **state)
 {
     (void)state;
+    const uint64_t ahead = CHANNEL_READ_AHEAD;
     struct channel_reader r;
     unsigned char e[8];
-    chan = map + page - CHANNEL_HEADER_SIZE - 4u * 8u;
-    chan_size = CHANNEL_HEADER_SIZE + 16u * 8u;
+    chan = map + page - CHANNEL_HEADER_SIZE - (ahead / 2u) * 8u;
+    chan_size = CHANNEL_HEADER_SIZE + 2u * ahead * 8u;
     element = 8u;
-    rewrite = 8u;
-    assert_true(chan + channel_slot_offset(4, 8) == map + page);
+    rewrite = ahead;
+    assert_true(chan + channel_slot_offset(ahead / 2u, 8) == map + page);
     assert_int_equal(channel_writer_init(&writer, chan, chan_size, TEST_PROTOCOL, 8, TEST_EPOCH),
                      0);
-    for (uint64_t i = 0; i < 8; i++) {
+    for (uint64_t i = 0; i < ahead; i++) {
         test_fill_element(e, 8, i);
         channel_write(&writer, e);
     }
@@ -197,8 +199,8 @@ static void read_ahead_refuses_a_line_copied_across_a_new_epoch(void **state)
     enum channel_result res = channel_read(&r, e);
     assert_int_equal(faults, 1);
     if (res == CHANNEL_SUCCESS) {
-        fail_msg("channel_read returned SUCCESS (element %s, %llu more read ahead) for a line "
-                 "whose copy began in epoch %#x and ended in epoch %#x",
+        fail_msg("channel_read returned SUCCESS (element %s, %llu more read ahead) for a "
+                 "read-ahead whose copy began in epoch %#x and ended in epoch %#x",
                  test_element_is(e, 8, 0) ? "0 of the old epoch" : "of the new epoch",
                  (unsigned long long)r.ahead_count, TEST_EPOCH, TEST_EPOCH2);
     }
@@ -206,7 +208,7 @@ static void read_ahead_refuses_a_line_copied_across_a_new_epoch(void **state)
         res = channel_read(&r, e);
     }
     assert_int_equal(res, CHANNEL_EPOCH_CHANGED);
-    for (uint64_t i = 0; i < 8; i++) {
+    for (uint64_t i = 0; i < ahead; i++) {
         assert_int_equal(channel_read(&r, e), CHANNEL_SUCCESS);
         assert_true(test_element_is(e, 8, NEW_SEQ + i));
     }
@@ -220,7 +222,7 @@ int main(void)
                                         setup, teardown),
         cmocka_unit_test_setup_teardown(batch_refuses_elements_copied_across_a_new_epoch,
                                         setup, teardown),
-        cmocka_unit_test_setup_teardown(read_ahead_refuses_a_line_copied_across_a_new_epoch,
+        cmocka_unit_test_setup_teardown(read_ahead_refuses_a_copy_made_across_a_new_epoch,
                                         setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

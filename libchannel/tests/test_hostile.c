@@ -9,8 +9,9 @@
  *
  * The readers also check what they can: results are valid, batch counts are within
  * bounds, lost never decreases, the validated element count fits the mapping, elements
- * read ahead never exceed a line (and only the 8-byte reader has any), and every reader
- * keeps making calls (no unbounded loop). MOAT_HOSTILE_SECONDS sets the run time
+ * read ahead are never more than CHANNEL_READ_AHEAD - 1 (so a change is reported after
+ * at most that many; only the 8-byte reader has any), and every reader keeps making
+ * calls (no unbounded loop). MOAT_HOSTILE_SECONDS sets the run time
  * (default 3); the run goes on (up to ten times that) until every reader has seen both
  * SUCCESS and OVERRUN, and the 8-byte reader has handed out elements it read ahead.
  */
@@ -37,7 +38,7 @@ struct reader_config {
 };
 
 static const struct reader_config configs[HOSTILE_READERS] = {
-    {8 * 3, 8}, /* its last slot ends the mapping in the middle of a read-ahead line */
+    {8 * 3, 8}, /* its last slot ends the mapping in the middle of a cache line */
     {8 * 37, 13},
     {8 * 500, 1000},
 };
@@ -191,7 +192,8 @@ static void check_reader(int k, const struct channel_reader *r, uint64_t *last_l
         fail(k, "accepted an element count beyond the mapping", r->elements);
     }
     if (r->ahead_count >= CHANNEL_READ_AHEAD || (r->element_size != 8u && r->ahead_count != 0u)) {
-        fail(k, "read ahead more than a line, or not 8-byte elements", r->ahead_count);
+        fail(k, "read ahead CHANNEL_READ_AHEAD or more, or not 8-byte elements",
+             r->ahead_count);
     }
 }
 

@@ -407,8 +407,8 @@ static void reactivation_resynchronises_even_with_the_same_epoch(void **state)
 
 /*
  * 8-byte elements take channel_read's own path, which remembers the write counter
- * between calls, loads the epoch only after its copy, and copies ahead the published
- * elements of a cache line to hand them out one per call. Those are delivered even when
+ * between calls, loads the epoch only after its copy, and copies ahead up to
+ * CHANNEL_READ_AHEAD published elements to hand them out one per call. Those are delivered even when
  * the writer re-initialises, deactivates or laps the reader after the copy (they were
  * intact when copied); then every state change must be seen, also while the reader
  * believes elements are pending.

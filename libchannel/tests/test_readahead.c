@@ -1,9 +1,11 @@
 /*
  * Unit tests of the 8-byte reader's read-ahead (docs/channel-protocol.md, "Read-ahead"):
- * channel_read of an 8-byte element copies the published elements up to the end of the
- * slots' cache line, validates them with one wsc check and hands them out one per call
- * without touching the channel. What is copied, where a copy stops, which copies are
- * refused, and what the other calls do with elements read ahead.
+ * channel_read of an 8-byte element copies the published elements from the next one on,
+ * up to CHANNEL_READ_AHEAD (AHEAD below) and never past the ring's last slot, validates
+ * them with one wsc check and hands them out one per call without touching the channel.
+ * What is copied, where a copy stops (not at a cache line), which copies are refused,
+ * that a change is reported after at most AHEAD - 1 elements read ahead, and what the
+ * other calls do with elements read ahead. Every count is written in terms of AHEAD.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -13,6 +15,11 @@
 #include <cmocka.h>
 
 #include "test_util.h"
+
+#define AHEAD ((uint64_t)CHANNEL_READ_AHEAD)
+
+_Static_assert(CHANNEL_READ_AHEAD >= 4u && CHANNEL_READ_AHEAD % 2u == 0u,
+               "the tests below split a read-ahead in halves and quarters");
 
 static struct test_buffer buf;
 
@@ -56,11 +63,11 @@ static void write_seq(struct channel_writer *w, uint64_t first, uint64_t count)
     }
 }
 
-/* A ring of 16 slots whose first line holds elements 0 to 7, none read yet. */
-static void open_line_written(struct channel_writer *w, struct channel_reader *r)
+/* A ring of 2 * AHEAD slots holding elements 0 to AHEAD - 1, none read yet. */
+static void open_ahead_written(struct channel_writer *w, struct channel_reader *r)
 {
-    open_channel(w, r, 16);
-    write_seq(w, 0, 8);
+    open_channel(w, r, 2 * AHEAD);
+    write_seq(w, 0, AHEAD);
 }
 
 /* The next read delivers seq, and afterwards `ahead` elements wait read ahead. */
@@ -94,10 +101,33 @@ static void expect_elements(struct channel_reader *r, uint64_t first, uint64_t c
 }
 
 /*
- * One read copies the line's published elements; the next seven are handed out with the
- * channel unmapped (PROT_NONE): they do not touch it. The eighth copies the next line.
+ * Reads while they succeed, checking that they deliver first, first + 1, ...; returns
+ * how many did and stores the first other result in *result.
  */
-static void read_ahead_hands_out_a_line_without_touching_the_channel(void **state)
+static uint64_t read_until_not_success(struct channel_reader *r, uint64_t first,
+                                       enum channel_result *result)
+{
+    uint64_t n = 0;
+
+    for (;;) {
+        uint64_t v = 0;
+        enum channel_result res = channel_read(r, &v);
+
+        if (res != CHANNEL_SUCCESS) {
+            *result = res;
+            return n;
+        }
+        assert_true(v == word_of(first + n));
+        n++;
+        assert_true(n <= 4 * AHEAD); /* no unbounded run of successes */
+    }
+}
+
+/*
+ * One read copies AHEAD published elements; the next AHEAD - 1 are handed out with the
+ * channel unmapped (PROT_NONE): they do not touch it. The one after copies AHEAD more.
+ */
+static void read_ahead_hands_out_its_elements_without_touching_the_channel(void **state)
 {
     size_t page = (size_t)sysconf(_SC_PAGESIZE);
     unsigned char *mem = mmap(NULL, page, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
@@ -108,56 +138,137 @@ static void read_ahead_hands_out_a_line_without_touching_the_channel(void **stat
 
     (void)state;
     assert_true(mem != MAP_FAILED);
-    open_at(mem, &w, &r, 64);
-    write_seq(&w, 0, 20);
-    expect_read(&r, 0, CHANNEL_READ_AHEAD - 1);
+    assert_true(64 + 4 * AHEAD * 8 <= page);
+    open_at(mem, &w, &r, 4 * AHEAD);
+    write_seq(&w, 0, 2 * AHEAD + 4);
+    expect_read(&r, 0, AHEAD - 1);
     assert_int_equal(mprotect(mem, page, PROT_NONE), 0);
-    for (i = 1; i < CHANNEL_READ_AHEAD; i++) {
-        expect_read(&r, i, CHANNEL_READ_AHEAD - 1 - i);
+    for (i = 1; i < AHEAD; i++) {
+        expect_read(&r, i, AHEAD - 1 - i);
     }
     assert_int_equal(mprotect(mem, page, PROT_READ | PROT_WRITE), 0);
-    expect_read(&r, 8, 7);
-    expect_elements(&r, 9, 7);
-    /* Four of the third line are published: one read takes them all. */
-    expect_read(&r, 16, 3);
-    expect_elements(&r, 17, 3);
+    expect_read(&r, AHEAD, AHEAD - 1);
+    expect_elements(&r, AHEAD + 1, AHEAD - 1);
+    /* Four more are published: one read takes them all. */
+    expect_read(&r, 2 * AHEAD, 3);
+    expect_elements(&r, 2 * AHEAD + 1, 3);
     expect_result(&r, CHANNEL_NO_DATA);
     assert_int_equal(channel_lost(&r), 0);
     munmap(mem, page);
 }
 
-/* A copy stops at the end of the slots' line and at the ring's last slot. */
-static void read_ahead_stops_at_the_line_and_at_the_end_of_the_ring(void **state)
+/*
+ * A copy takes AHEAD elements from wherever the reader is, across cache-line boundaries,
+ * and stops at the ring's last slot and at what is published.
+ */
+static void read_ahead_stops_at_its_depth_and_at_the_end_of_the_ring_not_at_a_line(void **state)
 {
+    const uint64_t ring = AHEAD + AHEAD / 2; /* the ring ends half way into a second copy */
     struct channel_writer w;
     struct channel_reader r;
 
     (void)state;
-    open_channel(&w, &r, 12); /* slots 0-7 and 8-11: the ring ends inside a line */
+    open_channel(&w, &r, ring);
     write_seq(&w, 0, 5);
-    expect_read(&r, 0, 4);
+    expect_read(&r, 0, 4); /* what is published: 0 to 4 */
     expect_elements(&r, 1, 4);
-    write_seq(&w, 5, 10); /* slots 5-11, then 0-2 */
-    expect_read(&r, 5, 2); /* 5, 6, 7: the end of the first line */
-    expect_elements(&r, 6, 2);
-    expect_read(&r, 8, 3); /* 8 to 11: the end of the ring */
-    expect_elements(&r, 9, 3);
-    expect_read(&r, 12, 2); /* slots 0-2 */
-    expect_elements(&r, 13, 2);
+    write_seq(&w, 5, ring); /* slots 5 to ring - 1, then 0 to 4: a whole ring pending */
+    expect_read(&r, 5, AHEAD - 1); /* slots 5 to AHEAD + 4, across the line at slot 8 */
+    expect_elements(&r, 6, AHEAD - 1);
+    expect_read(&r, AHEAD + 5, ring - AHEAD - 6); /* up to the ring's last slot */
+    expect_elements(&r, AHEAD + 6, ring - AHEAD - 6);
+    expect_read(&r, ring, 4); /* slots 0 to 4 */
+    expect_elements(&r, ring + 1, 4);
     expect_result(&r, CHANNEL_NO_DATA);
     assert_int_equal(channel_lost(&r), 0);
 }
 
+/*
+ * From every slot of a ring whose size is no multiple of AHEAD, with 1 to a ring of
+ * elements pending: one read copies min(pending, AHEAD, slots to the ring's end), never a
+ * slot the writer has not published (those hold 0xee bytes); then a new epoch, a
+ * deactivation or an overrun is reported after exactly the AHEAD - 1 or fewer elements
+ * read ahead, each intact and in order, and an overrun's losses are exact.
+ */
+enum change { CHANGE_EPOCH, CHANGE_DEACTIVATE, CHANGE_OVERRUN };
+
+static void change_is_reported_after_at_most_ahead_minus_one_elements(void **state)
+{
+    const uint64_t ring = 2 * AHEAD + 3;
+    const uint64_t pendings[] = {1, 2, AHEAD - 1, AHEAD, AHEAD + 1, 2 * AHEAD, ring};
+    uint64_t start;
+    size_t p;
+    int c;
+
+    (void)state;
+    for (start = 0; start < ring; start++) {
+        for (p = 0; p < sizeof(pendings) / sizeof(pendings[0]); p++) {
+            for (c = CHANGE_EPOCH; c <= CHANGE_OVERRUN; c++) {
+                const uint64_t pending = pendings[p];
+                struct channel_writer w;
+                struct channel_reader r;
+                enum channel_result res = CHANNEL_SUCCESS;
+                uint64_t take = pending;
+                uint64_t written = pending;
+                uint64_t handed;
+
+                if (take > AHEAD) {
+                    take = AHEAD;
+                }
+                if (take > ring - start) {
+                    take = ring - start;
+                }
+                open_channel(&w, &r, ring);
+                test_set_counters(&w, start); /* the reader at slot start, nothing pending */
+                channel_drain(&r);
+                write_seq(&w, start, pending);
+                expect_read(&r, start, take - 1);
+                if (c == CHANGE_EPOCH) {
+                    assert_int_equal(channel_writer_init(&w, buf.mem, 64 + ring * 8,
+                                                         TEST_PROTOCOL, 8, TEST_EPOCH2),
+                                     0);
+                    write_seq(&w, 5000, 2);
+                } else if (c == CHANGE_DEACTIVATE) {
+                    channel_deactivate(&w);
+                } else {
+                    write_seq(&w, start + pending, ring + 1); /* laps the reader */
+                    written += ring + 1;
+                }
+                handed = read_until_not_success(&r, start + 1, &res);
+                assert_true(handed <= AHEAD - 1);
+                assert_int_equal(handed, take - 1);
+                assert_int_equal(res, c == CHANGE_EPOCH        ? CHANNEL_EPOCH_CHANGED
+                                      : c == CHANGE_DEACTIVATE ? CHANNEL_INACTIVE
+                                                               : CHANNEL_OVERRUN);
+                if (c == CHANGE_EPOCH) {
+                    expect_elements(&r, 5000, 2);
+                } else if (c == CHANGE_OVERRUN) {
+                    /* The writer is away: resumed at the oldest intact element. */
+                    uint64_t resume = start + written - ring;
+
+                    assert_int_equal(channel_lost(&r), resume - (start + take));
+                    expect_elements(&r, resume, ring);
+                    assert_int_equal(take + ring + channel_lost(&r), written);
+                }
+                expect_result(&r, c == CHANGE_DEACTIVATE ? CHANNEL_INACTIVE : CHANNEL_NO_DATA);
+                if (c != CHANGE_OVERRUN) {
+                    assert_int_equal(channel_lost(&r), 0);
+                }
+            }
+        }
+    }
+}
+
 /* Element rc announced as being overwritten: nothing copied ahead is delivered. */
-static void read_ahead_refuses_a_line_whose_first_element_is_being_overwritten(void **state)
+static void read_ahead_refuses_a_copy_whose_first_element_is_being_overwritten(void **state)
 {
     struct channel_writer w;
     struct channel_reader r;
 
     (void)state;
-    open_line_written(&w, &r);
-    /* The writer has begun element 16, which overwrites element 0. */
-    test_set_field(buf.mem, CHANNEL_OFF_WSC, 17);
+    open_ahead_written(&w, &r);
+    /* The writer has begun element 2 * AHEAD, which overwrites element 0. */
+    test_set_field(buf.mem, CHANNEL_OFF_WSC, 2 * AHEAD + 1);
     expect_result(&r, CHANNEL_OVERRUN);
     assert_int_equal(r.ahead_count, 0);
     assert_true(channel_lost(&r) >= 1);
@@ -175,19 +286,19 @@ static void elements_read_ahead_are_delivered_after_a_lap_and_losses_stay_exact(
     uint64_t delivered = 0;
 
     (void)state;
-    open_line_written(&w, &r);
-    expect_read(&r, 0, 7);
+    open_ahead_written(&w, &r);
+    expect_read(&r, 0, AHEAD - 1);
     delivered++;
-    write_seq(&w, 8, 40); /* slots 0-15 rewritten more than twice */
-    expect_elements(&r, 1, 7);
-    delivered += 7;
+    write_seq(&w, AHEAD, 5 * AHEAD); /* the 2 * AHEAD slots rewritten more than twice */
+    expect_elements(&r, 1, AHEAD - 1);
+    delivered += AHEAD - 1;
     expect_result(&r, CHANNEL_OVERRUN);
-    /* The writer is away: the reader resumes at the oldest intact element, 48 - 16. */
-    assert_int_equal(channel_lost(&r), 32 - 8);
-    expect_elements(&r, 32, 16);
-    delivered += 16;
+    /* The writer is away: the reader resumes at the oldest intact element, 6A - 2A. */
+    assert_int_equal(channel_lost(&r), 4 * AHEAD - AHEAD);
+    expect_elements(&r, 4 * AHEAD, 2 * AHEAD);
+    delivered += 2 * AHEAD;
     expect_result(&r, CHANNEL_NO_DATA);
-    assert_int_equal(delivered + channel_lost(&r), 48);
+    assert_int_equal(delivered + channel_lost(&r), 6 * AHEAD);
 }
 
 /* A new epoch or a deactivation is reported once what was read ahead is handed out. */
@@ -197,12 +308,12 @@ static void epoch_change_and_deactivation_come_after_the_elements_read_ahead(voi
     struct channel_reader r;
 
     (void)state;
-    open_line_written(&w, &r);
-    expect_read(&r, 0, 7);
-    assert_int_equal(channel_writer_init(&w, buf.mem, 64 + 16 * 8, TEST_PROTOCOL, 8, TEST_EPOCH2),
-                     0);
+    open_ahead_written(&w, &r);
+    expect_read(&r, 0, AHEAD - 1);
+    assert_int_equal(
+        channel_writer_init(&w, buf.mem, 64 + 2 * AHEAD * 8, TEST_PROTOCOL, 8, TEST_EPOCH2), 0);
     write_seq(&w, 1000, 3);
-    expect_elements(&r, 1, 7);
+    expect_elements(&r, 1, AHEAD - 1);
     expect_result(&r, CHANNEL_EPOCH_CHANGED);
     expect_read(&r, 1000, 2);
     channel_deactivate(&w);
@@ -219,26 +330,26 @@ static void has_data_and_drain_know_the_elements_read_ahead(void **state)
     struct channel_reader r;
 
     (void)state;
-    open_line_written(&w, &r);
-    expect_read(&r, 0, 7);
+    open_ahead_written(&w, &r);
+    expect_read(&r, 0, AHEAD - 1);
     /* Everything written is read ahead: wc = rc, yet there is data. */
     assert_true(channel_has_data(&r));
-    expect_elements(&r, 1, 6);
+    expect_elements(&r, 1, AHEAD - 2);
     assert_true(channel_has_data(&r));
-    expect_read(&r, 7, 0);
+    expect_read(&r, AHEAD - 1, 0);
     assert_false(channel_has_data(&r));
-    write_seq(&w, 8, 8);
-    expect_read(&r, 8, 7);
+    write_seq(&w, AHEAD, AHEAD);
+    expect_read(&r, AHEAD, AHEAD - 1);
     channel_drain(&r);
     assert_false(channel_has_data(&r));
     assert_int_equal(r.ahead_count, 0);
     expect_result(&r, CHANNEL_NO_DATA);
     assert_int_equal(channel_lost(&r), 0);
-    write_seq(&w, 16, 1);
-    expect_read(&r, 16, 0);
+    write_seq(&w, 2 * AHEAD, 1);
+    expect_read(&r, 2 * AHEAD, 0);
     /* Draining a channel that went inactive skips what was read ahead too. */
-    write_seq(&w, 17, 8);
-    expect_read(&r, 17, 6);
+    write_seq(&w, 2 * AHEAD + 1, AHEAD);
+    expect_read(&r, 2 * AHEAD + 1, AHEAD - 1);
     channel_deactivate(&w);
     channel_drain(&r);
     assert_false(channel_has_data(&r));
@@ -250,41 +361,41 @@ static void batch_read_hands_out_the_elements_read_ahead_first(void **state)
 {
     struct channel_writer w;
     struct channel_reader r;
-    uint64_t many[16];
+    uint64_t many[2 * CHANNEL_READ_AHEAD];
     size_t count = 99;
     size_t i;
 
     (void)state;
-    open_channel(&w, &r, 32);
-    write_seq(&w, 0, 20);
-    expect_read(&r, 0, 7);
+    open_channel(&w, &r, 4 * AHEAD);
+    write_seq(&w, 0, 2 * AHEAD + 4);
+    expect_read(&r, 0, AHEAD - 1);
     assert_int_equal(channel_read_batch(&r, many, 4, &count), CHANNEL_SUCCESS);
     assert_int_equal(count, 4);
     for (i = 0; i < 4; i++) {
         assert_true(many[i] == word_of(1 + i));
     }
-    assert_int_equal(channel_read_batch(&r, many, 16, &count), CHANNEL_SUCCESS);
-    assert_int_equal(count, 3);
-    for (i = 0; i < 3; i++) {
+    assert_int_equal(channel_read_batch(&r, many, 2 * AHEAD, &count), CHANNEL_SUCCESS);
+    assert_int_equal(count, AHEAD - 5);
+    for (i = 0; i < AHEAD - 5; i++) {
         assert_true(many[i] == word_of(5 + i));
     }
-    assert_int_equal(channel_read_batch(&r, many, 16, &count), CHANNEL_SUCCESS);
-    assert_int_equal(count, 12);
-    for (i = 0; i < 12; i++) {
-        assert_true(many[i] == word_of(8 + i));
+    assert_int_equal(channel_read_batch(&r, many, 2 * AHEAD, &count), CHANNEL_SUCCESS);
+    assert_int_equal(count, AHEAD + 4);
+    for (i = 0; i < AHEAD + 4; i++) {
+        assert_true(many[i] == word_of(AHEAD + i));
     }
     /* max 0 copies nothing, read ahead or not. */
-    write_seq(&w, 20, 4);
-    expect_read(&r, 20, 3);
+    write_seq(&w, 2 * AHEAD + 4, 4);
+    expect_read(&r, 2 * AHEAD + 4, 3);
     assert_int_equal(channel_read_batch(&r, many, 0, &count), CHANNEL_NO_DATA);
     assert_int_equal(count, 0);
-    expect_elements(&r, 21, 3);
+    expect_elements(&r, 2 * AHEAD + 5, 3);
 }
 
 /*
  * Across the 2^64 wrap on a ring whose size does not divide 2^64, slot numbering jumps
  * (element 2^64 - 1 is in slot 3 of 12, element 0 in slot 0): copies on either side
- * come from the right slots.
+ * come from the right slots. (The ring is smaller than AHEAD: copies stop at its end.)
  */
 static void read_ahead_stops_at_the_2_64_wrap(void **state)
 {
@@ -333,9 +444,10 @@ static void other_element_sizes_do_not_read_ahead(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(read_ahead_hands_out_a_line_without_touching_the_channel),
-        cmocka_unit_test(read_ahead_stops_at_the_line_and_at_the_end_of_the_ring),
-        cmocka_unit_test(read_ahead_refuses_a_line_whose_first_element_is_being_overwritten),
+        cmocka_unit_test(read_ahead_hands_out_its_elements_without_touching_the_channel),
+        cmocka_unit_test(read_ahead_stops_at_its_depth_and_at_the_end_of_the_ring_not_at_a_line),
+        cmocka_unit_test(change_is_reported_after_at_most_ahead_minus_one_elements),
+        cmocka_unit_test(read_ahead_refuses_a_copy_whose_first_element_is_being_overwritten),
         cmocka_unit_test(elements_read_ahead_are_delivered_after_a_lap_and_losses_stay_exact),
         cmocka_unit_test(epoch_change_and_deactivation_come_after_the_elements_read_ahead),
         cmocka_unit_test(has_data_and_drain_know_the_elements_read_ahead),

@@ -16,6 +16,9 @@
 #define MEM_MAX (64u + 2u * ELEMENT_MAX)
 #define BATCH_MAX 4u
 #define HAVOC_VALUES (8u + CHANNEL_READ_AHEAD) /* havoc_reader's 7, then havoc_ahead's */
+#if HAVOC_VALUES > ANY_VALUES_MAX
+#error "any_values must unroll as far as HAVOC_VALUES"
+#endif
 
 static unsigned char chan[MEM_MAX] __attribute__((aligned(8)));
 static unsigned char dst[BATCH_MAX * ELEMENT_MAX];

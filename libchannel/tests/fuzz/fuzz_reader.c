@@ -104,7 +104,7 @@ static void check_reader(const struct channel_reader *r, uint64_t *last_lost)
     check(r->elements == 0u || r->elements <= (r->mem_size - 64u) / r->element_size,
           "accepted an element count beyond the mapping");
     check(r->ahead_count < CHANNEL_READ_AHEAD && (r->element_size == 8u || r->ahead_count == 0u),
-          "read ahead more than a line, or not 8-byte elements");
+          "read ahead CHANNEL_READ_AHEAD or more, or not 8-byte elements");
 }
 
 /*
