@@ -20,6 +20,13 @@ static uint32_t rec_name; /* into strings, MOAT_TABLES_NONE: no name (yet) */
 const char *tables_rec_part;
 uint32_t tables_rec_part_index;
 
+/* For the proof (proof/kernel): what a refusal may print is NUL-ended. */
+/*@ predicate rec_ok{L} =
+      (rec_kind == \null || STR_OK(rec_kind)) &&
+      (tables_rec_part == \null || STR_OK(tables_rec_part)) &&
+      (rec_name != MOAT_TABLES_NONE ==> rec_name_ok(rec_name));
+*/
+
 void tables_rec_at(const char *kind, uint32_t index, uint32_t name)
 {
     rec_kind = kind;
@@ -52,6 +59,8 @@ bool tables_refuse_n(const char *what, uint64_t a, const char *sep, uint64_t b, 
     }
     print_str(what);
     print_str(": ");
+    /*@ loop invariant 0 <= i <= 2 && print_ok;
+        loop assigns i, PRINT_STATE; */
     for (uint32_t i = 0; i < (sep != NULL ? 2u : 1u); i++) {
         if (i == 1u) {
             print_str(sep);
@@ -78,6 +87,8 @@ bool tables_in_region(paddr_t base, uint64_t size)
     uint32_t lo = 0;
     uint32_t hi = tables->regions.count;
     /* The last region whose base is <= base; 32 halvings cover any 32-bit count. */
+    /*@ loop invariant 0 <= lo <= hi <= tables->regions.count && 0 <= i <= 32;
+        loop assigns i, lo, hi; */
     for (uint32_t i = 0; i < 32u && lo < hi; i++) {
         uint32_t mid = lo + (hi - lo) / 2u;
         if (tables_region(mid)->base <= base) {
@@ -104,6 +115,10 @@ uint64_t kernel_size[KERNEL_RANGES];
 
 bool tables_kernel_range_hit(const char *what, paddr_t base, uint64_t size, uint32_t self)
 {
+    /*@ loop invariant 0 <= k <= KERNEL_RANGES;
+        loop invariant \forall integer j; 0 <= j < k && j != self ==>
+          !overlap(base, size, kernel_base[j], kernel_size[j]);
+        loop assigns k; */
     for (uint32_t k = 0; k < KERNEL_RANGES; k++) {
         if (k != self && size != 0u && kernel_size[k] != 0u && base < kernel_base[k] + kernel_size[k] &&
             kernel_base[k] < base + size) {
@@ -196,14 +211,25 @@ static bool names_ok(void)
     if (count == 0u || tables_string(0)[count - 1u] != '\0') {
         return tables_refuse("not NUL-ended, bytes", count, NULL, 0);
     }
+    /*@ assert \forall integer off; 0 <= off < T_N ==>
+          \valid_read(&fc_strings[off] + (0 .. T_N - 1 - off)) && (&fc_strings[off])[T_N - 1 - off] == 0; */
+    /*@ assert \forall integer off; 0 <= off < T_N ==> valid_str(&fc_strings[off]); */
     if (!name_ok("system", MOAT_TABLES_NONE, tables->name)) {
         return false;
     }
+    /*@ loop invariant 0 <= i <= T_S && print_ok && rec_ok && tables == \at(tables, LoopEntry);
+        loop invariant rec_name == MOAT_TABLES_NONE;
+        loop invariant \forall integer s; 0 <= s < i ==> fc_subjects[s].name < T_N;
+        loop assigns i, PRINT_STATE, TABLES_REC; */
     for (uint32_t i = 0; i < tables_subject_count(); i++) {
         if (!name_ok("subject", i, tables_subject((subject_id_t)i)->name)) {
             return false;
         }
     }
+    /*@ loop invariant 0 <= p <= T_P && print_ok && rec_ok && tables == \at(tables, LoopEntry);
+        loop invariant rec_name == MOAT_TABLES_NONE;
+        loop invariant \forall integer q; 0 <= q < p ==> fc_plans[q].name < T_N;
+        loop assigns p, PRINT_STATE, TABLES_REC; */
     for (uint32_t p = 0; p < tables_plan_count(); p++) {
         if (!name_ok("plan", p, tables_plan((plan_id_t)p)->name)) {
             return false;
@@ -216,6 +242,11 @@ static bool names_ok(void)
 static bool regions_ok(void)
 {
     paddr_t end = MOAT_KERNEL_PHYS_END;
+    /*@ loop invariant 0 <= i <= tables->regions.count && print_ok && rec_ok;
+        loop invariant tables == \at(tables, LoopEntry);
+        loop invariant \forall integer j; 0 <= j < i ==> blob_region(j);
+        loop invariant end == (i == 0 ? MOAT_KERNEL_PHYS_END : fc_regions[i - 1].base + fc_regions[i - 1].size);
+        loop assigns i, end, PRINT_STATE, TABLES_REC; */
     for (uint32_t i = 0; i < tables_region_count(); i++) {
         const struct moat_ram_range *r = tables_region(i);
         tables_rec_at("region", i, MOAT_TABLES_NONE);
@@ -237,6 +268,10 @@ static bool regions_ok(void)
 static bool irqs_ok(void)
 {
     uint32_t lines = 0;
+    /*@ loop invariant 0 <= i <= tables->irqs.count && print_ok && rec_ok;
+        loop invariant tables == \at(tables, LoopEntry);
+        loop invariant \forall integer j; 0 <= j < i ==> blob_irq(j);
+        loop assigns i, lines, PRINT_STATE, TABLES_REC; */
     for (uint32_t i = 0; i < tables_irq_count(); i++) {
         const struct moat_irq_route *r = tables_irq(i);
         tables_rec_at("irq", i, MOAT_TABLES_NONE);
@@ -259,6 +294,8 @@ static bool irqs_ok(void)
 
 static bool irq_routed(uint8_t line)
 {
+    /*@ loop invariant 0 <= i <= tables->irqs.count;
+        loop assigns i; */
     for (uint32_t i = 0; i < tables_irq_count(); i++) {
         if (tables_irq(i)->line == line) {
             return true;
@@ -347,23 +384,31 @@ static bool subject_ok(subject_id_t i)
          tables_kernel_range_hit("sinfo", s->sinfo_phys, sizeof(struct moat_sinfo), KERNEL_RANGES))) {
         return false;
     }
+    /*@ loop invariant 0 <= e <= s->send_count && print_ok && rec_ok && tables == \at(tables, LoopEntry);
+        loop invariant rec_kind == \at(rec_kind, LoopEntry) && rec_name == \at(rec_name, LoopEntry);
+        loop invariant \forall integer k; 0 <= k < e ==> blob_send(&fc_sends[s->send_first + k]);
+        loop assigns e, PRINT_STATE, tables, tables_rec_part, tables_rec_part_index; */
     for (uint32_t e = 0; e < s->send_count; e++) {
         if (!send_ok(s, e)) {
             return false;
         }
     }
+    /*@ loop invariant 0 <= r <= s->reset_count && print_ok && rec_ok && tables == \at(tables, LoopEntry);
+        loop invariant \forall integer k; 0 <= k < r ==> blob_reset(&fc_resets[s->reset_first + k]);
+        loop assigns r, PRINT_STATE, tables, tables_rec_part, tables_rec_part_index; */
     for (uint32_t r = 0; r < s->reset_count; r++) {
         if (!reset_ok(s, r)) {
             return false;
         }
     }
-    return s->kind != MOAT_SUBJECT_VM || tables_vm_patch_ok(s);
+    return true;
 }
 
 /* CPU c's frames in plan p: 1 .. MOAT_MAX_FRAMES_PER_CPU inside the frames, each idle or
  * a subject pinned to c, each > 0 ticks, adding up to the major frame. */
-static bool frames_ok(const struct moat_plan *p, uint32_t c)
+static bool frames_ok(plan_id_t plan, uint32_t c)
 {
+    const struct moat_plan *p = tables_plan(plan);
     const struct moat_plan_cpu *pc = &p->cpus[c];
     tables_rec_part = "cpu";
     tables_rec_part_index = c;
@@ -377,8 +422,11 @@ static bool frames_ok(const struct moat_plan *p, uint32_t c)
     if ((uint64_t)pc->frame_first + pc->frame_count > tables->frames.count) {
         return tables_refuse("frames beyond frames", pc->frame_first, "+", pc->frame_count);
     }
-    plan_id_t plan = (plan_id_t)(p - tables_plan(0));
     uint64_t total = 0;
+    /*@ loop invariant 0 <= f <= pc->frame_count && print_ok && rec_ok && tables == \at(tables, LoopEntry);
+        loop invariant total == frame_sum(pc->frame_first, f) && total <= f * 0xffffffff;
+        loop invariant \forall integer g; 0 <= g < f ==> blob_frame(&fc_frames[pc->frame_first + g], c);
+        loop assigns f, total, PRINT_STATE, tables; */
     for (uint32_t f = 0; f < pc->frame_count; f++) {
         const struct moat_frame *fr = tables_frame(plan, c, f);
         if (fr->subject != MOAT_SUBJECT_IDLE &&
@@ -396,14 +444,22 @@ static bool frames_ok(const struct moat_plan *p, uint32_t c)
 
 static bool plans_ok(void)
 {
+    /*@ loop invariant 0 <= i <= T_P && print_ok && rec_ok && tables == \at(tables, LoopEntry);
+        loop invariant \forall integer q; 0 <= q < i ==> blob_plan(q);
+        loop assigns i, PRINT_STATE, TABLES_REC; */
     for (uint32_t i = 0; i < tables_plan_count(); i++) {
         const struct moat_plan *p = tables_plan((plan_id_t)i);
         tables_rec_at("plan", i, p->name);
         if (p->major_ticks > MOAT_MAX_MAJOR_NS / tables->tick_ns) {
             return tables_refuse("major frame longer than 1000 s, ticks", p->major_ticks, NULL, 0);
         }
+        /*@ assert p->major_ticks * tables->tick_ns <= MOAT_MAX_MAJOR_NS; */
+        /*@ loop invariant 0 <= c <= MOAT_MAX_CPUS && print_ok && rec_ok && tables == \at(tables, LoopEntry);
+            loop invariant rec_kind == \at(rec_kind, LoopEntry) && rec_name == \at(rec_name, LoopEntry);
+            loop invariant \forall integer d; 0 <= d < c ==> blob_plan_cpu(i, d);
+            loop assigns c, PRINT_STATE, tables, tables_rec_part, tables_rec_part_index; */
         for (uint32_t c = 0; c < MOAT_MAX_CPUS; c++) {
-            if (!frames_ok(p, c)) {
+            if (!frames_ok((plan_id_t)i, c)) {
                 return false;
             }
         }
@@ -436,6 +492,11 @@ static bool system_ok(void)
     if (h->audit_size != 0u && !tables_range_ok("audit outside the regions", h->audit_phys, h->audit_size)) {
         return false;
     }
+    /*@ loop invariant 0 <= c <= MOAT_MAX_CPUS && print_ok && rec_ok && tables == \at(tables, LoopEntry);
+        loop invariant rec_name == \at(rec_name, LoopEntry) && rec_kind == \at(rec_kind, LoopEntry);
+        loop invariant \forall integer d; 0 <= d < c && tables->klog_phys[d] != 0 ==>
+          d < T_C && tables->klog_size != 0 && in_ram(tables->klog_phys[d], tables->klog_size);
+        loop assigns c, PRINT_STATE, tables, tables_rec_part, tables_rec_part_index; */
     for (uint32_t c = 0; c < MOAT_MAX_CPUS; c++) {
         tables_rec_part = "klog";
         tables_rec_part_index = c;
@@ -460,6 +521,10 @@ static bool system_ok(void)
     kernel_size[0] = h->state_size;
     kernel_base[1] = h->audit_phys;
     kernel_size[1] = h->audit_size;
+    /*@ loop invariant 0 <= c <= MOAT_MAX_CPUS;
+        loop invariant \forall integer d; 0 <= d < c ==> kernel_base[2 + d] == tables->klog_phys[d] &&
+          kernel_size[2 + d] == (tables->klog_phys[d] != 0 ? tables->klog_size : 0);
+        loop assigns c, kernel_base[2 .. KERNEL_VM_RANGES - 1], kernel_size[2 .. KERNEL_VM_RANGES - 1]; */
     for (uint32_t c = 0; c < MOAT_MAX_CPUS; c++) {
         kernel_base[2u + c] = h->klog_phys[c];
         kernel_size[2u + c] = h->klog_phys[c] != 0u ? h->klog_size : 0u;
@@ -468,6 +533,9 @@ static bool system_ok(void)
         return false;
     }
     tables_rec_at("system", MOAT_TABLES_NONE, h->name);
+    /*@ loop invariant 0 <= k <= KERNEL_RANGES && print_ok && rec_ok && tables == \at(tables, LoopEntry);
+        loop invariant \forall integer j; 0 <= j < k ==> kr_clear_but(kernel_base[j], kernel_size[j], j);
+        loop assigns k, PRINT_STATE, tables; */
     for (uint32_t k = 0; k < KERNEL_RANGES; k++) {
         if (tables_kernel_range_hit("kernel range", kernel_base[k], kernel_size[k], k)) {
             return false;
@@ -492,6 +560,9 @@ bool tables_check(const void *blob, uint64_t capacity)
     if (!arrays_ok() || !names_ok() || !regions_ok() || !system_ok() || !irqs_ok()) {
         return false;
     }
+    /*@ loop invariant 0 <= i <= T_S && print_ok && rec_ok && tables == \at(tables, LoopEntry);
+        loop invariant \forall integer s; 0 <= s < i ==> blob_subject(&fc_subjects[s]);
+        loop assigns i, PRINT_STATE, TABLES_REC, tables_vms_used; */
     for (uint32_t i = 0; i < tables_subject_count(); i++) {
         if (!subject_ok((subject_id_t)i)) {
             return false;
@@ -502,5 +573,5 @@ bool tables_check(const void *blob, uint64_t capacity)
     if (tables_vms_used != (1u << tables->vms.count) - 1u) {
         return tables_refuse_n("a vm no subject uses, used mask", tables_vms_used, NULL, 0, true);
     }
-    return plans_ok();
+    return tables_vm_patches_ok() && plans_ok();
 }

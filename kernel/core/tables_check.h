@@ -33,6 +33,6 @@ bool tables_kernel_range_hit(const char *what, paddr_t base, uint64_t size, uint
 extern uint32_t tables_vms_used; /* bit v: some subject uses vm record v */
 bool tables_vms_ok(void);
 bool tables_vm_subject_ok(const struct moat_subject *s);
-bool tables_vm_patch_ok(const struct moat_subject *s);
+bool tables_vm_patches_ok(void); /* after every subject_ok */
 
 #endif /* MOAT_CORE_TABLES_CHECK_H */

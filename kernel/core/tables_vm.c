@@ -34,6 +34,10 @@ bool tables_vm_subject_ok(const struct moat_subject *s)
     if (v->ram_size == 0u || v->ram_size % MOAT_PAGE_SIZE != 0u) {
         return tables_refuse_n("bad vm ram size", v->ram_size, NULL, 0, true);
     }
+    /*@ loop invariant 0 <= n <= MOAT_MAX_EVENTS;
+        loop invariant \forall integer m; 0 <= m < n ==> (v->vectors[m] == 0 || v->vectors[m] >= 32);
+        loop invariant n > VM_TIMER_EVENT ==> v->vectors[VM_TIMER_EVENT] == 0;
+        loop assigns n; */
     for (uint32_t n = 0; n < MOAT_MAX_EVENTS; n++) {
         /* 1..31 are the CPU's exceptions: an event must not pose as one. */
         if ((v->vectors[n] != 0u && v->vectors[n] < 32u) ||
@@ -50,7 +54,7 @@ bool tables_vm_subject_ok(const struct moat_subject *s)
 /* The TSC-kHz patch of VM subject s: inside a pristine image one of its reset steps
  * copies from, and in no subject's reset destination (guest RAM or any subject's
  * memory), so the guest never sees the kernel write it. */
-bool tables_vm_patch_ok(const struct moat_subject *s)
+static bool vm_patch_ok(const struct moat_subject *s)
 {
     paddr_t p = tables_vm(s)->tsc_khz_patch;
     tables_rec_part = NULL;
@@ -61,6 +65,11 @@ bool tables_vm_patch_ok(const struct moat_subject *s)
         return false;
     }
     bool pristine = false;
+    /*@ loop invariant 0 <= r <= s->reset_count;
+        loop invariant pristine ==> \exists integer k; 0 <= k < r &&
+          fc_resets[s->reset_first + k].src != 0 && fc_resets[s->reset_first + k].src <= p &&
+          p + MOAT_VM_TSC_DIGITS <= fc_resets[s->reset_first + k].src + fc_resets[s->reset_first + k].size;
+        loop assigns r, pristine; */
     for (uint32_t r = 0; r < s->reset_count; r++) {
         const struct moat_reset *st = tables_reset(s, r);
         pristine = pristine ||
@@ -70,8 +79,18 @@ bool tables_vm_patch_ok(const struct moat_subject *s)
         return tables_refuse_n("tsc_khz_patch not in a pristine image the VM copies", p, NULL, 0,
                                true);
     }
+    /*@ loop invariant 0 <= j <= T_S && print_ok && rec_ok && tables == \at(tables, LoopEntry);
+        loop invariant \forall integer i, r; 0 <= i < j && 0 <= r < fc_subjects[i].reset_count ==>
+          !overlap(p, MOAT_VM_TSC_DIGITS, fc_resets[fc_subjects[i].reset_first + r].dst,
+                   fc_resets[fc_subjects[i].reset_first + r].size);
+        loop assigns j, PRINT_STATE, tables; */
     for (uint32_t j = 0; j < tables_subject_count(); j++) {
         const struct moat_subject *o = tables_subject((subject_id_t)j);
+        /*@ loop invariant 0 <= r <= o->reset_count;
+            loop invariant \forall integer k; 0 <= k < r ==>
+              !overlap(p, MOAT_VM_TSC_DIGITS, fc_resets[o->reset_first + k].dst,
+                       fc_resets[o->reset_first + k].size);
+            loop assigns r; */
         for (uint32_t r = 0; r < o->reset_count; r++) {
             const struct moat_reset *st = tables_reset(o, r);
             if (p < st->dst + st->size && st->dst < p + MOAT_VM_TSC_DIGITS) {
@@ -83,18 +102,53 @@ bool tables_vm_patch_ok(const struct moat_subject *s)
     return true;
 }
 
+/* Every VM subject's patch, once every subject's reset steps are checked (the patch is
+ * compared with all of them). */
+bool tables_vm_patches_ok(void)
+{
+    /*@ loop invariant 0 <= i <= T_S && print_ok && rec_ok && tables == \at(tables, LoopEntry);
+        loop invariant \forall integer j; 0 <= j < i && fc_subjects[j].kind == MOAT_SUBJECT_VM ==>
+          blob_vm_patch(&fc_subjects[j]);
+        loop assigns i, PRINT_STATE, TABLES_REC; */
+    for (uint32_t i = 0; i < tables_subject_count(); i++) {
+        const struct moat_subject *s = tables_subject((subject_id_t)i);
+        tables_rec_at("subject", i, s->name);
+        if (s->kind == MOAT_SUBJECT_VM && !vm_patch_ok(s)) {
+            return false;
+        }
+    }
+    return true;
+}
+
 /* Each VM's VMCB page and console channel: inside the regions, then kernel ranges (no
  * reset step, page table or sinfo page may touch them, nor they each other). */
 bool tables_vms_ok(void)
 {
+    /*@ loop invariant 0 <= v <= MOAT_MAX_VMS && kernel_ranges_early;
+        loop invariant \forall integer k; KERNEL_VM_RANGES <= k < KERNEL_VM_RANGES + 2 * v ==>
+          kernel_base[k] == 0 && kernel_size[k] == 0;
+        loop assigns v, kernel_base[KERNEL_VM_RANGES .. KERNEL_RANGES - 1],
+                     kernel_size[KERNEL_VM_RANGES .. KERNEL_RANGES - 1]; */
     for (uint32_t v = 0; v < MOAT_MAX_VMS; v++) {
         kernel_base[KERNEL_VM_RANGES + 2u * v] = 0;
         kernel_size[KERNEL_VM_RANGES + 2u * v] = 0;
         kernel_base[KERNEL_VM_RANGES + 2u * v + 1u] = 0;
         kernel_size[KERNEL_VM_RANGES + 2u * v + 1u] = 0;
     }
+    /*@ loop invariant 0 <= v <= T_V && print_ok && rec_ok && tables == \at(tables, LoopEntry);
+        loop invariant kernel_ranges_early;
+        loop invariant \forall integer w; 0 <= w < v ==> blob_vm(w);
+        loop invariant \forall integer w; 0 <= w < MOAT_MAX_VMS ==>
+          kernel_base[KERNEL_VM_RANGES + 2 * w] == (w < v ? fc_vms[w].vmcb : 0) &&
+          kernel_size[KERNEL_VM_RANGES + 2 * w] == (w < v ? MOAT_PAGE_SIZE : 0) &&
+          kernel_base[KERNEL_VM_RANGES + 2 * w + 1] == (w < v ? fc_vms[w].console_phys : 0) &&
+          kernel_size[KERNEL_VM_RANGES + 2 * w + 1] == (w < v ? fc_vms[w].console_size : 0);
+        loop invariant \forall integer k; KERNEL_VM_RANGES <= k < KERNEL_RANGES ==>
+          kernel_base[k] + kernel_size[k] < 0x10000000000000000;
+        loop assigns v, PRINT_STATE, TABLES_REC, kernel_base[KERNEL_VM_RANGES .. KERNEL_RANGES - 1],
+                     kernel_size[KERNEL_VM_RANGES .. KERNEL_RANGES - 1]; */
     for (uint32_t v = 0; v < tables->vms.count; v++) {
-        const struct moat_vm *vm = &((const struct moat_vm *)tables_array(tables->vms))[v];
+        const struct moat_vm *vm = tables_vm_at(v);
         tables_rec_at("vm", v, MOAT_TABLES_NONE);
         if (vm->vmcb % MOAT_PAGE_SIZE != 0u || !tables_in_region(vm->vmcb, MOAT_PAGE_SIZE)) {
             return tables_refuse_n("vmcb outside the regions (or misaligned)", vm->vmcb, NULL, 0,

@@ -44,10 +44,16 @@ static inline struct vm_state *vm_state(subject_id_t id)
     return (struct vm_state *)(void *)((uint8_t *)core_subject(id) + VM_STATE_OFFSET);
 }
 
+/* VM record v (< the vms' count). */
+static inline const struct moat_vm *tables_vm_at(uint32_t v)
+{
+    return &((const struct moat_vm *)tables_array(tables->vms))[v];
+}
+
 /* The VM record of a VM subject (kind MOAT_SUBJECT_VM: its vm index is checked). */
 static inline const struct moat_vm *tables_vm(const struct moat_subject *s)
 {
-    return &((const struct moat_vm *)tables_array(tables->vms))[s->vm];
+    return tables_vm_at(s->vm);
 }
 
 /* Boot: false (and one line said why) when the tables hold a VM this CPU cannot run. */

@@ -302,6 +302,16 @@ static void refuses_a_tsc_patch_in_another_subjects_memory(void **state)
                    "subject: 0x1 writes 0x1040fff");
 }
 
+static void refuses_a_later_subjects_resets_before_reading_them(void **state)
+{
+    (void)state;
+    /* The patch is compared with every subject's reset steps: only once each subject's
+     * range of steps is checked (before, the guest's check read the native's steps
+     * gigabytes past the blob). */
+    subject(NATIVE)->reset_first = 0x10000000u;
+    assert_refused("tables: subject 1 (native): bad resets: 268435456+1");
+}
+
 static void refuses_vms_on_a_cpu_without_them(void **state)
 {
     (void)state;
@@ -349,6 +359,7 @@ int main(void)
         VM_TEST(refuses_a_tsc_patch_before_its_pristine_image),
         VM_TEST(refuses_a_tsc_patch_in_guest_ram),
         VM_TEST(refuses_a_tsc_patch_in_another_subjects_memory),
+        VM_TEST(refuses_a_later_subjects_resets_before_reading_them),
         VM_TEST(refuses_vms_on_a_cpu_without_them),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -348,6 +348,8 @@ struct moat_io_bitmap {
 static inline uint64_t moat_tables_checksum(const uint8_t *blob, uint64_t size)
 {
     uint64_t h = 0xcbf29ce484222325ull;
+    /*@ loop invariant 0 <= i <= size;
+        loop assigns i, h; */
     for (uint64_t i = 0; i < size; i++) {
         uint8_t b = blob[i];
         if (i >= offsetof(struct moat_tables_header, checksum) &&
