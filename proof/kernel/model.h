@@ -50,12 +50,31 @@ int __builtin_ctzll(unsigned long long x);
     ensures 0 <= \result < 64; */
 int __builtin_clzll(unsigned long long x);
 
+/* valid_str_N: a NUL at s[N] makes s a valid string (expanded inside the annotation
+ * below; -pp-annot preprocesses annotations). */
+#define VALID_STR_LEMMA(n) \
+  lemma valid_str_##n: \forall char *s; \valid_read(s + (0 .. n)) && s[n] == 0 ==> valid_str(s);
+#define VALID_STR_LEMMAS_10(t) \
+  VALID_STR_LEMMA(t##0) VALID_STR_LEMMA(t##1) VALID_STR_LEMMA(t##2) VALID_STR_LEMMA(t##3) \
+  VALID_STR_LEMMA(t##4) VALID_STR_LEMMA(t##5) VALID_STR_LEMMA(t##6) VALID_STR_LEMMA(t##7) \
+  VALID_STR_LEMMA(t##8) VALID_STR_LEMMA(t##9)
+#define VALID_STR_LEMMAS \
+  VALID_STR_LEMMA(0) VALID_STR_LEMMA(1) VALID_STR_LEMMA(2) VALID_STR_LEMMA(3) \
+  VALID_STR_LEMMA(4) VALID_STR_LEMMA(5) VALID_STR_LEMMA(6) VALID_STR_LEMMA(7) \
+  VALID_STR_LEMMA(8) VALID_STR_LEMMA(9) VALID_STR_LEMMAS_10(1) VALID_STR_LEMMAS_10(2) \
+  VALID_STR_LEMMAS_10(3) VALID_STR_LEMMAS_10(4) VALID_STR_LEMMAS_10(5) \
+  VALID_STR_LEMMAS_10(6) VALID_STR_LEMMAS_10(7) VALID_STR_LEMMA(80)
+
 /*@
   // The print_cpus[] entry of this CPU (print_self).
   logic integer print_sel{L} = fc_self < MOAT_MAX_CPUS ? fc_self : 0;
 
   // A NUL-ended string print_str may read.
   predicate valid_str(char *s) = \exists integer n; 0 <= n && \valid_read(s + (0 .. n)) && s[n] == 0;
+
+  // The witness for a string of length n, one lemma per length up to 80 (VALID_STR_LEMMAS
+  // below): the solvers do not find the existential's n for a literal by themselves.
+  VALID_STR_LEMMAS
 
   // [base, base + size) inside one region.
   predicate in_regions{L}(integer base, integer size) =
