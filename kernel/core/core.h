@@ -64,6 +64,8 @@ struct core_subject {
 
 /* Owned by its CPU; `frame_subject` is also read by other CPUs (atomically). */
 struct core_cpu {
+    uint32_t cpu;          /* its index in core_cpus (sched_init; not c - core_cpus, which
+                            * the proof's memory model cannot subtract) */
     plan_id_t plan;
     const struct moat_frame *frames; /* the plan's frames of this CPU ... */
     uint32_t frame_count;            /* ... and how many */

@@ -24,12 +24,6 @@ uint64_t sched_ticks_to_tsc(uint64_t ticks)
     return (ns / 1000000u) * khz + ((ns % 1000000u) * khz) / 1000000u;
 }
 
-/* c is core_cpus[this CPU]: its index is the CPU's (no arch_cpu_id per call). */
-static uint32_t sched_cpu(const struct core_cpu *c)
-{
-    return (uint32_t)(c - core_cpus);
-}
-
 static const struct moat_frame *sched_frame(const struct core_cpu *c)
 {
     return &c->frames[c->frame];
@@ -38,13 +32,14 @@ static const struct moat_frame *sched_frame(const struct core_cpu *c)
 /* The current plan's frames of this CPU, found once per plan (not at every step). */
 static void sched_load_plan(struct core_cpu *c)
 {
-    c->frames = tables_frame(c->plan, sched_cpu(c), 0);
-    c->frame_count = tables_plan(c->plan)->cpus[sched_cpu(c)].frame_count;
+    c->frames = tables_frame(c->plan, c->cpu, 0);
+    c->frame_count = tables_plan(c->plan)->cpus[c->cpu].frame_count;
 }
 
 static void sched_set_frame_end(struct core_cpu *c)
 {
     const struct moat_frame *f = sched_frame(c);
+    /*@ assert f == &fc_frames[SCHED_PLAN_CPU.frame_first + c->frame]; */
     /* The frame starts where the previous one ended (the same sum of ticks). */
     c->frame_start = c->frame == 0u ? c->major_start : c->frame_end;
     c->frame_end = c->major_start + sched_ticks_to_tsc(c->frame_ticks + f->ticks);
@@ -55,7 +50,10 @@ static void sched_set_frame_end(struct core_cpu *c)
 
 void sched_init(tsc_t now)
 {
+    /*@ assert SCHED_FRAMES_OK_AT(tables->initial_plan) &&
+               SCHED_FRAME_SUBJECT_AT(tables->initial_plan, 0); */
     struct core_cpu *c = &core_cpus[arch_cpu_id()];
+    c->cpu = arch_cpu_id();
     c->plan = tables->initial_plan;
     sched_load_plan(c);
     c->frame = 0;
@@ -113,7 +111,7 @@ static void sched_report_late(struct core_cpu *c)
  * major frame, smp_barrier). */
 static void sched_report_switch(const struct core_cpu *c, plan_id_t from)
 {
-    if (sched_cpu(c) != 0u) {
+    if (c->cpu != 0u) {
         return;
     }
     bool locked = smp_console_lock();
@@ -243,6 +241,9 @@ static struct core_next sched_on_timer(struct core_cpu *c, tsc_t now)
 {
     print_power_check(now);
     /* Skip every frame that ended while the CPU could not switch (bounded). */
+    /*@ loop invariant 0 <= i <= MOAT_MAX_FRAMES_PER_CPU;
+        loop invariant tables_ok && print_ok && sched_ok && subjects_ok && vm_ok;
+        loop assigns i, SCHED_STATE, audit_count, PRINT_STATE; */
     for (uint32_t i = 0; i < MOAT_MAX_FRAMES_PER_CPU && now >= c->frame_end; i++) {
         sched_step(c);
     }

@@ -32,6 +32,8 @@ plan_id_t smp_barrier(uint64_t major)
         ATOMIC_STORE(&core_shared.arrived, 0u);
         ATOMIC_STORE(&core_shared.plan_latched, ATOMIC_LOAD(&core_shared.plan_requested));
         ATOMIC_STORE(&core_shared.generation, major);
+        /*@ loop invariant 0 <= cpu <= cpus;
+            loop assigns cpu; */
         for (uint32_t cpu = 0; cpu < cpus; cpu++) {
             if (cpu != self) {
                 arch_wake_cpu(cpu);
@@ -39,6 +41,8 @@ plan_id_t smp_barrier(uint64_t major)
         }
     } else {
         tsc_t limit = arch_now() + (uint64_t)BARRIER_TIMEOUT_MS * arch_tsc_khz();
+        /*@ loop invariant 0 <= i <= BARRIER_WAKEUPS && sched_shared_ok;
+            loop assigns i, core_shared; */
         for (uint32_t i = 0; i < BARRIER_WAKEUPS && ATOMIC_LOAD(&core_shared.generation) < major;
              i++) {
             if (arch_now() >= limit) {
@@ -73,6 +77,8 @@ void smp_kick(subject_id_t id)
 
 bool smp_console_lock(void)
 {
+    /*@ loop invariant 0 <= i <= CONSOLE_SPINS;
+        loop assigns i, core_shared.console; */
     for (uint32_t i = 0; i < CONSOLE_SPINS; i++) {
         if (ATOMIC_EXCHANGE(&core_shared.console, 1u) == 0u) {
             return true;

@@ -14,7 +14,7 @@
 
 /* ---- smp.c ---- */
 
-/*@ requires tables_ok;
+/*@ requires \valid_read(tables) && tables->initial_plan < tables->plans.count;
     assigns core_shared.arrived, core_shared.generation, core_shared.plan_requested,
             core_shared.plan_latched;
     ensures core_shared.plan_requested == tables->initial_plan &&
@@ -32,7 +32,8 @@ void smp_reset(void);
     ensures print_ok && sched_shared_ok; */
 plan_id_t smp_barrier(uint64_t major);
 
-/*@ requires tables_ok && id < tables->subjects.count;
+/*@ requires \valid_read(tables) && id < tables->subjects.count <= MOAT_MAX_SUBJECTS;
+    requires fc_subjects[id].cpu < MOAT_MAX_CPUS;
     assigns \nothing; */
 void smp_kick(subject_id_t id);
 
@@ -48,47 +49,53 @@ bool core_panicking(void);
 
 /* ---- sched.c ---- */
 
-/*@ requires tables_ok;
+/* PROVISIONAL (pevent's, core.h's inline timer check: removed when spec_event.h has one). */
+/*@ requires tables_ok && subjects_ok && id < tables->subjects.count;
+    assigns fc_state[id].timer_deadline, fc_state[id].pending;
+    ensures subjects_ok; */
+static inline void event_fire_timer(subject_id_t id, tsc_t now);
+
+/*@ requires \valid_read(tables);
     assigns \nothing; */
 uint64_t sched_ticks_to_tsc(uint64_t ticks);
-
-/*@ requires c == &core_cpus[fc_self] && fc_self < MOAT_MAX_CPUS;
-    assigns \nothing;
-    ensures \result == fc_self; */
-static uint32_t sched_cpu(const struct core_cpu *c);
 
 /*@ requires \valid_read(c) && \valid_read(c->frames + c->frame);
     assigns \nothing;
     ensures \result == c->frames + c->frame; */
 static const struct moat_frame *sched_frame(const struct core_cpu *c);
 
-/*@ requires tables_ok && c == &core_cpus[fc_self] && fc_self < tables->cpu_count;
-    requires c->plan < tables->plans.count;
+/*@ requires \valid_read(tables) && c == &core_cpus[fc_self];
+    requires fc_self < tables->cpu_count <= MOAT_MAX_CPUS;
+    requires c->cpu == fc_self && c->plan < tables->plans.count <= MOAT_MAX_PLANS;
+    requires SCHED_FRAMES_OK_AT(c->plan);
     assigns c->frames, c->frame_count;
     ensures c->frames == &fc_frames[SCHED_PLAN_CPU.frame_first];
     ensures c->frame_count == SCHED_PLAN_CPU.frame_count; */
 static void sched_load_plan(struct core_cpu *c);
 
-/*@ requires tables_ok && c == &core_cpus[fc_self] && fc_self < tables->cpu_count;
-    requires c->plan < tables->plans.count;
+/*@ requires \valid_read(tables) && c == &core_cpus[fc_self];
+    requires fc_self < tables->cpu_count <= MOAT_MAX_CPUS;
+    requires c->cpu == fc_self && c->plan < tables->plans.count <= MOAT_MAX_PLANS;
+    requires SCHED_FRAMES_OK_AT(c->plan);
     requires c->frames == &fc_frames[SCHED_PLAN_CPU.frame_first];
     requires c->frame_count == SCHED_PLAN_CPU.frame_count && c->frame < c->frame_count;
+    requires SCHED_FRAME_SUBJECT_AT(c->plan, c->frame);
     assigns c->frame_start, c->frame_end, c->frame_subject, c->frame_begun;
     ensures sched_cpu_ok && !c->frame_begun; */
 static void sched_set_frame_end(struct core_cpu *c);
 
-/*@ requires tables_ok && fc_self < tables->cpu_count;
+/*@ requires SCHED_TABLES && fc_self < tables->cpu_count;
     assigns core_cpus[fc_self];
     ensures sched_cpu_ok; */
 void sched_init(tsc_t now);
 
-/*@ requires tables_ok && print_ok && c == &core_cpus[fc_self];
+/*@ requires SCHED_TABLES && print_ok && c == &core_cpus[fc_self] && fc_self < tables->cpu_count;
     assigns c->window_start, c->window_ms, c->window_frames, c->skipped_frames,
             c->late_frames, c->worst_lateness, core_shared.console, PRINT_STATE;
     ensures print_ok; */
 static void sched_report_late(struct core_cpu *c);
 
-/*@ requires tables_ok && print_ok && c == &core_cpus[fc_self];
+/*@ requires SCHED_TABLES && SCHED_NAMES && print_ok && c == &core_cpus[fc_self] && fc_self < tables->cpu_count;
     requires from < tables->plans.count && c->plan < tables->plans.count;
     assigns core_shared.console, PRINT_STATE;
     ensures print_ok; */
