@@ -58,6 +58,17 @@ KERNEL_PRINT = ["print_self", "print_publish", "print_to_console", "print_char",
 KERNEL_SCHED = ["sched_ticks_to_tsc", "sched_frame", "sched_load_plan", "smp_reset", "smp_kick",
                 "smp_console_lock", "smp_console_unlock", "core_panicking"]
 
+# event.c, subject.c and core.h's event_fire_timer: the kernel calls, faults, IRQs and
+# the subjects' life cycle (resets, reports, stop and restart).
+KERNEL_EVENT = ["event_raise", "event_fire_timer", "event_take", "event_act", "event_send",
+                "core_on_kcall", "subject_reset_bytes", "subject_reset_finish",
+                "subject_reset_begin", "subject_work_fits", "subject_reset_work",
+                "subject_print_stopped", "subject_print_restarted", "subject_do_stop",
+                "subject_do_restart", "subject_stop", "subject_restart",
+                "subject_report_work", "subject_contain", "subject_take_requests",
+                "core_prepare_subjects", "core_on_fault", "core_raise_irq", "core_on_irq"]
+
+
 def kernel_part(functions):
     """A kernel part: proves `functions` (with -wp-fct) in the one unit kernel.c."""
     return {"driver": "proof/kernel/kernel.c", "sources": KERNEL_SOURCES,
@@ -71,6 +82,7 @@ PARTS = {
     # parts use them as facts, this part proves them.
     "kernel-lemmas": dict(kernel_part([]), wp_prop="@lemma"),
     "kernel-sched": kernel_part(KERNEL_SCHED),
+    "kernel-event": kernel_part(KERNEL_EVENT),
     "libchannel-reader": {
         "driver": "proof/libchannel/eva_reader.c",
         "sources": ["libchannel/src/channel_reader.c"],

@@ -85,6 +85,8 @@ int64_t event_send(subject_id_t from, uint64_t id)
         return MOAT_ERR_BAD_ID;
     }
     const struct moat_event_route *r = tables_send(subj, (uint32_t)id);
+    /*@ assert EV_SEND(&fc_sends[fc_subjects[from].send_first + id]); */
+    /*@ assert r == &fc_sends[fc_subjects[from].send_first + id]; */
     if (r->action == MOAT_ACTION_NOTIFY) {
         event_raise(r->target, r->target_event);
         return MOAT_OK;

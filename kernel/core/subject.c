@@ -87,10 +87,14 @@ tsc_t subject_reset_work(subject_id_t id, tsc_t until)
     uint32_t steps = d->reset_count;
     tsc_t now = arch_now();
     tsc_t start = c->frame_start;
+    /*@ loop invariant 0 <= chunk <= SUBJECT_RESET_CHUNKS_PER_ENTRY;
+        loop invariant subjects_ok;
+        loop assigns chunk, now, s->reset_step, s->reset_done, c->reset_chunk_tsc; */
     for (uint32_t chunk = 0; chunk < SUBJECT_RESET_CHUNKS_PER_ENTRY && s->reset_step < steps &&
                              subject_work_fits(now, until, start, c->reset_chunk_tsc);
          chunk++) {
         const struct moat_reset *r = tables_reset(d, s->reset_step);
+        /*@ assert EV_RESET(r); */
         uint64_t size = r->size - s->reset_done;
         if (size > SUBJECT_RESET_CHUNK_BYTES) {
             size = SUBJECT_RESET_CHUNK_BYTES;
@@ -186,6 +190,8 @@ bool subject_report_work(subject_id_t id, tsc_t until)
     tsc_t start = c->frame_start;
     tsc_t now = arch_now();
     /* Bounded: a report has at most 10 audit lines and then the action's line. */
+    /*@ loop invariant print_ok && subjects_ok;
+        loop assigns now, s->report_pending, s->report_line, c->report_line_tsc, EVENT_PRINT; */
     while (s->report_pending && subject_work_fits(now, until, start, c->report_line_tsc)) {
         if (!audit_print_line(s->report_seq, s->report_tsc, s->report_kind, id,
                               &s->report_fault, s->report_action, s->report_line)) {
@@ -251,15 +257,24 @@ void core_prepare_subjects(void)
     uint64_t copying = 0;
     uint64_t bytes = 0;
     vm_write_tsc_patches();
+    /*@ loop invariant 0 <= id <= tables->subjects.count;
+        loop invariant print_ok && vm_ok && sched_shared_ok;
+        loop invariant \forall integer i; 0 <= i < id ==> SUBJECT_OK(i);
+        loop assigns id, copying, bytes, fc_state[0 .. MOAT_MAX_SUBJECTS - 1],
+                     EV_VMS; */
     for (subject_id_t id = 0; id < tables_subject_count(); id++) {
         core_subject(id)->restarts = 0;
         ATOMIC_STORE(&core_subject(id)->request, (uint8_t)0u);
+        core_subject(id)->report_pending = false;
         /* At boot the reset steps run whole: no frame has started yet. */
         subject_reset_begin(id);
         const struct moat_subject *d = tables_subject(id);
         tsc_t copy = arch_now();
+        /*@ loop invariant 0 <= i <= d->reset_count;
+            loop assigns i, bytes; */
         for (uint32_t i = 0; i < d->reset_count; i++) {
             const struct moat_reset *r = tables_reset(d, i);
+            /*@ assert EV_RESET(r); */
             subject_reset_bytes(r, 0, r->size);
             bytes += r->size;
         }
@@ -274,6 +289,8 @@ void core_prepare_subjects(void)
         chunk = copying / (bytes / SUBJECT_RESET_CHUNK_BYTES);
     }
     subject_chunk_cap = 2u * chunk;
+    /*@ loop invariant 0 <= cpu <= MOAT_MAX_CPUS;
+        loop assigns cpu, core_cpus[0 .. MOAT_MAX_CPUS - 1].reset_chunk_tsc; */
     for (uint32_t cpu = 0; cpu < MOAT_MAX_CPUS; cpu++) {
         core_cpus[cpu].reset_chunk_tsc = chunk;
     }
@@ -287,6 +304,8 @@ struct core_next core_on_fault(tsc_t now, subject_id_t current, const struct arc
 
 void core_raise_irq(uint8_t line)
 {
+    /*@ loop invariant 0 <= i <= tables->irqs.count;
+        loop assigns i, fc_state[0 .. MOAT_MAX_SUBJECTS - 1].pending; */
     for (uint32_t i = 0; i < tables_irq_count(); i++) {
         const struct moat_irq_route *r = tables_irq(i);
         if (r->line == line) {

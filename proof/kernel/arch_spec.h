@@ -44,11 +44,16 @@ bool arch_phys_reachable(paddr_t base, uint64_t size);
     assigns \nothing; */
 void arch_phys_copy(paddr_t dst, paddr_t src, uint64_t size);
 
+/* One assigns, whose range is empty unless [dst, dst + size) meets the state region: WP
+ * charges every caller with the union of the behaviors' assigns. */
+#define ZERO_STATE(dst, size) \
+    ((size) != 0 && tables->state_size != 0 && (dst) < tables->state_phys + tables->state_size && \
+     tables->state_phys < (dst) + (size))
 /*@ requires in_regions(dst, size);
+    assigns fc_state[0 .. (ZERO_STATE(dst, size) ? MOAT_MAX_SUBJECTS - 1 : -1)];
     behavior state:
       assumes overlap(dst, size, tables->state_phys, tables->state_size);
       requires dst == tables->state_phys && size == tables->state_size;
-      assigns fc_state[0 .. MOAT_MAX_SUBJECTS - 1];
       ensures \forall integer s; 0 <= s < MOAT_MAX_SUBJECTS ==>
         fc_state[s].state == 0 && fc_state[s].request == 0 && fc_state[s].pending == 0 &&
         fc_state[s].timer_deadline == 0 && fc_state[s].timer_event == 0 &&
@@ -57,10 +62,10 @@ void arch_phys_copy(paddr_t dst, paddr_t src, uint64_t size);
     behavior other:
       assumes !overlap(dst, size, tables->state_phys, tables->state_size);
       requires !core_hit(dst, size);
-      assigns \nothing;
     complete behaviors;
     disjoint behaviors; */
 void arch_phys_zero(paddr_t dst, uint64_t size);
+#undef ZERO_STATE
 
 /*@ requires in_regions(dst, size) && !core_hit(dst, size);
     requires src != \null;

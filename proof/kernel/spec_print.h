@@ -56,7 +56,9 @@ void print_use_channel(void);
 static _Noreturn void print_power_now(uint32_t action);
 
 /*@ requires \valid_read(tables) && from < tables->subjects.count <= MOAT_MAX_SUBJECTS;
-    assigns POWER_STATE, fc_state[from].state; */
+    assigns POWER_STATE, fc_state[from].state;
+    ensures fc_state[from].state == \old(fc_state[from].state) ||
+            fc_state[from].state == SUBJECT_STOPPED; */
 void print_power_request(uint8_t action, subject_id_t from);
 
 /*@ requires \valid_read(tables);

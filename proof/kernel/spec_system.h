@@ -30,8 +30,11 @@ uint64_t audit_write(uint16_t kind, subject_id_t subject, const struct arch_faul
 
 /* One line of a fault's or exit's report: true for the lines 0 .. AUDIT_LINES(kind) - 1,
  * false (nothing printed) past them. */
-/*@ requires print_ok && tables_ok && \valid_read(f);
-    requires subject == MOAT_SUBJECT_IDLE || subject < tables->subjects.count;
+/* (Only the facts it reads, not tables_ok: subject_report_work calls it in a loop that
+ * stores to fc_state.) */
+/*@ requires print_ok && EV_TABLES && \valid_read(f);
+    requires subject == MOAT_SUBJECT_IDLE ||
+             (subject < tables->subjects.count && EV_SUBJECT(subject));
     assigns PRINT_STATE;
     ensures print_ok;
     ensures \result <==> line < AUDIT_LINES(kind); */
