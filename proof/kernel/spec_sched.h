@@ -49,12 +49,6 @@ bool core_panicking(void);
 
 /* ---- sched.c ---- */
 
-/* PROVISIONAL (pevent's, core.h's inline timer check: removed when spec_event.h has one). */
-/*@ requires tables_ok && subjects_ok && id < tables->subjects.count;
-    assigns fc_state[id].timer_deadline, fc_state[id].pending;
-    ensures subjects_ok; */
-static inline void event_fire_timer(subject_id_t id, tsc_t now);
-
 /*@ requires \valid_read(tables);
     assigns \nothing; */
 uint64_t sched_ticks_to_tsc(uint64_t ticks);
