@@ -10,14 +10,14 @@
 #include "core.h"
 
 static uint64_t audit_count;
+static bool audit_on; /* audit_init ran: before, a panic (the arch's at boot) has no region */
 
 static uint64_t audit_capacity(void)
 {
-    if (tables->audit_size < sizeof(struct moat_audit_header)) {
-        return 0;
-    }
-    return (tables->audit_size - sizeof(struct moat_audit_header)) /
-           sizeof(struct moat_audit_record);
+    return !audit_on || tables->audit_size < sizeof(struct moat_audit_header)
+               ? 0u
+               : (tables->audit_size - sizeof(struct moat_audit_header)) /
+                     sizeof(struct moat_audit_record);
 }
 
 static void audit_write_header(void)
@@ -31,9 +31,15 @@ static void audit_write_header(void)
     arch_phys_write(tables->audit_phys, &h, sizeof(h));
 }
 
+void audit_reset(void)
+{
+    audit_on = false;
+}
+
 void audit_init(void)
 {
     audit_count = 0;
+    audit_on = true;
     if (audit_capacity() > 0u) {
         arch_phys_zero(tables->audit_phys, tables->audit_size);
         audit_write_header();
@@ -67,13 +73,19 @@ static void audit_hex(uint64_t seq, const char *field, uint64_t v)
 
 static const char *audit_kind_name(uint16_t kind)
 {
-    if (kind == MOAT_AUDIT_FAULT) {
-        return "fault";
+    return kind == MOAT_AUDIT_FAULT ? "fault" : kind == MOAT_AUDIT_EXIT ? "exit" : "panic";
+}
+
+/* The record into its slot of the region's ring, and the header, when there is a ring. */
+static void audit_store(const struct moat_audit_record *r)
+{
+    uint64_t capacity = audit_capacity();
+    if (capacity > 0u) {
+        paddr_t slot = tables->audit_phys + sizeof(struct moat_audit_header) +
+                       ((r->seq - 1u) % capacity) * sizeof(struct moat_audit_record);
+        arch_phys_write(slot, r, sizeof(*r));
+        audit_write_header();
     }
-    if (kind == MOAT_AUDIT_EXIT) {
-        return "exit";
-    }
-    return "panic";
 }
 
 /* The record into the audit region; returns its sequence number and time. */
@@ -93,16 +105,13 @@ uint64_t audit_write(uint16_t kind, subject_id_t subject, const struct arch_faul
     r.ip = f->ip;
     r.addr = f->addr;
     r.action = action;
+    /*@ loop invariant 0 <= i <= ARCH_FAULT_REGS;
+        loop assigns i, r.regs[0 .. MOAT_AUDIT_REGS - 1];
+        loop variant ARCH_FAULT_REGS - i; */
     for (uint32_t i = 0; i < ARCH_FAULT_REGS && i < MOAT_AUDIT_REGS; i++) {
         r.regs[i] = f->regs[i];
     }
-    uint64_t capacity = audit_capacity();
-    if (capacity > 0u) {
-        paddr_t slot = tables->audit_phys + sizeof(struct moat_audit_header) +
-                       ((r.seq - 1u) % capacity) * sizeof(struct moat_audit_record);
-        arch_phys_write(slot, &r, sizeof(r));
-        audit_write_header();
-    }
+    audit_store(&r);
     smp_console_unlock(locked);
     *tsc = r.tsc;
     return r.seq;
@@ -119,7 +128,7 @@ bool audit_print_line(uint64_t seq, tsc_t tsc, uint16_t kind, subject_id_t subje
 {
     enum { L_BEGIN, L_KIND, L_SUBJECT, L_TSC, L_VECTOR, L_ERROR, L_IP, L_ADDR, L_ACTION, L_END };
     uint32_t which = line;
-    if (kind == MOAT_AUDIT_EXIT && which >= L_ERROR) {
+    if (kind == MOAT_AUDIT_EXIT && which >= L_ERROR && which <= L_END) {
         which++; /* an exit has a status line, no error line */
     }
     switch (which) {
@@ -176,10 +185,16 @@ void audit_print(uint64_t seq, tsc_t tsc, uint16_t kind, subject_id_t subject,
                  const struct arch_fault *f, uint64_t action)
 {
     if (kind != MOAT_AUDIT_PANIC) {
+        /*@ loop invariant 0 <= i <= AUDIT_LINES(kind) && print_ok;
+            loop assigns i, PRINT_STATE;
+            loop variant AUDIT_LINES(kind) - i; */
         for (uint32_t i = 0; audit_print_line(seq, tsc, kind, subject, f, action, i); i++) {
         }
         return;
     }
+    /*@ loop invariant 0 <= i <= 4 && print_ok;
+        loop assigns i, PRINT_STATE;
+        loop variant 4 - i; */
     for (uint32_t i = 0; i < 4u; i++) { /* begin, kind, subject, tsc */
         (void)audit_print_line(seq, tsc, kind, subject, f, action, i);
     }
@@ -189,6 +204,9 @@ void audit_print(uint64_t seq, tsc_t tsc, uint16_t kind, subject_id_t subject,
     }
     audit_hex(seq, "ip", f->ip);
     audit_hex(seq, "addr", f->addr);
+    /*@ loop invariant 0 <= i <= ARCH_FAULT_REGS && print_ok;
+        loop assigns i, PRINT_STATE;
+        loop variant ARCH_FAULT_REGS - i; */
     for (uint32_t i = 0; i < ARCH_FAULT_REGS; i++) {
         const char *name = arch_register_name(i);
         if (name[0] != '\0') {
@@ -198,8 +216,7 @@ void audit_print(uint64_t seq, tsc_t tsc, uint16_t kind, subject_id_t subject,
     audit_mark(seq, "end");
 }
 
-void audit_record(uint16_t kind, subject_id_t subject, const struct arch_fault *f,
-                  uint64_t action)
+void audit_record(uint16_t kind, subject_id_t subject, const struct arch_fault *f, uint64_t action)
 {
     tsc_t tsc = 0;
     uint64_t seq = audit_write(kind, subject, f, action, &tsc);

@@ -209,6 +209,7 @@ static inline void event_fire_timer(subject_id_t id, tsc_t now)
 }
 
 void audit_init(void);
+void audit_reset(void); /* host tests: back to boot state */
 uint64_t audit_write(uint16_t kind, subject_id_t subject, const struct arch_fault *f,
                      uint64_t action, tsc_t *tsc);
 void audit_print(uint64_t seq, tsc_t tsc, uint16_t kind, subject_id_t subject,

@@ -47,6 +47,9 @@ static void system_banner(void)
     print_dec(tables->tick_ns);
     print_str(" ns");
     print_nl();
+    /*@ loop invariant 0 <= i <= tables->subjects.count && print_ok;
+        loop assigns i, PRINT_STATE;
+        loop variant tables->subjects.count - i; */
     for (subject_id_t i = 0; i < tables_subject_count(); i++) {
         const struct moat_subject *s = tables_subject(i);
         print_str("subject ");
@@ -58,6 +61,9 @@ static void system_banner(void)
         print_str(s->on_fault == MOAT_FAULT_RESTART ? " on-fault restart" : " on-fault stop");
         print_nl();
     }
+    /*@ loop invariant 0 <= p <= tables->plans.count && print_ok;
+        loop assigns p, PRINT_STATE;
+        loop variant tables->plans.count - p; */
     for (plan_id_t p = 0; p < tables_plan_count(); p++) {
         const struct moat_plan *plan = tables_plan(p);
         print_str("plan ");
@@ -65,9 +71,15 @@ static void system_banner(void)
         print_str(": major ");
         print_dec(plan->major_ticks);
         print_str(" ticks");
+        /*@ loop invariant 0 <= c <= tables->cpu_count && print_ok;
+            loop assigns c, PRINT_STATE;
+            loop variant tables->cpu_count - c; */
         for (uint32_t c = 0; c < tables->cpu_count; c++) {
             print_str(c == 0u ? ", cpu" : "; cpu");
             print_dec(c);
+            /*@ loop invariant 0 <= f <= plan->cpus[c].frame_count && print_ok;
+                loop assigns f, PRINT_STATE;
+                loop variant plan->cpus[c].frame_count - f; */
             for (uint32_t f = 0; f < plan->cpus[c].frame_count; f++) {
                 const struct moat_frame *fr = tables_frame(p, c, f);
                 print_str(" ");
@@ -98,6 +110,11 @@ bool core_check_system(void)
     }
     bool ok = system_check_ram(MOAT_KERNEL_PHYS_BASE, MOAT_KERNEL_PHYS_END - MOAT_KERNEL_PHYS_BASE,
                                "kernel");
+    /*@ loop invariant 0 <= i <= tables->regions.count && print_ok;
+        loop invariant ok ==> \forall integer k; 0 <= k < i ==>
+          fc_reachable(fc_regions[k].base, fc_regions[k].size);
+        loop assigns i, ok, PRINT_STATE;
+        loop variant tables->regions.count - i; */
     for (uint32_t i = 0; i < tables_region_count(); i++) {
         ok = system_check_ram(tables_region(i)->base, tables_region(i)->size, "policy region") &&
              ok;
@@ -162,14 +179,12 @@ _Noreturn void core_panic_fault(const char *why, const struct arch_fault *f)
 
 _Noreturn void core_panic(const char *why, uint64_t value)
 {
-    struct arch_fault f = {0};
-    f.error = value;
+    struct arch_fault f = {.error = value};
     system_panic(why, &f, value, false);
 }
 
 _Noreturn void core_panic_hex(const char *why, uint64_t value)
 {
-    struct arch_fault f = {0};
-    f.error = value;
+    struct arch_fault f = {.error = value};
     system_panic(why, &f, value, true);
 }

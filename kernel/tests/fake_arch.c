@@ -24,6 +24,7 @@ void fake_reset(void)
     fake.unmasked_irq = -1;
     tables = NULL;
     print_reset();
+    audit_reset();
 }
 
 bool fake_console_has(const char *text)

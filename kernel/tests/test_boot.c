@@ -109,10 +109,31 @@ static void a_panic_prints_an_address_in_hex(void **state)
     assert_true(fake_console_has("PANIC: unknown boot protocol, magic 0x2badb002\n"));
 }
 
+/* A panic at boot before the tables are checked (the arch's: unknown boot protocol, timer
+ * calibration) prints its record but writes none to the audit region, and reads nothing
+ * of the tables, which are NULL then (or not yet checked). */
+static void a_panic_before_the_boot_check_writes_no_audit_record(void **state)
+{
+    (void)state;
+    paddr_t audit = tables->audit_phys;
+    uint8_t before[sizeof(struct moat_audit_header) + sizeof(struct moat_audit_record)];
+    memcpy(before, &fake.mem[audit - FAKE_MEM_BASE], sizeof(before));
+    tables = NULL;
+    if (setjmp(power_jump) == 0) {
+        core_panic("PIT calibration timed out", 0);
+    }
+    assert_int_equal(fake.power, 2);
+    assert_true(fake_console_has("PANIC: PIT calibration timed out 0\n"));
+    assert_true(fake_console_has("audit 1 kind panic\naudit 1 subject kernel\n"));
+    assert_memory_equal(&fake.mem[audit - FAKE_MEM_BASE], before, sizeof(before));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup(missing_ram_refuses_to_start, fixture_setup),
+        cmocka_unit_test_setup(a_panic_before_the_boot_check_writes_no_audit_record,
+                               fixture_setup),
         cmocka_unit_test_setup(ram_the_kernel_cannot_reach_refuses_to_start, fixture_setup),
         cmocka_unit_test_setup(subject_state_lives_in_its_slot_of_the_policy_state_region,
                                fixture_setup),

@@ -14,14 +14,8 @@
 
 #include "model.h"
 
-/*@ axiomatic Arch {
-      // Whether the kernel can reach [base, base + size) (arch_phys_reachable): what
-      // reaches a range reaches each part of it.
-      predicate fc_reachable(integer base, integer size);
-      axiom reachable_part: \forall integer b, s, b2, s2;
-        fc_reachable(b, s) && b <= b2 && b2 + s2 <= b + s && 0 <= s2 ==> fc_reachable(b2, s2);
-    }
-*/
+/* fc_reachable (arch_phys_reachable's model): model_system.h, as the code's loop
+ * invariants name it. */
 
 /*@ assigns \nothing; */
 void arch_console_putc(char c);
@@ -44,21 +38,19 @@ bool arch_phys_reachable(paddr_t base, uint64_t size);
     assigns \nothing; */
 void arch_phys_copy(paddr_t dst, paddr_t src, uint64_t size);
 
-/* One assigns, whose range is empty unless [dst, dst + size) meets the state region: WP
- * charges every caller with the union of the behaviors' assigns. */
+/* Whether [dst, dst + size) meets the state region (overlap's test, as a term). WP charges
+ * every call with the union of the behaviours' assigns, so the one assigns clause names
+ * fc_state only when the range meets the state region. */
 #define ZERO_STATE(dst, size) \
     ((size) != 0 && tables->state_size != 0 && (dst) < tables->state_phys + tables->state_size && \
      tables->state_phys < (dst) + (size))
 /*@ requires in_regions(dst, size);
-    assigns fc_state[0 .. (ZERO_STATE(dst, size) ? MOAT_MAX_SUBJECTS - 1 : -1)];
+    assigns fc_state[0 .. (ZERO_STATE(dst, size) ? tables->subjects.count - 1 : -1)];
     behavior state:
       assumes overlap(dst, size, tables->state_phys, tables->state_size);
       requires dst == tables->state_phys && size == tables->state_size;
-      ensures \forall integer s; 0 <= s < MOAT_MAX_SUBJECTS ==>
-        fc_state[s].state == 0 && fc_state[s].request == 0 && fc_state[s].pending == 0 &&
-        fc_state[s].timer_deadline == 0 && fc_state[s].timer_event == 0 &&
-        fc_state[s].reset_step == 0 && fc_state[s].reset_done == 0 &&
-        fc_state[s].report_pending == \false;
+      requires size == tables->subjects.count * MOAT_SUBJECT_STATE_SIZE;
+      ensures \forall integer s; 0 <= s < tables->subjects.count ==> STATE_ZERO(s);
     behavior other:
       assumes !overlap(dst, size, tables->state_phys, tables->state_size);
       requires !core_hit(dst, size);
