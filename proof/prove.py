@@ -55,8 +55,9 @@ KERNEL_PRINT = ["print_self", "print_publish", "print_to_console", "print_char",
                 "print_power_request", "print_power_on_yield", "print_power_check"]
 # The scheduler's functions proved so far (docs/assurance.md; the rest of sched.c's and
 # smp.c's contracts, spec_sched.h, are stated and used by other parts, not yet proved).
-KERNEL_SCHED = ["sched_ticks_to_tsc", "sched_frame", "sched_load_plan", "smp_reset", "smp_kick",
-                "smp_console_lock", "smp_console_unlock", "core_panicking"]
+KERNEL_SCHED = ["sched_ticks_to_tsc", "sched_frame", "sched_load_plan", "sched_set_frame_end",
+                "sched_init", "smp_reset", "smp_barrier", "smp_kick", "smp_console_lock",
+                "smp_console_unlock", "core_panicking"]
 
 # event.c, subject.c and core.h's event_fire_timer: the kernel calls, faults, IRQs and
 # the subjects' life cycle (resets, reports, stop and restart). kernel-event proves those

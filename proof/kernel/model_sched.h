@@ -29,10 +29,10 @@ static uint64_t audit_count;
         1 <= fc_plans[p].cpus[c].frame_count <= MOAT_MAX_FRAMES_PER_CPU && \
         fc_plans[p].cpus[c].frame_first + fc_plans[p].cpus[c].frame_count <= tables->frames.count) && \
      (\forall integer p, c, f; 0 <= p < tables->plans.count && 0 <= c < tables->cpu_count && \
-        0 <= f < fc_plans[p].cpus[c].frame_count ==> \
-        (fc_frames[fc_plans[p].cpus[c].frame_first + f].subject == MOAT_SUBJECT_IDLE || \
-         (fc_frames[fc_plans[p].cpus[c].frame_first + f].subject < tables->subjects.count && \
-          fc_subjects[fc_frames[fc_plans[p].cpus[c].frame_first + f].subject].cpu == c))))
+        fc_plans[p].cpus[c].frame_first <= f < \
+          fc_plans[p].cpus[c].frame_first + fc_plans[p].cpus[c].frame_count ==> \
+        (fc_frames[f].subject == MOAT_SUBJECT_IDLE || \
+         (fc_frames[f].subject < tables->subjects.count && fc_subjects[fc_frames[f].subject].cpu == c))))
 /* Plan p's frames of this CPU: 1 .. MOAT_MAX_FRAMES_PER_CPU of them inside the frames
  * (an instance of SCHED_TABLES, flat, for the helpers that run after stores). */
 #define SCHED_FRAMES_OK_AT(p) \
