@@ -23,7 +23,10 @@ void arch_console_putc(char c);
 /*@ assigns \nothing; */
 tsc_t arch_now(void);
 
-/*@ assigns \nothing; */
+/* Calibrated at boot; apic.c's calibrate() refuses 0 and anything of more than
+ * MOAT_VM_TSC_DIGITS decimal digits (a TSC above 10 THz is a failed calibration). */
+/*@ assigns \nothing;
+    ensures 0 < \result < 10000000000; */
 uint64_t arch_tsc_khz(void);
 
 /*@ assigns \nothing; */
@@ -45,12 +48,15 @@ void arch_phys_copy(paddr_t dst, paddr_t src, uint64_t size);
     ((size) != 0 && tables->state_size != 0 && (dst) < tables->state_phys + tables->state_size && \
      tables->state_phys < (dst) + (size))
 /*@ requires in_regions(dst, size);
-    assigns fc_state[0 .. (ZERO_STATE(dst, size) ? tables->subjects.count - 1 : -1)];
+    assigns fc_state[0 .. (ZERO_STATE(dst, size) ? tables->subjects.count - 1 : -1)],
+            fc_vm_state[0 .. (ZERO_STATE(dst, size) ? tables->subjects.count - 1 : -1)];
     behavior state:
       assumes overlap(dst, size, tables->state_phys, tables->state_size);
       requires dst == tables->state_phys && size == tables->state_size;
       requires size == tables->subjects.count * MOAT_SUBJECT_STATE_SIZE;
       ensures \forall integer s; 0 <= s < tables->subjects.count ==> STATE_ZERO(s);
+      ensures \forall integer s; 0 <= s < tables->subjects.count ==>
+        fc_vm_state[s].console_ready == \false && fc_vm_state[s].line.length == 0;
     behavior other:
       assumes !overlap(dst, size, tables->state_phys, tables->state_size);
       requires !core_hit(dst, size);

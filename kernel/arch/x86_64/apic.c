@@ -85,7 +85,7 @@ static void calibrate(void)
     }
     tsc_khz = (t1 - t0) * PIT_HZ / (PIT_CALIBRATION_COUNT * 1000ull);
     lapic_khz = (uint64_t)lapic_ticks * PIT_HZ / (PIT_CALIBRATION_COUNT * 1000ull);
-    if (tsc_khz == 0u || lapic_khz == 0u) {
+    if (tsc_khz == 0u || tsc_khz >= 10000000000ull || lapic_khz == 0u) { /* vm.c: 10 digits */
         core_panic("timer calibration failed", tsc_khz);
     }
     lapic_per_tsc = (lapic_khz << 32) / tsc_khz;
