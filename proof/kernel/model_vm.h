@@ -31,6 +31,12 @@ static inline struct vm_state *vm_state(subject_id_t id);
 /* Subject i is a VM (i below the subject count). */
 #define VM_SUBJECT(i) (0 <= (i) < tables->subjects.count && fc_subjects[i].kind == MOAT_SUBJECT_VM)
 
+/* The flat facts of tables_ok that vm.c's inner functions need (they are called after
+ * stores, where re-proving all of tables_ok is costly; BOARD, the frame problem): id is
+ * a VM subject, its vm record one of the blob's. */
+#define VM_ID(id) (\valid_read(tables) && tables->subjects.count <= MOAT_MAX_SUBJECTS && VM_SUBJECT(id))
+#define VM_REC(id) (VM_ID(id) && fc_subjects[id].vm < tables->vms.count)
+
 /* What a VM subject's vm_state keeps (vm_ok): a console writer, once set up, in the state
  * channel_write needs (libchannel's channel_writer_ok over memory of fc_ram, records of
  * struct moat_log_record), and the line being written at most MOAT_LOG_TEXT_MAX long.
@@ -46,7 +52,13 @@ static inline struct vm_state *vm_state(subject_id_t id);
 /* The VM state invariant (vm_state of each VM subject), part of core_ok. */
 #define vm_ok (\forall integer i; VM_SUBJECT(i) ==> VM_OK(i))
 
-/* What a vm.c function may change of subject id's VM state and of memory. */
+/* What a vm.c function may change of subject id's VM state and of memory (its console
+ * channel is in fc_ram); all VMs' (an entry that may restart one: vm_reset). */
 #define VM_STATE(id) fc_vm_state[id], fc_ram[0 .. FC_RAM_SIZE - 1]
+#define VM_STATES fc_vm_state[0 .. MOAT_MAX_SUBJECTS - 1], fc_ram[0 .. FC_RAM_SIZE - 1]
+
+/* The arch's entries: the back end runs only VM subjects (svm.c), each on its own CPU
+ * (the current frame's subject), after boot (tables_ok) with the run-time invariant. */
+#define VM_ENTRY(id) (tables_ok && core_ok && VM_SUBJECT(id) && fc_subjects[id].cpu == fc_self)
 
 #endif /* MOAT_PROOF_MODEL_VM_H */
