@@ -19,8 +19,8 @@
 #define subjects_ok (\forall integer i; 0 <= i < tables->subjects.count ==> SUBJECT_OK(i))
 
 /* What vm_reset changes besides fc_state: one VM's state, all VMs' (pvm: its VM_STATE). */
-#define EV_VM(id) fc_ram[0 .. FC_RAM_SIZE - 1]
-#define EV_VMS fc_ram[0 .. FC_RAM_SIZE - 1]
+#define EV_VM(id) VM_STATE(id)
+#define EV_VMS VM_STATES
 
 /* A subject id the tables have (the precondition of core_subject, tables_subject). */
 #define SUBJECT_ID(id) ((id) < tables->subjects.count)

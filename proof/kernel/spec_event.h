@@ -64,14 +64,6 @@ struct core_next core_on_kcall(tsc_t now, subject_id_t current, uint64_t number,
 
 /* ---- subject.c ---- */
 
-/* PROVISIONAL (pvm's vm_reset, vm.c; removed when spec_vm.h has one): a VM's fresh
- * interrupt controller, its timer's event (63) and wake events. */
-/*@ requires EV_TABLES && vm_ok && SUBJECT_ID(id) && fc_subjects[id].kind == MOAT_SUBJECT_VM;
-    assigns fc_state[id].timer_event, fc_state[id].wake_events, EV_VM(id);
-    ensures vm_ok;
-    ensures fc_state[id].timer_event == MOAT_MAX_EVENTS - 1; */
-void vm_reset(subject_id_t id);
-
 /*@ requires EV_TABLES && \valid_read(r) && EV_RESET(r);
     requires offset + size <= r->size;
     assigns \nothing; */
