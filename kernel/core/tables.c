@@ -20,8 +20,10 @@ static uint32_t rec_name; /* into strings, MOAT_TABLES_NONE: no name (yet) */
 const char *tables_rec_part;
 uint32_t tables_rec_part_index;
 
-/* For the proof (proof/kernel): what a refusal may print is NUL-ended. */
-/*@ predicate rec_ok{L} =
+/* For the proof (proof/kernel): print_ok as one predicate, so that WP keeps it one goal
+ * where a refusal's paths meet; what a refusal may print is NUL-ended. */
+/*@ predicate print_fine{L} = print_ok;
+    predicate rec_ok{L} =
       (rec_kind == \null || STR_OK(rec_kind)) &&
       (tables_rec_part == \null || STR_OK(tables_rec_part)) &&
       (rec_name != MOAT_TABLES_NONE ==> rec_name_ok(rec_name));
@@ -59,7 +61,7 @@ bool tables_refuse_n(const char *what, uint64_t a, const char *sep, uint64_t b, 
     }
     print_str(what);
     print_str(": ");
-    /*@ loop invariant 0 <= i <= 2 && print_ok;
+    /*@ loop invariant 0 <= i <= 2 && print_fine;
         loop assigns i, PRINT_STATE; */
     for (uint32_t i = 0; i < (sep != NULL ? 2u : 1u); i++) {
         if (i == 1u) {
@@ -88,6 +90,7 @@ bool tables_in_region(paddr_t base, uint64_t size)
     uint32_t hi = tables->regions.count;
     /* The last region whose base is <= base; 32 halvings cover any 32-bit count. */
     /*@ loop invariant 0 <= lo <= hi <= tables->regions.count && 0 <= i <= 32;
+        loop invariant lo > 0 ==> fc_regions[lo - 1].base <= base;
         loop assigns i, lo, hi; */
     for (uint32_t i = 0; i < 32u && lo < hi; i++) {
         uint32_t mid = lo + (hi - lo) / 2u;
@@ -97,11 +100,11 @@ bool tables_in_region(paddr_t base, uint64_t size)
             hi = mid;
         }
     }
-    if (lo == 0u || base + size < base) {
+    if (lo == 0u || size > UINT64_MAX - base) {
         return false;
     }
     const struct moat_ram_range *r = tables_region(lo - 1u);
-    return base + size <= r->base + r->size;
+    return size <= r->size && base - r->base <= r->size - size;
 }
 
 bool tables_range_ok(const char *what, paddr_t base, uint64_t size)
@@ -120,8 +123,8 @@ bool tables_kernel_range_hit(const char *what, paddr_t base, uint64_t size, uint
           !overlap(base, size, kernel_base[j], kernel_size[j]);
         loop assigns k; */
     for (uint32_t k = 0; k < KERNEL_RANGES; k++) {
-        if (k != self && size != 0u && kernel_size[k] != 0u && base < kernel_base[k] + kernel_size[k] &&
-            kernel_base[k] < base + size) {
+        if (k != self && size != 0u && kernel_size[k] != 0u &&
+            (base >= kernel_base[k] ? base - kernel_base[k] < kernel_size[k] : kernel_base[k] - base < size)) {
             return !tables_refuse_n(what, base, " overlaps a kernel range at ", kernel_base[k], true);
         }
     }
@@ -253,7 +256,7 @@ static bool regions_ok(void)
         if (r->size == 0u) {
             return tables_refuse_n("empty, base", r->base, NULL, 0, true);
         }
-        if (r->base + r->size < r->base) {
+        if (r->size > UINT64_MAX - r->base) {
             return tables_refuse_n("overflows", r->base, "+", r->size, true);
         }
         if (r->base < end) {

@@ -93,7 +93,7 @@ static bool vm_patch_ok(const struct moat_subject *s)
             loop assigns r; */
         for (uint32_t r = 0; r < o->reset_count; r++) {
             const struct moat_reset *st = tables_reset(o, r);
-            if (p < st->dst + st->size && st->dst < p + MOAT_VM_TSC_DIGITS) {
+            if (p >= st->dst ? p - st->dst < st->size : st->dst - p < MOAT_VM_TSC_DIGITS) {
                 return tables_refuse_n("tsc_khz_patch in subject memory, a reset of subject", j,
                                        " writes ", st->dst, true);
             }
@@ -143,8 +143,6 @@ bool tables_vms_ok(void)
           kernel_size[KERNEL_VM_RANGES + 2 * w] == (w < v ? MOAT_PAGE_SIZE : 0) &&
           kernel_base[KERNEL_VM_RANGES + 2 * w + 1] == (w < v ? fc_vms[w].console_phys : 0) &&
           kernel_size[KERNEL_VM_RANGES + 2 * w + 1] == (w < v ? fc_vms[w].console_size : 0);
-        loop invariant \forall integer k; KERNEL_VM_RANGES <= k < KERNEL_RANGES ==>
-          kernel_base[k] + kernel_size[k] < 0x10000000000000000;
         loop assigns v, PRINT_STATE, TABLES_REC, kernel_base[KERNEL_VM_RANGES .. KERNEL_RANGES - 1],
                      kernel_size[KERNEL_VM_RANGES .. KERNEL_RANGES - 1]; */
     for (uint32_t v = 0; v < tables->vms.count; v++) {

@@ -231,8 +231,7 @@ static inline const struct moat_vm *tables_vm_at(uint32_t v);
     (kernel_base[0] == tables->state_phys && kernel_size[0] == tables->state_size && \
      kernel_base[1] == tables->audit_phys && kernel_size[1] == tables->audit_size && \
      (\forall integer c; 0 <= c < MOAT_MAX_CPUS ==> kernel_base[2 + c] == tables->klog_phys[c] && \
-        kernel_size[2 + c] == (tables->klog_phys[c] != 0 ? tables->klog_size : 0)) && \
-     (\forall integer k; 0 <= k < KERNEL_VM_RANGES ==> kernel_base[k] + kernel_size[k] < 0x10000000000000000))
+        kernel_size[2 + c] == (tables->klog_phys[c] != 0 ? tables->klog_size : 0)))
 /* ... then each VM's VMCB page and console (tables_vms_ok; 0, 0 for v >= the vms' count). */
 #define kernel_ranges_set \
     (kernel_ranges_early && \
@@ -241,12 +240,10 @@ static inline const struct moat_vm *tables_vm_at(uint32_t v);
         kernel_size[KERNEL_VM_RANGES + 2 * v] == (v < T_V ? MOAT_PAGE_SIZE : 0) && \
         kernel_base[KERNEL_VM_RANGES + 2 * v + 1] == (v < T_V ? fc_vms[v].console_phys : 0) && \
         kernel_size[KERNEL_VM_RANGES + 2 * v + 1] == (v < T_V ? fc_vms[v].console_size : 0)))
-#define kernel_ranges_fit \
-    (\forall integer k; 0 <= k < KERNEL_RANGES ==> kernel_base[k] + kernel_size[k] < 0x10000000000000000)
 
 /* What the checks before the subjects' established. */
 #define tables_so_far \
     (blob_header && blob_counts && blob_strings && blob_regions && blob_system && \
-     blob_kernel_ranges && blob_irqs && blob_vms && kernel_ranges_set && kernel_ranges_fit)
+     blob_kernel_ranges && blob_irqs && blob_vms && kernel_ranges_set)
 
 #endif /* MOAT_PROOF_MODEL_TABLES_H */

@@ -21,25 +21,25 @@ static inline uint64_t moat_tables_checksum(const uint8_t *blob, uint64_t size);
     ensures rec_kind == kind && rec_name == name && tables_rec_part == \null && rec_ok; */
 void tables_rec_at(const char *kind, uint32_t index, uint32_t name);
 
-/*@ requires print_ok && rec_ok && STR_OK(what);
+/*@ requires print_fine && rec_ok && STR_OK(what);
     requires sep == \null || STR_OK(sep);
     assigns PRINT_STATE, tables;
-    ensures print_ok && tables == \null && \result == \false; */
+    ensures print_fine && tables == \null && \result == \false; */
 bool tables_refuse_n(const char *what, uint64_t a, const char *sep, uint64_t b, bool hex);
 
-/*@ requires print_ok && rec_ok && STR_OK(what);
+/*@ requires print_fine && rec_ok && STR_OK(what);
     requires sep == \null || STR_OK(sep);
     assigns PRINT_STATE, tables;
-    ensures print_ok && tables == \null && \result == \false; */
+    ensures print_fine && tables == \null && \result == \false; */
 bool tables_refuse(const char *what, uint64_t a, const char *sep, uint64_t b);
 
-/*@ requires \valid_read(tables) && tables->regions.count <= MOAT_MAX_REGIONS;
+/*@ requires \valid_read(tables) && tables->regions.count <= MOAT_MAX_REGIONS && blob_regions;
     assigns \nothing;
     ensures \result ==> in_ram(base, size); */
 bool tables_in_region(paddr_t base, uint64_t size);
 
 /*@ requires print_ok && rec_ok && STR_OK(what);
-    requires \valid_read(tables) && tables->regions.count <= MOAT_MAX_REGIONS;
+    requires \valid_read(tables) && tables->regions.count <= MOAT_MAX_REGIONS && blob_regions;
     assigns PRINT_STATE, tables;
     ensures print_ok;
     ensures \result ==> tables == \old(tables) && in_ram(base, size);
@@ -47,8 +47,7 @@ bool tables_in_region(paddr_t base, uint64_t size);
 bool tables_range_ok(const char *what, paddr_t base, uint64_t size);
 
 /*@ requires print_ok && rec_ok && STR_OK(what);
-    requires \valid_read(tables) && kernel_ranges_set && kernel_ranges_fit;
-    requires base + size < 0x10000000000000000 && self <= KERNEL_RANGES;
+    requires \valid_read(tables) && kernel_ranges_set && self <= KERNEL_RANGES;
     assigns PRINT_STATE, tables;
     ensures print_ok;
     ensures !\result ==> tables == \old(tables) && kr_clear_but(base, size, self);
@@ -181,8 +180,7 @@ static bool plans_ok(void);
     requires kernel_ranges_early;
     assigns PRINT_STATE, TABLES_REC, KERNEL_RANGES_STATE;
     ensures print_ok;
-    ensures \result ==> tables == \old(tables) && rec_ok && blob_vms && kernel_ranges_set &&
-            kernel_ranges_fit;
+    ensures \result ==> tables == \old(tables) && rec_ok && blob_vms && kernel_ranges_set;
     ensures !\result ==> tables == \null; */
 bool tables_vms_ok(void);
 
@@ -191,7 +189,7 @@ bool tables_vms_ok(void);
     assigns PRINT_STATE, TABLES_REC, KERNEL_RANGES_STATE;
     ensures print_ok;
     ensures \result ==> tables == \old(tables) && rec_ok && blob_system && blob_kernel_ranges &&
-            blob_vms && kernel_ranges_set && kernel_ranges_fit;
+            blob_vms && kernel_ranges_set;
     ensures !\result ==> tables == \null; */
 static bool system_ok(void);
 
