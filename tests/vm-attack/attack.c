@@ -12,6 +12,8 @@
 #include <moat/ioport.h>
 #include <moat/sinfo_format.h>
 
+#include "../vm-tiny/guest_io.h"
+
 uint32_t sinfo_gpa;
 
 struct frame {
@@ -112,51 +114,6 @@ static uint32_t xsetbv(uint32_t index, uint64_t v)
                      : "c"(index), "a"((uint32_t)v), "d"((uint32_t)(v >> 32))
                      : "memory");
     return last_vector;
-}
-
-static inline int32_t vmmcall(uint32_t number, uint32_t arg)
-{
-    uint32_t r;
-    __asm__ volatile("vmmcall" : "=a"(r) : "a"(number), "D"(arg) : "memory");
-    return (int32_t)r;
-}
-
-static void putc(char c)
-{
-    moat_outb(0x3f8, (uint8_t)c);
-}
-
-static void puts(const char *s)
-{
-    while (*s != '\0') {
-        putc(*s++);
-    }
-}
-
-static void putu(uint32_t v)
-{
-    char buf[12];
-    uint32_t n = 0;
-    do {
-        buf[n++] = (char)('0' + v % 10u);
-        v /= 10u;
-    } while (v != 0u);
-    while (n > 0u) {
-        putc(buf[--n]);
-    }
-}
-
-static void puthex(uint64_t v)
-{
-    puts("0x");
-    bool started = false;
-    for (int shift = 60; shift >= 0; shift -= 4) {
-        uint32_t d = (uint32_t)(v >> shift) & 0xfu;
-        if (d != 0u || started || shift == 0) {
-            putc("0123456789abcdef"[d]);
-            started = true;
-        }
-    }
 }
 
 void guest_trap(struct frame *f);

@@ -12,6 +12,8 @@
 #include <moat/ioport.h>
 #include <moat/sinfo_format.h>
 
+#include "guest_io.h"
+
 uint32_t sinfo_gpa;
 
 /* The trap frame trap_common builds (pusha, then the stub's vector and error code). */
@@ -43,38 +45,6 @@ static volatile uint32_t zeroed;
 #define VEC_TIMER 0x41u
 #define VEC_SELF  0x42u
 
-/* 64-bit division for the 32-bit build (the compiler's runtime is not linked). */
-uint64_t __udivdi3(uint64_t n, uint64_t d);
-uint64_t __umoddi3(uint64_t n, uint64_t d);
-static uint64_t divmod(uint64_t n, uint64_t d, uint64_t *rem)
-{
-    uint64_t q = 0;
-    uint64_t r = 0;
-    for (int bit = 63; bit >= 0; bit--) {
-        r = (r << 1) | ((n >> bit) & 1u);
-        if (r >= d) {
-            r -= d;
-            q |= 1ull << bit;
-        }
-    }
-    *rem = r;
-    return q;
-}
-
-uint64_t __udivdi3(uint64_t n, uint64_t d)
-{
-    uint64_t r;
-    return divmod(n, d, &r);
-}
-
-uint64_t __umoddi3(uint64_t n, uint64_t d)
-{
-    uint64_t r;
-    (void)divmod(n, d, &r);
-    return r;
-}
-
-
 static inline uint64_t rdtsc(void)
 {
     uint32_t lo, hi;
@@ -99,61 +69,6 @@ static inline uint64_t rdmsr(uint32_t msr)
     skip_length = 2;
     __asm__ volatile("rdmsr" : "+a"(lo), "+d"(hi) : "c"(msr) : "memory");
     return ((uint64_t)hi << 32) | lo;
-}
-
-static inline int32_t vmmcall(uint32_t number, uint32_t arg)
-{
-    uint32_t r;
-    __asm__ volatile("vmmcall" : "=a"(r) : "a"(number), "D"(arg) : "memory");
-    return (int32_t)r;
-}
-
-static void putc(char c)
-{
-    moat_outb(0x3f8, (uint8_t)c);
-}
-
-static void puts(const char *s)
-{
-    while (*s != '\0') {
-        putc(*s++);
-    }
-}
-
-static void putu(uint64_t v)
-{
-    char buf[20];
-    uint32_t n = 0;
-    do {
-        buf[n++] = (char)('0' + v % 10u);
-        v /= 10u;
-    } while (v != 0u);
-    while (n > 0u) {
-        putc(buf[--n]);
-    }
-}
-
-static void puthex(uint64_t v)
-{
-    puts("0x");
-    bool started = false;
-    for (int shift = 60; shift >= 0; shift -= 4) {
-        uint32_t d = (uint32_t)(v >> shift) & 0xfu;
-        if (d != 0u || started || shift == 0) {
-            putc("0123456789abcdef"[d]);
-            started = true;
-        }
-    }
-}
-
-static void puti(int32_t v)
-{
-    if (v < 0) {
-        putc('-');
-        putu((uint64_t)(-(int64_t)v));
-    } else {
-        putu((uint64_t)v);
-    }
 }
 
 void guest_trap(struct frame *f);
