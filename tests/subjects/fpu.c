@@ -13,18 +13,6 @@
 static uint8_t pattern[32] __attribute__((aligned(32)));
 static uint8_t seen[16][32] __attribute__((aligned(32)));
 
-static bool have_avx(void)
-{
-    uint32_t a, b, c, d;
-    __asm__ volatile("cpuid" : "=a"(a), "=b"(b), "=c"(c), "=d"(d) : "a"(1u), "c"(0u));
-    if ((c & (1u << 27)) == 0u || (c & (1u << 28)) == 0u) {
-        return false;
-    }
-    uint32_t lo, hi;
-    __asm__ volatile("xgetbv" : "=a"(lo), "=d"(hi) : "c"(0u));
-    return (lo & 0x6u) == 0x6u;
-}
-
 /* Fill, spin, read back: one block so that the compiler cannot use the registers. */
 static uint32_t fill_spin_check(bool avx, uint32_t mxcsr_in)
 {
@@ -80,7 +68,7 @@ static uint32_t fill_spin_check(bool avx, uint32_t mxcsr_in)
 int main(void)
 {
     bool is_a = t_streq(moat_sinfo_page->subject_name, "fpu_a");
-    bool avx = have_avx();
+    bool avx = t_have_avx();
     uint32_t width = avx ? 32u : 16u;
     uint32_t mxcsr = is_a ? 0x3f80u : 0x5f80u; /* different rounding modes */
     for (uint32_t i = 0; i < 32u; i++) {

@@ -70,6 +70,19 @@ static inline void t_putu(uint64_t v)
     }
 }
 
+/* AVX usable: the CPU has it and the OS (the kernel) enabled its state in XCR0. */
+static inline bool t_have_avx(void)
+{
+    uint32_t a, b, c, d;
+    __asm__ volatile("cpuid" : "=a"(a), "=b"(b), "=c"(c), "=d"(d) : "a"(1u), "c"(0u));
+    if ((c & (1u << 27)) == 0u || (c & (1u << 28)) == 0u) {
+        return false;
+    }
+    uint32_t lo, hi;
+    __asm__ volatile("xgetbv" : "=a"(lo), "=d"(hi) : "c"(0u));
+    return (lo & 0x6u) == 0x6u;
+}
+
 static inline bool t_streq(const char *a, const char *b)
 {
     for (; *a != '\0' && *a == *b; a++, b++) {

@@ -13,18 +13,6 @@
 static uint8_t pattern[32] __attribute__((aligned(32)));
 static uint8_t seen[16][32] __attribute__((aligned(32)));
 
-static bool have_avx(void)
-{
-    uint32_t a, b, c, d;
-    __asm__ volatile("cpuid" : "=a"(a), "=b"(b), "=c"(c), "=d"(d) : "a"(1u), "c"(0u));
-    if ((c & (1u << 27)) == 0u || (c & (1u << 28)) == 0u) {
-        return false;
-    }
-    uint32_t lo, hi;
-    __asm__ volatile("xgetbv" : "=a"(lo), "=d"(hi) : "c"(0u));
-    return (lo & 0x6u) == 0x6u;
-}
-
 /* Fill, spin until the TSC passes `until`, read back: one block, no call between. */
 static void fill_spin_read(bool avx, uint64_t until)
 {
@@ -71,7 +59,7 @@ static void fill_spin_read(bool avx, uint64_t until)
 
 static void sse(void)
 {
-    bool avx = have_avx();
+    bool avx = t_have_avx();
     uint32_t width = avx ? 32u : 16u;
     for (uint32_t i = 0; i < 32u; i++) {
         pattern[i] = (uint8_t)(0xa0u + i);
