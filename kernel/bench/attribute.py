@@ -26,6 +26,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import time
 
 SAMPLES = 3  # per path; the most frequent count is reported
 VEC_TIMER, VEC_WAKE = 0x30, 0x31  # kernel/arch/x86_64/tramp.h
@@ -66,11 +67,24 @@ def outer(args):
     rsb_end = min(a for a in ks.values() if a > rsb)
     disasm = subprocess.run(["llvm-objdump", "-d", "--no-show-raw-insn", args.kernel_elf],
                             capture_output=True, text=True, check=True).stdout
-    verw = [int(m.group(1), 16) for m in re.finditer(r"^\s*([0-9a-f]+):\s+verw\b", disasm, re.M)]
+    def at(pattern):
+        return sorted(int(m.group(1), 16) for m in re.finditer(r"^\s*([0-9a-f]+):\s+" + pattern,
+                                                                disasm, re.M))
+    # The kernel's code is known from its ELF, so a step inside it needs no memory read
+    # to classify the instruction (one gdb round trip less per step: under load the
+    # stepping is what takes the time); elsewhere the step reads the instruction's bytes.
+    headers = subprocess.run(["llvm-objdump", "-h", args.kernel_elf], capture_output=True,
+                             text=True, check=True).stdout
+    text = [(int(m.group(2), 16), int(m.group(2), 16) + int(m.group(1), 16))
+            for m in re.finditer(r"^\s*\d+\s+\S+\s+([0-9a-f]+)\s+([0-9a-f]+)\s+[0-9a-f]+\s+TEXT$",
+                                 headers, re.M)]
     config = {
         "syscall": bs["bench_kcall_syscall"], "vectors": ks["tramp_vectors"],
-        "rsb": (rsb, rsb_end), "verw": verw, "tables": page_tables(args.layout),
+        "rsb": (rsb, rsb_end), "verw": at(r"verw\b"), "tables": page_tables(args.layout),
+        "text": text, "rep": at(r"rep\s+(?:movs|stos)"), "stop": at(r"(?:hlt|pause)\b"),
     }
+    if not text or not config["rep"]:
+        raise RuntimeError(f"no code sections or rep string instructions found in {args.kernel_elf}")
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
@@ -82,13 +96,16 @@ def outer(args):
          "-gdb", f"tcp:127.0.0.1:{port}", "-S"], stdin=subprocess.DEVNULL)
     try:
         result = subprocess.run([args.gdb, "-nx", "-batch", "-x", os.path.abspath(__file__)],
-                                env=env, timeout=args.timeout, stdout=subprocess.PIPE, text=True)
-        for line in result.stdout.splitlines():
-            if line.startswith("attribute"):
-                print(line)
-        if result.returncode != 0:
-            print(result.stdout[-3000:])
-        return result.returncode
+                                env=env, timeout=args.timeout, stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, text=True)
+        counted = [line for line in result.stdout.splitlines() if line.startswith("attribute")]
+        for line in counted:
+            print(line)
+        if result.returncode != 0 or not counted:
+            # gdb -batch can end 0 after a Python error: no count at all is a failure too.
+            print(result.stdout[-3000:] + result.stderr[-3000:])
+            return result.returncode or 1
+        return 0
     finally:
         qemu.kill()
         qemu.wait()
@@ -100,10 +117,22 @@ def inner():
     config = eval(os.environ["BENCH_ATTRIBUTE"])  # our own repr, from outer()
     tables = config["tables"]
     rsb_lo, rsb_hi = config["rsb"]
+    verws, reps, stops = set(config["verw"]), set(config["rep"]), set(config["stop"])
+
+    def in_kernel_text(pc):
+        return any(lo <= pc < hi for lo, hi in config["text"])
     gdb.execute("set pagination off")
     gdb.execute("set confirm off")
     gdb.execute("set architecture i386:x86-64")
-    gdb.execute(f"target remote 127.0.0.1:{os.environ['BENCH_GDB_PORT']}", to_string=True)
+    # QEMU may not listen yet on a loaded machine: retry the connection for a while.
+    for attempt in range(120):
+        try:
+            gdb.execute(f"target remote 127.0.0.1:{os.environ['BENCH_GDB_PORT']}", to_string=True)
+            break
+        except gdb.error:
+            if attempt == 119:
+                raise
+            time.sleep(0.5)
     gdb.execute("set scheduler-locking step")
 
     def reg(name):
@@ -118,16 +147,20 @@ def inner():
         n = rep = rsb = verw = 0
         while n == 0 or reg("cs") & 3 != 3:
             pc = reg("pc")
-            code = bytes(inferior.read_memory(pc, 4))
-            if code[0] == 0xf4 or code[:2] == b"\xf3\x90":
+            if in_kernel_text(pc):
+                stop, is_rep = pc in stops, pc in reps
+            else:
+                code = bytes(inferior.read_memory(pc, 4))
+                stop = code[0] == 0xf4 or code[:2] == b"\xf3\x90"
+                body = code[1:] if code[0] == 0xf3 else b""
+                if body[:1] in (b"\x48",):
+                    body = body[1:]
+                is_rep = body[:1] in (b"\xa4", b"\xa5", b"\xaa", b"\xab")
+            if stop:
                 return None  # hlt or pause: this entry idles or waits for another CPU
-            body = code[1:] if code[0] == 0xf3 else b""
-            if body[:1] in (b"\x48",):
-                body = body[1:]
-            if body[:1] in (b"\xa4", b"\xa5", b"\xaa", b"\xab"):
-                rep += 1
+            rep += is_rep
             rsb += rsb_lo <= pc < rsb_hi
-            verw += pc in config["verw"]
+            verw += pc in verws
             gdb.execute("stepi", to_string=True)
             n += 1
             if n > 200000:
@@ -205,6 +238,6 @@ if __name__ == "__main__":
         ap.add_argument("--kernel-elf", required=True)
         ap.add_argument("--bench-elf", required=True)
         ap.add_argument("--layout", required=True)
-        ap.add_argument("--timeout", type=float, default=300)
+        ap.add_argument("--timeout", type=float, default=900)
         ap.add_argument("image")
         sys.exit(outer(ap.parse_args()))
