@@ -29,7 +29,7 @@ import time
 PRIMITIVES = [
     "channel_load_u64_relaxed", "channel_load_u64_acquire", "channel_load_u8_relaxed",
     "channel_store_u64_relaxed", "channel_store_u64_release", "channel_store_u8_relaxed",
-    "channel_fence_acquire", "channel_fence_release",
+    "channel_fence_acquire", "channel_fence_release", "channel_pause",
 ]
 
 # EVA: the octagon domain relates a copy loop's two indices (channel side and private

@@ -85,6 +85,8 @@ static void console_text(char *out, size_t size)
                      0);
     size_t len = 0;
     struct moat_log_record rec;
+    /* The loop condition reads rec.length before the first record arrives. */
+    memset(&rec, 0, sizeof(rec));
     out[0] = '\0';
     for (enum channel_result res = channel_read(&r, &rec);
          res != CHANNEL_NO_DATA && res != CHANNEL_INACTIVE && len + rec.length + 3u < size;

@@ -27,8 +27,13 @@ extern "C" {
  * of 8, so struct channel_reader grew again (by 64 bytes) and programs built against 2.x
  * must be rebuilt; a change is now reported after up to 15 elements read ahead instead
  * of 7. The API and the wire format are unchanged.
+ * 4.0 (soname libchannel.so.4): up to 32 elements read ahead (struct channel_reader grew
+ * by 128 bytes; programs built against 3.x must be rebuilt), a change is reported after
+ * up to 31; a reader at the heels of a writer that is writing lets it fill its cache
+ * line before copying from it (at most 16 pause instructions per copy). The API and the
+ * wire format are unchanged.
  */
-#define CHANNEL_VERSION_MAJOR 3
+#define CHANNEL_VERSION_MAJOR 4
 #define CHANNEL_VERSION_MINOR 0
 
 /* Wire format constants (SHMStream v2). */
@@ -88,11 +93,11 @@ struct channel_writer {
 };
 
 /*
- * Most 8-byte elements a reader copies at once for later one-element reads (128 bytes of
+ * Most 8-byte elements a reader copies at once for later one-element reads (256 bytes of
  * slots). So a change in the channel is reported after at most CHANNEL_READ_AHEAD - 1
  * elements copied, intact, before it.
  */
-#define CHANNEL_READ_AHEAD 16u
+#define CHANNEL_READ_AHEAD 32u
 
 /* Reader state. Private fields; use the functions below. */
 struct channel_reader {
@@ -174,7 +179,9 @@ int channel_reader_init(struct channel_reader *r, const void *mem, size_t mem_si
  * slot), validated together, and the next reads hand them out without looking at the
  * channel. So an epoch change, a deactivation or an overrun is reported after the up to
  * CHANNEL_READ_AHEAD - 1 elements copied before it (docs/channel-protocol.md,
- * "Read-ahead").
+ * "Read-ahead"). A read that finds its writer writing, with what is pending all in the
+ * cache line the writer is filling, first lets the writer fill it (at most 16 pause
+ * instructions) and then takes what is published.
  */
 enum channel_result channel_read(struct channel_reader *r, void *element);
 /*

@@ -1,6 +1,7 @@
 /*
  * The only place libchannel touches C11 atomics. Every access to channel memory (header
- * fields and payload) goes through these few functions, so that the memory-ordering
+ * fields and payload) goes through these few functions (and the spin-wait hint is here
+ * too), so that the memory-ordering
  * argument of docs/channel-protocol.md can be checked against one short file, and so
  * that static analysers (Frama-C, where __FRAMAC__ is defined) see simple volatile
  * accesses instead of <stdatomic.h> machinery.
@@ -75,6 +76,11 @@ static inline void channel_fence_release(void)
 {
 }
 
+/*@ assigns \nothing; */
+static inline void channel_pause(void)
+{
+}
+
 #else
 
 #include <stdatomic.h>
@@ -120,6 +126,26 @@ static inline void channel_fence_release(void)
 {
     atomic_thread_fence(memory_order_release);
 }
+
+/*
+ * A spin-wait hint: x86's pause, which touches no memory (nothing elsewhere). Tests that
+ * compile the reader with CHANNEL_TEST_HOOKS get a call to their own function instead,
+ * so that they can act as the writer at that moment (libchannel/tests/test_heels.c).
+ */
+#ifdef CHANNEL_TEST_HOOKS
+void channel_test_pause(void);
+static inline void channel_pause(void)
+{
+    channel_test_pause();
+}
+#else
+static inline void channel_pause(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_ia32_pause();
+#endif
+}
+#endif
 
 #endif /* __FRAMAC__ */
 

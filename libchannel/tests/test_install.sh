@@ -66,7 +66,7 @@ PROG
 # default since the top meson.build sets pkgconfig.relocatable) does so where it lies;
 # one from a build folder configured before has its absolute prefix moved under DESTDIR.
 # The program must run with no LD_LIBRARY_PATH: the rpath in Libs is what finds
-# libchannel.so.3.
+# libchannel.so.4.
 prefix=$(PKG_CONFIG_SYSROOT_DIR= "$pkg_config" --variable=prefix libchannel)
 case "$prefix" in
 "$root"/*) moved_prefix="$prefix" ;;

@@ -41,23 +41,12 @@ static void open_channel(struct channel_writer *w, struct channel_reader *r, siz
     open_at(buf.mem, w, r, elements);
 }
 
-/* Element seq's 8 bytes as a word (test_fill_element's bytes). */
-static uint64_t word_of(uint64_t seq)
-{
-    unsigned char e[8];
-    uint64_t v;
-
-    test_fill_element(e, 8, seq);
-    memcpy(&v, e, 8);
-    return v;
-}
-
 static void write_seq(struct channel_writer *w, uint64_t first, uint64_t count)
 {
     uint64_t i;
 
     for (i = 0; i < count; i++) {
-        uint64_t v = word_of(first + i);
+        uint64_t v = test_word(first + i);
 
         channel_write(w, &v);
     }
@@ -76,7 +65,7 @@ static void expect_read(struct channel_reader *r, uint64_t seq, uint64_t ahead)
     uint64_t v = 0;
 
     assert_int_equal(channel_read(r, &v), CHANNEL_SUCCESS);
-    assert_true(v == word_of(seq));
+    assert_true(v == test_word(seq));
     assert_int_equal(r->ahead_count, ahead);
 }
 
@@ -96,7 +85,7 @@ static void expect_elements(struct channel_reader *r, uint64_t first, uint64_t c
         uint64_t v = 0;
 
         assert_int_equal(channel_read(r, &v), CHANNEL_SUCCESS);
-        assert_true(v == word_of(first + i));
+        assert_true(v == test_word(first + i));
     }
 }
 
@@ -117,7 +106,7 @@ static uint64_t read_until_not_success(struct channel_reader *r, uint64_t first,
             *result = res;
             return n;
         }
-        assert_true(v == word_of(first + n));
+        assert_true(v == test_word(first + n));
         n++;
         assert_true(n <= 4 * AHEAD); /* no unbounded run of successes */
     }
@@ -372,17 +361,17 @@ static void batch_read_hands_out_the_elements_read_ahead_first(void **state)
     assert_int_equal(channel_read_batch(&r, many, 4, &count), CHANNEL_SUCCESS);
     assert_int_equal(count, 4);
     for (i = 0; i < 4; i++) {
-        assert_true(many[i] == word_of(1 + i));
+        assert_true(many[i] == test_word(1 + i));
     }
     assert_int_equal(channel_read_batch(&r, many, 2 * AHEAD, &count), CHANNEL_SUCCESS);
     assert_int_equal(count, AHEAD - 5);
     for (i = 0; i < AHEAD - 5; i++) {
-        assert_true(many[i] == word_of(5 + i));
+        assert_true(many[i] == test_word(5 + i));
     }
     assert_int_equal(channel_read_batch(&r, many, 2 * AHEAD, &count), CHANNEL_SUCCESS);
     assert_int_equal(count, AHEAD + 4);
     for (i = 0; i < AHEAD + 4; i++) {
-        assert_true(many[i] == word_of(AHEAD + i));
+        assert_true(many[i] == test_word(AHEAD + i));
     }
     /* max 0 copies nothing, read ahead or not. */
     write_seq(&w, 2 * AHEAD + 4, 4);

@@ -66,6 +66,17 @@ static inline int test_element_is(const unsigned char *element, size_t size, uin
     return 1;
 }
 
+/* Element seq of an 8-byte channel (test_fill_element's bytes) as a word. */
+static inline uint64_t test_word(uint64_t seq)
+{
+    unsigned char e[8];
+    uint64_t v;
+
+    test_fill_element(e, 8, seq);
+    memcpy(&v, e, 8);
+    return v;
+}
+
 /* Make the writer and the header believe counters are at value (start-of-epoch state). */
 static inline void test_set_counters(struct channel_writer *w, uint64_t value)
 {

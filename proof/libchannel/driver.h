@@ -14,7 +14,7 @@ static uint64_t any_u64(void)
 }
 
 /* The most values any_values is asked for: its loop is unrolled that far. */
-#define ANY_VALUES_MAX 32u
+#define ANY_VALUES_MAX 40u
 
 /*
  * count arbitrary values into value[0 .. count - 1] (unrolled, so EVA keeps each one;

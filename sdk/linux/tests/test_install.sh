@@ -3,7 +3,7 @@
 # `pkg-config --cflags --libs moat-linux`: install the build into a temporary DESTDIR,
 # compile a program that writes and reads a channel by name (MOAT_CHANNEL_DIR), and run
 # it with no LD_LIBRARY_PATH (the rpath in the .pc's Libs finds libmoat-linux.so.1 and
-# libchannel.so.3 where they were installed), then linked statically.
+# libchannel.so.4 where they were installed), then linked statically.
 # Usage: test_install.sh MESON PKG_CONFIG BUILD_DIR CC [CC_ARGS...]
 set -eu
 meson="$1"
