@@ -20,8 +20,8 @@ static uint32_t rec_name; /* into strings, MOAT_TABLES_NONE: no name (yet) */
 const char *tables_rec_part;
 uint32_t tables_rec_part_index;
 
-/* For the proof (proof/kernel): print_ok as one predicate, so that WP keeps it one goal
- * where a refusal's paths meet; what a refusal may print is NUL-ended. */
+/* For the proof (proof/kernel): print_ok as one predicate, kept whole by the checks'
+ * contracts (tables_check unfolds it); what a refusal may print is NUL-ended. */
 /*@ predicate print_fine{L} = print_ok;
     predicate rec_ok{L} =
       (rec_kind == \null || STR_OK(rec_kind)) &&
@@ -216,12 +216,12 @@ static bool names_ok(void)
     }
     /*@ assert \forall integer off; 0 <= off < T_N ==>
           \valid_read(&fc_strings[off] + (0 .. T_N - 1 - off)) && (&fc_strings[off])[T_N - 1 - off] == 0; */
-    /*@ assert \forall integer off; 0 <= off < T_N ==> valid_str(&fc_strings[off]); */
+    /*@ assert STRINGS_OK; */
     if (!name_ok("system", MOAT_TABLES_NONE, tables->name)) {
         return false;
     }
-    /*@ loop invariant 0 <= i <= T_S && print_ok && rec_ok && tables == \at(tables, LoopEntry);
-        loop invariant rec_name == MOAT_TABLES_NONE;
+    /*@ loop invariant 0 <= i <= T_S && print_fine && rec_ok && tables == \at(tables, LoopEntry);
+        loop invariant rec_name == MOAT_TABLES_NONE && STRINGS_OK;
         loop invariant \forall integer s; 0 <= s < i ==> fc_subjects[s].name < T_N;
         loop assigns i, PRINT_STATE, TABLES_REC; */
     for (uint32_t i = 0; i < tables_subject_count(); i++) {
@@ -229,8 +229,8 @@ static bool names_ok(void)
             return false;
         }
     }
-    /*@ loop invariant 0 <= p <= T_P && print_ok && rec_ok && tables == \at(tables, LoopEntry);
-        loop invariant rec_name == MOAT_TABLES_NONE;
+    /*@ loop invariant 0 <= p <= T_P && print_fine && rec_ok && tables == \at(tables, LoopEntry);
+        loop invariant rec_name == MOAT_TABLES_NONE && STRINGS_OK;
         loop invariant \forall integer q; 0 <= q < p ==> fc_plans[q].name < T_N;
         loop assigns p, PRINT_STATE, TABLES_REC; */
     for (uint32_t p = 0; p < tables_plan_count(); p++) {
@@ -245,11 +245,10 @@ static bool names_ok(void)
 static bool regions_ok(void)
 {
     paddr_t end = MOAT_KERNEL_PHYS_END;
-    /*@ loop invariant 0 <= i <= tables->regions.count && print_ok && rec_ok;
-        loop invariant tables == \at(tables, LoopEntry);
+    /*@ loop invariant 0 <= i <= tables->regions.count && rec_ok;
         loop invariant \forall integer j; 0 <= j < i ==> blob_region(j);
         loop invariant end == (i == 0 ? MOAT_KERNEL_PHYS_END : fc_regions[i - 1].base + fc_regions[i - 1].size);
-        loop assigns i, end, PRINT_STATE, TABLES_REC; */
+        loop assigns i, end, rec_kind, rec_index, rec_name, tables_rec_part; */
     for (uint32_t i = 0; i < tables_region_count(); i++) {
         const struct moat_ram_range *r = tables_region(i);
         tables_rec_at("region", i, MOAT_TABLES_NONE);
@@ -271,10 +270,9 @@ static bool regions_ok(void)
 static bool irqs_ok(void)
 {
     uint32_t lines = 0;
-    /*@ loop invariant 0 <= i <= tables->irqs.count && print_ok && rec_ok;
-        loop invariant tables == \at(tables, LoopEntry);
+    /*@ loop invariant 0 <= i <= tables->irqs.count && rec_ok;
         loop invariant \forall integer j; 0 <= j < i ==> blob_irq(j);
-        loop assigns i, lines, PRINT_STATE, TABLES_REC; */
+        loop assigns i, lines, rec_kind, rec_index, rec_name, tables_rec_part; */
     for (uint32_t i = 0; i < tables_irq_count(); i++) {
         const struct moat_irq_route *r = tables_irq(i);
         tables_rec_at("irq", i, MOAT_TABLES_NONE);
@@ -387,7 +385,7 @@ static bool subject_ok(subject_id_t i)
          tables_kernel_range_hit("sinfo", s->sinfo_phys, sizeof(struct moat_sinfo), KERNEL_RANGES))) {
         return false;
     }
-    /*@ loop invariant 0 <= e <= s->send_count && print_ok && rec_ok && tables == \at(tables, LoopEntry);
+    /*@ loop invariant 0 <= e <= s->send_count && print_fine && rec_ok && tables == \at(tables, LoopEntry);
         loop invariant rec_kind == \at(rec_kind, LoopEntry) && rec_name == \at(rec_name, LoopEntry);
         loop invariant \forall integer k; 0 <= k < e ==> blob_send(&fc_sends[s->send_first + k]);
         loop assigns e, PRINT_STATE, tables, tables_rec_part, tables_rec_part_index; */
@@ -396,7 +394,7 @@ static bool subject_ok(subject_id_t i)
             return false;
         }
     }
-    /*@ loop invariant 0 <= r <= s->reset_count && print_ok && rec_ok && tables == \at(tables, LoopEntry);
+    /*@ loop invariant 0 <= r <= s->reset_count && print_fine && rec_ok && tables == \at(tables, LoopEntry);
         loop invariant \forall integer k; 0 <= k < r ==> blob_reset(&fc_resets[s->reset_first + k]);
         loop assigns r, PRINT_STATE, tables, tables_rec_part, tables_rec_part_index; */
     for (uint32_t r = 0; r < s->reset_count; r++) {
@@ -426,10 +424,10 @@ static bool frames_ok(plan_id_t plan, uint32_t c)
         return tables_refuse("frames beyond frames", pc->frame_first, "+", pc->frame_count);
     }
     uint64_t total = 0;
-    /*@ loop invariant 0 <= f <= pc->frame_count && print_ok && rec_ok && tables == \at(tables, LoopEntry);
+    /*@ loop invariant 0 <= f <= pc->frame_count && print_fine && rec_ok && tables == \at(tables, LoopEntry);
         loop invariant total == frame_sum(pc->frame_first, f) && total <= f * 0xffffffff;
         loop invariant \forall integer g; 0 <= g < f ==> blob_frame(&fc_frames[pc->frame_first + g], c);
-        loop assigns f, total, PRINT_STATE, tables; */
+        loop assigns f, total; */
     for (uint32_t f = 0; f < pc->frame_count; f++) {
         const struct moat_frame *fr = tables_frame(plan, c, f);
         if (fr->subject != MOAT_SUBJECT_IDLE &&
@@ -447,7 +445,7 @@ static bool frames_ok(plan_id_t plan, uint32_t c)
 
 static bool plans_ok(void)
 {
-    /*@ loop invariant 0 <= i <= T_P && print_ok && rec_ok && tables == \at(tables, LoopEntry);
+    /*@ loop invariant 0 <= i <= T_P && print_fine && rec_ok && tables == \at(tables, LoopEntry);
         loop invariant \forall integer q; 0 <= q < i ==> blob_plan(q);
         loop assigns i, PRINT_STATE, TABLES_REC; */
     for (uint32_t i = 0; i < tables_plan_count(); i++) {
@@ -457,7 +455,7 @@ static bool plans_ok(void)
             return tables_refuse("major frame longer than 1000 s, ticks", p->major_ticks, NULL, 0);
         }
         /*@ assert p->major_ticks * tables->tick_ns <= MOAT_MAX_MAJOR_NS; */
-        /*@ loop invariant 0 <= c <= MOAT_MAX_CPUS && print_ok && rec_ok && tables == \at(tables, LoopEntry);
+        /*@ loop invariant 0 <= c <= MOAT_MAX_CPUS && print_fine && rec_ok && tables == \at(tables, LoopEntry);
             loop invariant rec_kind == \at(rec_kind, LoopEntry) && rec_name == \at(rec_name, LoopEntry);
             loop invariant \forall integer d; 0 <= d < c ==> blob_plan_cpu(i, d);
             loop assigns c, PRINT_STATE, tables, tables_rec_part, tables_rec_part_index; */
@@ -495,7 +493,7 @@ static bool system_ok(void)
     if (h->audit_size != 0u && !tables_range_ok("audit outside the regions", h->audit_phys, h->audit_size)) {
         return false;
     }
-    /*@ loop invariant 0 <= c <= MOAT_MAX_CPUS && print_ok && rec_ok && tables == \at(tables, LoopEntry);
+    /*@ loop invariant 0 <= c <= MOAT_MAX_CPUS && print_fine && rec_ok && tables == \at(tables, LoopEntry);
         loop invariant rec_name == \at(rec_name, LoopEntry) && rec_kind == \at(rec_kind, LoopEntry);
         loop invariant \forall integer d; 0 <= d < c && tables->klog_phys[d] != 0 ==>
           d < T_C && tables->klog_size != 0 && in_ram(tables->klog_phys[d], tables->klog_size);
@@ -536,7 +534,7 @@ static bool system_ok(void)
         return false;
     }
     tables_rec_at("system", MOAT_TABLES_NONE, h->name);
-    /*@ loop invariant 0 <= k <= KERNEL_RANGES && print_ok && rec_ok && tables == \at(tables, LoopEntry);
+    /*@ loop invariant 0 <= k <= KERNEL_RANGES && print_fine && rec_ok && tables == \at(tables, LoopEntry);
         loop invariant \forall integer j; 0 <= j < k ==> kr_clear_but(kernel_base[j], kernel_size[j], j);
         loop assigns k, PRINT_STATE, tables; */
     for (uint32_t k = 0; k < KERNEL_RANGES; k++) {
@@ -563,7 +561,7 @@ bool tables_check(const void *blob, uint64_t capacity)
     if (!arrays_ok() || !names_ok() || !regions_ok() || !system_ok() || !irqs_ok()) {
         return false;
     }
-    /*@ loop invariant 0 <= i <= T_S && print_ok && rec_ok && tables == \at(tables, LoopEntry);
+    /*@ loop invariant 0 <= i <= T_S && print_fine && rec_ok && tables == \at(tables, LoopEntry);
         loop invariant \forall integer s; 0 <= s < i ==> blob_subject(&fc_subjects[s]);
         loop assigns i, PRINT_STATE, TABLES_REC, tables_vms_used; */
     for (uint32_t i = 0; i < tables_subject_count(); i++) {

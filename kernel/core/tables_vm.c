@@ -79,11 +79,11 @@ static bool vm_patch_ok(const struct moat_subject *s)
         return tables_refuse_n("tsc_khz_patch not in a pristine image the VM copies", p, NULL, 0,
                                true);
     }
-    /*@ loop invariant 0 <= j <= T_S && print_ok && rec_ok && tables == \at(tables, LoopEntry);
+    /*@ loop invariant 0 <= j <= T_S && print_fine && rec_ok && tables == \at(tables, LoopEntry);
         loop invariant \forall integer i, r; 0 <= i < j && 0 <= r < fc_subjects[i].reset_count ==>
           !overlap(p, MOAT_VM_TSC_DIGITS, fc_resets[fc_subjects[i].reset_first + r].dst,
                    fc_resets[fc_subjects[i].reset_first + r].size);
-        loop assigns j, PRINT_STATE, tables; */
+        loop assigns j; */
     for (uint32_t j = 0; j < tables_subject_count(); j++) {
         const struct moat_subject *o = tables_subject((subject_id_t)j);
         /*@ loop invariant 0 <= r <= o->reset_count;
@@ -106,7 +106,7 @@ static bool vm_patch_ok(const struct moat_subject *s)
  * compared with all of them). */
 bool tables_vm_patches_ok(void)
 {
-    /*@ loop invariant 0 <= i <= T_S && print_ok && rec_ok && tables == \at(tables, LoopEntry);
+    /*@ loop invariant 0 <= i <= T_S && print_fine && rec_ok && tables == \at(tables, LoopEntry);
         loop invariant \forall integer j; 0 <= j < i && fc_subjects[j].kind == MOAT_SUBJECT_VM ==>
           blob_vm_patch(&fc_subjects[j]);
         loop assigns i, PRINT_STATE, TABLES_REC; */
@@ -135,7 +135,7 @@ bool tables_vms_ok(void)
         kernel_base[KERNEL_VM_RANGES + 2u * v + 1u] = 0;
         kernel_size[KERNEL_VM_RANGES + 2u * v + 1u] = 0;
     }
-    /*@ loop invariant 0 <= v <= T_V && print_ok && rec_ok && tables == \at(tables, LoopEntry);
+    /*@ loop invariant 0 <= v <= T_V && print_fine && rec_ok && tables == \at(tables, LoopEntry);
         loop invariant kernel_ranges_early;
         loop invariant \forall integer w; 0 <= w < v ==> blob_vm(w);
         loop invariant \forall integer w; 0 <= w < MOAT_MAX_VMS ==>

@@ -176,6 +176,9 @@ static inline const struct moat_vm *tables_vm_at(uint32_t v);
 #define blob_strings \
     (fc_strings[T_N - 1] == 0 && tables->name < T_N && \
      (\forall integer off; 0 <= off < T_N ==> valid_str(&fc_strings[off])))
+/* blob_strings' quantified part (a predicate over the strings' memory: names_ok's
+ * name_ok calls carry it). */
+#define STRINGS_OK (\forall integer off; 0 <= off < T_N ==> valid_str(&fc_strings[off]))
 /* Rule 4. */
 #define blob_regions (\forall integer i; 0 <= i < tables->regions.count ==> blob_region(i))
 /* Rule 5: the system's own fields. */
