@@ -91,8 +91,12 @@
 /* Every subject's CPU is one of the tables' (smp_kick indexes core_cpus with it). */
 #define EV_CPUS \
     (\forall integer i; 0 <= i < tables->subjects.count ==> fc_subjects[i].cpu < tables->cpu_count)
+/* A VM subject's vm record is one of the tables' (vm_reset's VM_REC). */
+#define EV_VM_REC(id) \
+    (fc_subjects[id].kind == MOAT_SUBJECT_VM ==> fc_subjects[id].vm < tables->vms.count)
 /* Everything about subject id. */
-#define EV_SUBJECT_ALL(id) (EV_SUBJECT(id) && EV_SENDS(id) && EV_RESETS(id) && EV_SINFO(id))
+#define EV_SUBJECT_ALL(id) \
+    (EV_SUBJECT(id) && EV_SENDS(id) && EV_RESETS(id) && EV_SINFO(id) && EV_VM_REC(id))
 #define EV_SUBJECTS (\forall integer i; 0 <= i < tables->subjects.count ==> EV_SUBJECT_ALL(i))
 
 /* tables_ok gives them (the entries' preconditions). */
