@@ -35,7 +35,7 @@ static inline struct vm_state *vm_state(subject_id_t id);
  * stores, where re-proving all of tables_ok is costly; BOARD, the frame problem): id is
  * a VM subject, its vm record one of the blob's. */
 #define VM_ID(id) (\valid_read(tables) && tables->subjects.count <= MOAT_MAX_SUBJECTS && VM_SUBJECT(id))
-#define VM_REC(id) (VM_ID(id) && fc_subjects[id].vm < tables->vms.count)
+#define VM_REC(id) (VM_ID(id) && fc_subjects[id].vm < tables->vms.count <= MOAT_MAX_VMS)
 
 /* What a VM subject's vm_state keeps (vm_ok): a console writer, once set up, in the state
  * channel_write needs (libchannel's channel_writer_ok over memory of fc_ram, records of

@@ -59,7 +59,8 @@ void vm_irq_request(subject_id_t id, uint32_t vector);
     ensures (\forall integer w; 0 <= w < 4 ==> map[w] == 0) ==> \result == 0; */
 static uint32_t vm_highest(const uint64_t map[4]);
 
-/*@ requires VM_REC(id) && core_ok;
+/* blob_pinned: the tables' reads apart from its stores to fc_state (tables_ok gives it). */
+/*@ requires VM_REC(id) && blob_pinned && core_ok;
     assigns fc_vm_state[id].irr[0 .. 3], fc_state[id].pending, fc_state[id].state;
     ensures core_ok;
     ensures \result == !fc_vm_state[id].halted_for_good; */
