@@ -72,9 +72,10 @@ KERNEL_VM = ["vm_write_tsc_patches", "vm_fault_name", "vm_highest", "vm_irq_requ
 KERNEL_EVENT = ["event_raise", "event_fire_timer", "event_take", "subject_reset_bytes",
                 "subject_reset_begin", "subject_work_fits",
                 "subject_do_stop", "subject_do_restart", "subject_stop", "subject_restart",
-                "subject_take_requests", "core_raise_irq"]
+                "subject_take_requests", "core_raise_irq", "subject_write_khz",
+                "subject_reset_finish"]
 KERNEL_EVENT_ALL = ["event_raise", "event_fire_timer", "event_take", "event_act", "event_send",
-                "core_on_kcall", "subject_reset_bytes", "subject_reset_finish",
+                "core_on_kcall", "subject_reset_bytes", "subject_write_khz", "subject_reset_finish",
                 "subject_reset_begin", "subject_work_fits", "subject_reset_work",
                 "subject_print_stopped", "subject_print_restarted", "subject_do_stop",
                 "subject_do_restart", "subject_stop", "subject_restart",

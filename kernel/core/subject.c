@@ -27,13 +27,20 @@ static void subject_reset_bytes(const struct moat_reset *r, uint64_t offset, uin
     }
 }
 
+/* The TSC frequency into a sinfo page. (Its own function: the address of a local taken
+ * in subject_reset_finish would be, to WP, a change of memory vm_ok reads.) */
+static void subject_write_khz(paddr_t sinfo)
+{
+    uint64_t khz = arch_tsc_khz();
+    arch_phys_write(sinfo + offsetof(struct moat_sinfo, tsc_khz), &khz, sizeof(khz));
+}
+
 /* After the last reset step: fresh registers and sinfo, and the subject runs again. */
 static void subject_reset_finish(subject_id_t id)
 {
     const struct moat_subject *d = tables_subject(id);
     if (d->sinfo_phys != 0u) {
-        uint64_t khz = arch_tsc_khz();
-        arch_phys_write(d->sinfo_phys + offsetof(struct moat_sinfo, tsc_khz), &khz, sizeof(khz));
+        subject_write_khz(d->sinfo_phys);
     }
     arch_subject_init(id, d);
     if (d->kind == MOAT_SUBJECT_VM) {
@@ -284,10 +291,8 @@ void core_prepare_subjects(void)
         core_subject(id)->finish_tsc = arch_now() - finish;
     }
     /* The first estimate of a chunk's cost, for every CPU: the boot resets' rate. */
-    uint64_t chunk = 0;
-    if (bytes >= SUBJECT_RESET_CHUNK_BYTES) {
-        chunk = copying / (bytes / SUBJECT_RESET_CHUNK_BYTES);
-    }
+    uint64_t chunk =
+        bytes >= SUBJECT_RESET_CHUNK_BYTES ? copying / (bytes / SUBJECT_RESET_CHUNK_BYTES) : 0u;
     subject_chunk_cap = 2u * chunk;
     /*@ loop invariant 0 <= cpu <= MOAT_MAX_CPUS;
         loop assigns cpu, core_cpus[0 .. MOAT_MAX_CPUS - 1].reset_chunk_tsc; */

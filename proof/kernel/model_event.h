@@ -93,7 +93,7 @@
     (\forall integer i; 0 <= i < tables->subjects.count ==> fc_subjects[i].cpu < tables->cpu_count)
 /* A VM subject's vm record is one of the tables' (vm_reset's VM_REC). */
 #define EV_VM_REC(id) \
-    (fc_subjects[id].kind == MOAT_SUBJECT_VM ==> fc_subjects[id].vm < tables->vms.count)
+    (fc_subjects[id].kind == MOAT_SUBJECT_VM ==> fc_subjects[id].vm < tables->vms.count <= MOAT_MAX_VMS)
 /* Everything about subject id. */
 #define EV_SUBJECT_ALL(id) \
     (EV_SUBJECT(id) && EV_SENDS(id) && EV_RESETS(id) && EV_SINFO(id) && EV_VM_REC(id))

@@ -69,6 +69,11 @@ struct core_next core_on_kcall(tsc_t now, subject_id_t current, uint64_t number,
     assigns \nothing; */
 static void subject_reset_bytes(const struct moat_reset *r, uint64_t offset, uint64_t size);
 
+/*@ requires EV_TABLES && in_ram(sinfo, sizeof(struct moat_sinfo)) &&
+             !core_hit(sinfo, sizeof(struct moat_sinfo));
+    assigns \nothing; */
+static void subject_write_khz(paddr_t sinfo);
+
 /* (The helpers below state what they do to subject id; their callers keep subjects_ok
  * from that: core_prepare_subjects holds it only for the subjects it has done.) */
 /*@ requires EV_TABLES && EV_SUBJECT_ALL(id) && vm_ok && SUBJECT_ID(id);
