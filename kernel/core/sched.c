@@ -127,6 +127,9 @@ static void sched_report_switch(const struct core_cpu *c, plan_id_t from)
 
 static void sched_step(struct core_cpu *c)
 {
+    /* The facts of this plan's frames used after the stores below, instantiated before
+     * them (flat facts survive stores to other objects; quantified ones do not). */
+    /*@ assert SCHED_FRAMES_OK_AT(c->plan); */
     c->window_frames++;
     if (!c->frame_begun) {
         c->skipped_frames++; /* ended before this CPU could start it */
@@ -142,6 +145,11 @@ static void sched_step(struct core_cpu *c)
         /* Plan switches take effect at a major frame start only, on every CPU. */
         plan_id_t from = c->plan;
         c->plan = smp_barrier(c->major_count);
+        /*@ assert \let p = c->plan;
+                   \at(SCHED_FRAMES_OK_AT(p) && SCHED_FRAME_SUBJECT_AT(p, 0), Pre); */
+        /*@ assert \let p = c->plan; \at(SCHED_NAME_AT(p) && SCHED_NAME_AT(c->plan), Pre); */
+        /*@ assert SCHED_FRAMES_OK_AT(c->plan) && SCHED_FRAME_SUBJECT_AT(c->plan, 0); */
+        /*@ assert SCHED_NAME_AT(c->plan) && SCHED_NAME_AT(from); */
         sched_load_plan(c);
         sched_set_frame_end(c);
         if (c->plan != from) {
@@ -150,6 +158,7 @@ static void sched_step(struct core_cpu *c)
         sched_report_late(c);
         return;
     }
+    /*@ assert \let f = c->frame; \at(SCHED_FRAME_SUBJECT_AT(c->plan, f), Pre); */
     sched_set_frame_end(c);
 }
 

@@ -43,6 +43,9 @@ static uint64_t audit_count;
 #define SCHED_FRAME_SUBJECT_AT(p, f) \
     SCHED_SUBJECT_OK(fc_frames[fc_plans[p].cpus[fc_self].frame_first + (f)].subject)
 
+/* Plan p's name, for the plan switch's line (an instance of SCHED_NAMES). */
+#define SCHED_NAME_AT(p) \
+    (fc_plans[p].name < tables->strings.count && valid_str(&fc_strings[fc_plans[p].name]))
 /* The plans' names, for the plan switch's line. */
 #define SCHED_NAMES \
     (\forall integer p; 0 <= p < tables->plans.count ==> \

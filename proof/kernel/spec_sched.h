@@ -8,9 +8,10 @@
 
 /* What a core entry that steps the plan may change: the scheduler's state, the kernel
  * output, the subjects' core state (requests, reports, resets, events of the frame's
- * subject) and the audit count (a panic's record). */
+ * subject), the VMs' states (a reset's last step re-initialises a VM subject: sched_pick
+ * -> subject_reset_work -> vm_reset) and the audit count (a panic's record). */
 #define SCHED_ENTRY_STATE SCHED_STATE, PRINT_STATE, fc_state[0 .. MOAT_MAX_SUBJECTS - 1], \
-    audit_count
+    VM_STATES, audit_count
 
 /* ---- smp.c ---- */
 
@@ -26,7 +27,7 @@ void smp_reset(void);
  * always returning: a CPU that waits BARRIER_TIMEOUT_MS for the others panics (a CPU
  * that misses the barrier is a hardware fault); that core_panic is a real path, whose
  * precondition (print_ok, a NUL-ended message) is proved here. */
-/*@ requires tables_ok && print_ok && sched_shared_ok;
+/*@ requires \valid_read(tables) && AUDIT_TABLES && print_ok && sched_shared_ok;
     assigns core_shared, audit_count, PRINT_STATE;
     ensures \result < tables->plans.count;
     ensures print_ok && sched_shared_ok; */
@@ -83,19 +84,23 @@ static void sched_set_frame_end(struct core_cpu *c);
     ensures sched_cpu_ok; */
 void sched_init(tsc_t now);
 
-/*@ requires SCHED_TABLES && print_ok && c == &core_cpus[fc_self] && fc_self < tables->cpu_count;
+/*@ requires \valid_read(tables) && print_ok && c == &core_cpus[fc_self];
+    requires fc_self < tables->cpu_count <= MOAT_MAX_CPUS;
     assigns c->window_start, c->window_ms, c->window_frames, c->skipped_frames,
             c->late_frames, c->worst_lateness, core_shared.console, PRINT_STATE;
     ensures print_ok; */
 static void sched_report_late(struct core_cpu *c);
 
-/*@ requires SCHED_TABLES && SCHED_NAMES && print_ok && c == &core_cpus[fc_self] && fc_self < tables->cpu_count;
-    requires from < tables->plans.count && c->plan < tables->plans.count;
+/*@ requires \valid_read(tables) && print_ok && c == &core_cpus[fc_self];
+    requires fc_self < tables->cpu_count <= MOAT_MAX_CPUS;
+    requires from < tables->plans.count <= MOAT_MAX_PLANS && c->plan < tables->plans.count;
+    requires SCHED_NAME_AT(from) && SCHED_NAME_AT(c->plan);
     assigns core_shared.console, PRINT_STATE;
     ensures print_ok; */
 static void sched_report_switch(const struct core_cpu *c, plan_id_t from);
 
-/*@ requires tables_ok && print_ok && sched_ok && c == &core_cpus[fc_self];
+/*@ requires SCHED_TABLES && SCHED_NAMES && AUDIT_TABLES && print_ok && sched_ok;
+    requires c == &core_cpus[fc_self];
     assigns SCHED_STATE, audit_count, PRINT_STATE;
     ensures print_ok && sched_ok; */
 static void sched_step(struct core_cpu *c);
