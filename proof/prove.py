@@ -58,11 +58,12 @@ KERNEL_PRINT = ["print_self", "print_publish", "print_to_console", "print_char",
 KERNEL_SCHED = ["sched_ticks_to_tsc", "sched_frame", "sched_load_plan", "sched_set_frame_end",
                 "sched_init", "sched_report_late", "smp_reset", "smp_barrier",
                 "smp_kick", "smp_console_lock", "smp_console_unlock", "core_panicking"]
-# vm.c (docs/assurance.md): the functions proved so far; vm_check_machine, vm_reset,
-# vm_enter and the exits that step the plan (vm_on_call, vm_on_halt) are not.
+# vm.c (docs/assurance.md): the functions proved so far; vm_check_machine, vm_reset and
+# the exits that step the plan (vm_on_call, vm_on_halt) are not.
 KERNEL_VM = ["vm_write_tsc_patches", "vm_fault_name", "vm_highest", "vm_irq_request",
              "vm_irq_next", "vm_irq_injected", "vm_irq_eoi", "vm_timer_route", "vm_timer_set",
-             "vm_timer_get", "vm_event_poll", "vm_console_out", "vm_console_publish", "vm_on_fault"]
+             "vm_timer_get", "vm_event_poll", "vm_console_out", "vm_console_publish", "vm_on_fault",
+             "vm_enter"]
 # event.c, subject.c and core.h's event_fire_timer: the kernel calls, faults, IRQs and
 # the subjects' life cycle (resets, reports, stop and restart). kernel-event proves those
 # all of whose goals prove today (subject_print_stopped/_restarted: the name's and a

@@ -41,8 +41,16 @@ static inline struct vm_state *vm_state(subject_id_t id);
  * channel_write needs (libchannel's channel_writer_ok over memory of fc_ram, records of
  * struct moat_log_record), and the line being written at most MOAT_LOG_TEXT_MAX long.
  * Macros rather than predicates, so that WP splits them into separate goals. */
+/* libchannel's channel_writer_ok(w) under condition c, as model_print.h's WRITER_OK_FLAT:
+ * flat reads of the writer's fields, which a store elsewhere (fc_state, another VM's
+ * state) visibly leaves alone; each conjunct under its own condition, so WP splits them. */
+#define WRITER_OK_IF(c, w) \
+    (((c) ==> \valid(w)) && \
+     ((c) && (w)->mem != \null ==> WRITER_SPAN(w) <= UINT64_MAX) && \
+     ((c) && (w)->mem != \null ==> \valid((w)->mem + (0 .. WRITER_SPAN(w) - 1))) && \
+     ((c) && (w)->mem != \null ==> \separated((w), (w)->mem + (0 .. WRITER_SPAN(w) - 1))))
 #define VM_STATE_OK(v) \
-    (((v)->console_ready ==> channel_writer_ok(&(v)->console)) && \
+    (WRITER_OK_IF((v)->console_ready, &(v)->console) && \
      ((v)->console_ready ==> (v)->console.mem != \null) && \
      ((v)->console_ready ==> (v)->console.element_size == sizeof(struct moat_log_record)) && \
      ((v)->console_ready ==> \base_addr((v)->console.mem) == \base_addr(&fc_ram[0])) && \
