@@ -172,7 +172,7 @@ def attribute(args, table):
     {path: speculation-hygiene instructions stepped (RSB fill + VERW)})."""
     image, layout, kernel_elf, bench_elf = args.attribute
     script = os.path.join(os.path.dirname(os.path.abspath(__file__)), "attribute.py")
-    # A second try when the first gets no count at all (gdb lost the stub on a loaded
+    # A second try when the first gets no count at all (gdb lost QEMU's gdb server on a loaded
     # machine); a count that differs from the benchmark's still fails below.
     for attempt in range(2):
         out = subprocess.run([sys.executable, script, "--qemu", args.qemu, "--gdb", args.gdb,
