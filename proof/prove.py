@@ -234,8 +234,15 @@ def main():
     ap.add_argument("--work", required=True)
     # Generous: the hardest goals take a few seconds, but a loaded machine stretches them.
     ap.add_argument("--timeout", type=int, default=90, help="seconds per prover call")
+    ap.add_argument("--functions", help="a kernel part: prove only these (comma-separated), "
+                    "to work on one function at a time")
+    ap.add_argument("--par", type=int, default=2, help="prover calls at once (-wp-par)")
     args = ap.parse_args()
-    part = PARTS[args.part]
+    part = dict(PARTS[args.part])
+    if args.functions:
+        if "wp_fct" not in part:
+            ap.error("--functions needs a kernel part")
+        part["wp_fct"] = args.functions.split(",")
 
     tools = {t: shutil.which(t) for t in ("frama-c", "why3", "z3", "cvc4")}
     missing = [t for t, p in tools.items() if p is None]
@@ -273,7 +280,7 @@ def main():
 
     wp_cmd = base + [
         "-wp", "-wp-rte", "-wp-model", "Typed+cast", "-wp-prover", "cvc4,z3",
-        "-wp-timeout", str(args.timeout), "-wp-par", "2",
+        "-wp-timeout", str(args.timeout), "-wp-par", str(args.par),
     ]
     if "wp_prop" in part:
         wp_cmd += part.get("wp_extra", []) + ["-wp-prop=" + part["wp_prop"]]
