@@ -9,6 +9,17 @@
 #include "arch.h"
 #include "atomic.h"
 #include "tables.h"
+#include <moat/log.h>
+
+/* A <moat/log.h> record as the kernel fills it, the text as bytes: to the proof, printing
+ * then changes no `char`, so a string stays one across it (docs/architecture.md). */
+struct klog_record {
+    uint64_t tsc;
+    uint32_t reserved;
+    uint16_t length, flags;
+    uint8_t text[MOAT_LOG_TEXT_MAX];
+};
+_Static_assert(sizeof(struct klog_record) == sizeof(struct moat_log_record), "log record");
 
 /* Returned by every core entry: run `subject` (or idle) until `deadline`. */
 struct core_next {

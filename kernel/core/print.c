@@ -11,7 +11,6 @@
  * CPU without a channel counts its lines and drops them.
  */
 #include <libchannel.h>
-#include <moat/log.h>
 
 #include "core.h"
 
@@ -21,7 +20,7 @@ struct print_cpu {
     bool console_line_ended;      /* panic: the console's open line was ended once */
     uint32_t record;              /* the record of `line` being filled */
     struct channel_writer writer; /* this CPU's kernel log; inactive when it has none */
-    struct moat_log_record line[MOAT_LOG_RECORD_MAX];
+    struct klog_record line[MOAT_LOG_RECORD_MAX];
     uint64_t lines_dropped;       /* lines a CPU without a channel could not log (for a debugger) */
 };
 
@@ -89,7 +88,7 @@ static void print_char(char c)
         arch_console_putc(c);
         return;
     }
-    struct moat_log_record *r = &p->line[p->record];
+    struct klog_record *r = &p->line[p->record];
     if (r->length == MOAT_LOG_TEXT_MAX) {
         if (p->record + 1u < MOAT_LOG_RECORD_MAX) {
             p->record++;
@@ -98,7 +97,7 @@ static void print_char(char c)
         }
         r = &p->line[p->record];
     }
-    r->text[r->length++] = c;
+    r->text[r->length++] = (uint8_t)c;
 }
 
 void print_use_channel(void)

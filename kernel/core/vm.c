@@ -118,7 +118,7 @@ void vm_console_out(subject_id_t id, uint8_t byte)
     if (v->line.length >= MOAT_LOG_TEXT_MAX) {
         vm_console_publish(v, false); /* the line goes on in the next record */
     }
-    v->line.text[v->line.length++] = (char)byte;
+    v->line.text[v->line.length++] = byte;
 }
 
 void vm_irq_request(subject_id_t id, uint32_t vector)

@@ -32,7 +32,7 @@ struct vm_state {
     bool halted_for_good;  /* HLT with interrupts off: only a restart ends it */
     bool console_ready;    /* the console channel's writer is set up */
     struct channel_writer console;
-    struct moat_log_record line; /* the console line being written */
+    struct klog_record line; /* the console line being written */
 };
 #define VM_STATE_OFFSET 0x140u
 _Static_assert(sizeof(struct core_subject) <= VM_STATE_OFFSET &&
