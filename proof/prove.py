@@ -90,7 +90,8 @@ KERNEL_EVENT_ALL = ["event_raise", "event_fire_timer", "event_take", "event_act"
 # with system_check_ram and system_banner.
 KERNEL_SYSTEM = ["audit_capacity", "audit_write_header", "audit_init", "audit_store",
                  "audit_write", "audit_kind_name", "audit_record", "core_panic",
-                 "core_panic_hex", "core_panic_fault"]
+                 "core_panic_hex", "core_panic_fault", "audit_mark",
+                 "audit_line_begin", "audit_hex"]
 
 # tables.c, tables_vm.c and the checksum: the boot check, whose contract is `\result ==>
 # tables_ok` (model_tables.h). kernel-tables proves those all of whose goals prove today;
