@@ -427,7 +427,9 @@ static bool frames_ok(plan_id_t plan, uint32_t c)
     uint64_t total = 0;
     /*@ loop invariant 0 <= f <= pc->frame_count && print_fine && rec_ok && tables == \at(tables, LoopEntry);
         loop invariant total == frame_sum(pc->frame_first, f) && total <= f * 0xffffffff;
-        loop invariant \forall integer g; 0 <= g < f ==> blob_frame(&fc_frames[pc->frame_first + g], c);
+        // Over the frames' own index k: a trigger the solvers can match (not first + g).
+        loop invariant \forall integer k; pc->frame_first <= k < pc->frame_first + f ==>
+          blob_frame(&fc_frames[k], c);
         loop assigns f, total; */
     for (uint32_t f = 0; f < pc->frame_count; f++) {
         const struct moat_frame *fr = tables_frame(plan, c, f);
@@ -439,6 +441,8 @@ static bool frames_ok(plan_id_t plan, uint32_t c)
         if (fr->ticks == 0u) {
             return tables_refuse("frame ticks 0, frame", f, NULL, 0);
         }
+        /*@ assert fr == &fc_frames[pc->frame_first + f]; */
+        /*@ assert blob_frame(&fc_frames[pc->frame_first + f], c); */
         total += fr->ticks;
     }
     return total == p->major_ticks || tables_refuse("ticks != major", total, " != ", p->major_ticks);
