@@ -33,9 +33,10 @@ static inline void event_fire_timer(subject_id_t id, tsc_t now);
     ensures \result == MOAT_ERR_NONE_PENDING <==> \old(fc_state[id].pending) == 0; */
 int64_t event_take(subject_id_t id);
 
-/* A kernel action of route r, one of subj's (from's) sends. */
-/*@ requires EV_TABLES && SUBJECT_ID(from) && EV_SUBJECT_ALL(from) && EV_SUBJECTS && EV_CPUS && print_ok &&
-             subjects_ok && sched_shared_ok;
+/* A kernel action of route r, one of subj's (from's) sends. (Only the flat facts it
+ * reads: event_send's quantified ones, re-proved here, timed out at the call.) */
+/*@ requires EV_TABLES && SUBJECT_ID(from) && EV_SUBJECT(from) && print_ok && subjects_ok &&
+             sched_shared_ok;
     requires subj == &fc_subjects[from];
     requires \valid_read(r) && EV_SEND(r);
     assigns fc_state[0 .. MOAT_MAX_SUBJECTS - 1].request, SUBJECT_LIFE(from), EVENT_PRINT,
