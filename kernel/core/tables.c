@@ -37,6 +37,15 @@ void tables_rec_at(const char *kind, uint32_t index, uint32_t name)
     tables_rec_part = NULL;
 }
 
+static void tables_print_value(uint64_t v, bool hex)
+{
+    if (hex) {
+        print_hex(v);
+    } else {
+        print_dec(v);
+    }
+}
+
 bool tables_refuse_n(const char *what, uint64_t a, const char *sep, uint64_t b, bool hex)
 {
     print_str("tables: ");
@@ -61,17 +70,10 @@ bool tables_refuse_n(const char *what, uint64_t a, const char *sep, uint64_t b, 
     }
     print_str(what);
     print_str(": ");
-    /*@ loop invariant 0 <= i <= 2 && print_fine;
-        loop assigns i, PRINT_STATE; */
-    for (uint32_t i = 0; i < (sep != NULL ? 2u : 1u); i++) {
-        if (i == 1u) {
-            print_str(sep);
-        }
-        if (hex) {
-            print_hex(i == 0u ? a : b);
-        } else {
-            print_dec(i == 0u ? a : b);
-        }
+    tables_print_value(a, hex);
+    if (sep != NULL) {
+        print_str(sep);
+        tables_print_value(b, hex);
     }
     print_nl();
     tables = NULL;

@@ -21,6 +21,11 @@ static inline uint64_t moat_tables_checksum(const uint8_t *blob, uint64_t size);
     ensures rec_kind == kind && rec_name == name && tables_rec_part == \null && rec_ok; */
 void tables_rec_at(const char *kind, uint32_t index, uint32_t name);
 
+/*@ requires print_fine;
+    assigns PRINT_STATE;
+    ensures print_fine; */
+static void tables_print_value(uint64_t v, bool hex);
+
 /*@ requires print_fine && rec_ok && STR_OK(what);
     requires sep == \null || STR_OK(sep);
     assigns PRINT_STATE, tables;
