@@ -77,7 +77,7 @@ KERNEL_EVENT = ["event_raise", "event_fire_timer", "event_take", "subject_reset_
                 "subject_do_stop", "subject_do_restart", "subject_stop", "subject_restart",
                 "subject_take_requests", "core_raise_irq", "subject_write_khz",
                 "subject_reset_finish", "subject_print_stopped", "subject_print_restarted",
-                "event_act", "event_send"]
+                "event_act", "event_send", "subject_report_work"]
 KERNEL_EVENT_ALL = ["event_raise", "event_fire_timer", "event_take", "event_act", "event_send",
                 "core_on_kcall", "subject_reset_bytes", "subject_write_khz", "subject_reset_finish",
                 "subject_reset_begin", "subject_work_fits", "subject_reset_work",
