@@ -461,16 +461,22 @@ static bool plans_ok(void)
         if (p->major_ticks > MOAT_MAX_MAJOR_NS / tables->tick_ns) {
             return tables_refuse("major frame longer than 1000 s, ticks", p->major_ticks, NULL, 0);
         }
+        /*@ assert p->major_ticks <= MOAT_MAX_MAJOR_NS / tables->tick_ns; */
         /*@ assert p->major_ticks * tables->tick_ns <= MOAT_MAX_MAJOR_NS; */
         /*@ loop invariant 0 <= c <= MOAT_MAX_CPUS && print_fine && rec_ok && tables == \at(tables, LoopEntry);
             loop invariant rec_kind == \at(rec_kind, LoopEntry) && rec_name == \at(rec_name, LoopEntry);
             loop invariant \forall integer d; 0 <= d < c ==> blob_plan_cpu(i, d);
+            loop invariant p->major_ticks * tables->tick_ns <= MOAT_MAX_MAJOR_NS;
             loop assigns c, PRINT_STATE, tables, tables_rec_part, tables_rec_part_index; */
         for (uint32_t c = 0; c < MOAT_MAX_CPUS; c++) {
             if (!frames_ok((plan_id_t)i, c)) {
                 return false;
             }
         }
+        /*@ assert p == &fc_plans[i] && fc_plans[i].name < T_N; */
+        /*@ assert p->major_ticks * tables->tick_ns <= MOAT_MAX_MAJOR_NS; */
+        /*@ assert \forall integer d; 0 <= d < MOAT_MAX_CPUS ==> blob_plan_cpu(i, d); */
+        /*@ assert blob_plan(i); */
     }
     return true;
 }
