@@ -130,6 +130,13 @@ bool tables_kernel_range_hit(const char *what, paddr_t base, uint64_t size, uint
             return !tables_refuse_n(what, base, " overlaps a kernel range at ", kernel_base[k], true);
         }
     }
+    /*@ assert \forall integer c; 0 <= c < MOAT_MAX_CPUS && self != 2 + c ==>
+          !overlap(base, size, kernel_base[2 + c], kernel_size[2 + c]); */
+    /*@ assert \forall integer v; 0 <= v < MOAT_MAX_VMS && self != KERNEL_VM_RANGES + 2 * v ==>
+          !overlap(base, size, kernel_base[KERNEL_VM_RANGES + 2 * v], kernel_size[KERNEL_VM_RANGES + 2 * v]); */
+    /*@ assert \forall integer v; 0 <= v < MOAT_MAX_VMS && self != KERNEL_VM_RANGES + 2 * v + 1 ==>
+          !overlap(base, size, kernel_base[KERNEL_VM_RANGES + 2 * v + 1],
+                   kernel_size[KERNEL_VM_RANGES + 2 * v + 1]); */
     return false;
 }
 
@@ -217,8 +224,7 @@ static bool names_ok(void)
     if (count == 0u || tables_string(0)[count - 1u] != '\0') {
         return tables_refuse("not NUL-ended, bytes", count, NULL, 0);
     }
-    /*@ assert \forall integer off; 0 <= off < T_N ==>
-          \valid_read(&fc_strings[off] + (0 .. T_N - 1 - off)) && (&fc_strings[off])[T_N - 1 - off] == 0; */
+    /*@ assert \valid_read(&fc_strings[0] + (0 .. T_N - 1)) && fc_strings[T_N - 1] == 0; */
     /*@ assert STRINGS_OK; */
     if (!name_ok("system", MOAT_TABLES_NONE, tables->name)) {
         return false;

@@ -161,6 +161,14 @@ static inline const struct moat_vm *tables_vm_at(uint32_t v);
     \forall integer c; 0 <= c < MOAT_MAX_CPUS ==> blob_plan_cpu(p, c);
 */
 
+/*@
+  // A NUL at s[n - 1] makes every s + off (off < n) a NUL-ended string (names_ok's
+  // STRINGS_OK, n the strings' count): the witness is n - 1 - off, which the solvers do
+  // not find by themselves in names_ok's context.
+  lemma valid_str_in: \forall char *s, integer n, off;
+    0 <= off < n && \valid_read(s + (0 .. n - 1)) && s[n - 1] == 0 ==> valid_str(s + off);
+*/
+
 /* Rule 1: the header, read where the blob is (the tables segment). */
 #define blob_header \
     (\valid_read(tables) && \base_addr(tables) == \base_addr(&fc_blob[0]) && \
@@ -176,6 +184,14 @@ static inline const struct moat_vm *tables_vm_at(uint32_t v);
      tables->resets.count <= FC_RESETS && tables->irqs.count <= MOAT_MAX_IRQS && \
      tables->regions.count <= MOAT_MAX_REGIONS && tables->io_bitmaps.count <= MOAT_MAX_SUBJECTS && \
      1 <= T_N <= MOAT_TABLES_CAPACITY && T_V <= MOAT_MAX_VMS)
+/* What arrays_ok establishes: blob_counts' upper bounds (names_ok checks the strings'
+ * count > 0, system_ok the plans'). */
+#define blob_sizes \
+    (T_S <= MOAT_MAX_SUBJECTS && T_P <= MOAT_MAX_PLANS && \
+     tables->frames.count <= FC_FRAMES && tables->sends.count <= FC_SENDS && \
+     tables->resets.count <= FC_RESETS && tables->irqs.count <= MOAT_MAX_IRQS && \
+     tables->regions.count <= MOAT_MAX_REGIONS && tables->io_bitmaps.count <= MOAT_MAX_SUBJECTS && \
+     T_N <= MOAT_TABLES_CAPACITY && T_V <= MOAT_MAX_VMS)
 /* Rule 3: the strings end with a NUL, so a name at any offset < T_N is a NUL-ended string
  * (print_str's STR_OK); the system's name starts inside them (subjects' and plans' names:
  * blob_subject, blob_plan). */

@@ -52,7 +52,7 @@ bool tables_in_region(paddr_t base, uint64_t size);
 bool tables_range_ok(const char *what, paddr_t base, uint64_t size);
 
 /*@ requires print_fine && rec_ok && STR_OK(what);
-    requires \valid_read(tables) && kernel_ranges_set && self <= KERNEL_RANGES;
+    requires \valid_read(tables) && T_V <= MOAT_MAX_VMS && kernel_ranges_set && self <= KERNEL_RANGES;
     assigns PRINT_STATE, tables;
     ensures print_fine;
     ensures !\result ==> tables == \old(tables) && kr_clear_but(base, size, self);
@@ -82,7 +82,7 @@ static bool array_ok(const char *name, struct moat_tables_array a, uint64_t reco
     assigns PRINT_STATE, TABLES_REC;
     ensures print_fine;
     ensures \result ==> tables == \old(tables) && rec_ok && rec_name == MOAT_TABLES_NONE &&
-            blob_counts;
+            blob_sizes;
     ensures !\result ==> tables == \null; */
 static bool arrays_ok(void);
 
@@ -96,14 +96,14 @@ static bool arrays_ok(void);
     ensures !\result ==> tables == \null; */
 static bool name_ok(const char *kind, uint32_t index, uint32_t name);
 
-/*@ requires print_fine && \valid_read(tables) && blob_pinned && blob_counts;
+/*@ requires print_fine && \valid_read(tables) && blob_pinned && blob_sizes;
     assigns PRINT_STATE, TABLES_REC;
     ensures print_fine;
     ensures \result ==> tables == \old(tables) && rec_ok && blob_strings && names_in;
     ensures !\result ==> tables == \null; */
 static bool names_ok(void);
 
-/*@ requires print_fine && rec_ok && \valid_read(tables) && blob_counts;
+/*@ requires print_fine && rec_ok && \valid_read(tables) && blob_sizes;
     assigns PRINT_STATE, TABLES_REC;
     ensures print_fine;
     ensures \result ==> tables == \old(tables) && rec_ok && blob_regions;
@@ -191,12 +191,12 @@ static bool plans_ok(void);
     ensures !\result ==> tables == \null; */
 bool tables_vms_ok(void);
 
-/*@ requires print_fine && rec_ok && \valid_read(tables) && blob_counts && blob_strings &&
+/*@ requires print_fine && rec_ok && \valid_read(tables) && blob_sizes && blob_strings &&
              blob_regions;
     assigns PRINT_STATE, TABLES_REC, KERNEL_RANGES_STATE;
     ensures print_fine;
-    ensures \result ==> tables == \old(tables) && rec_ok && blob_system && blob_kernel_ranges &&
-            blob_vms && kernel_ranges_set;
+    ensures \result ==> tables == \old(tables) && rec_ok && blob_counts && blob_system &&
+            blob_kernel_ranges && blob_vms && kernel_ranges_set;
     ensures !\result ==> tables == \null; */
 static bool system_ok(void);
 
