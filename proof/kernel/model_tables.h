@@ -161,14 +161,6 @@ static inline const struct moat_vm *tables_vm_at(uint32_t v);
     \forall integer c; 0 <= c < MOAT_MAX_CPUS ==> blob_plan_cpu(p, c);
 */
 
-/*@
-  // A NUL at s[n - 1] makes every s + off (off < n) a NUL-ended string (names_ok's
-  // STRINGS_OK, n the strings' count): the witness is n - 1 - off, which the solvers do
-  // not find by themselves in names_ok's context.
-  lemma valid_str_in: \forall char *s, integer n, off;
-    0 <= off < n && \valid_read(s + (0 .. n - 1)) && s[n - 1] == 0 ==> valid_str(s + off);
-*/
-
 /* Rule 1: the header, read where the blob is (the tables segment). */
 #define blob_header \
     (\valid_read(tables) && \base_addr(tables) == \base_addr(&fc_blob[0]) && \
