@@ -63,10 +63,8 @@ uint64_t audit_write(uint16_t kind, subject_id_t subject, const struct arch_faul
 /* One line of a fault's or exit's report: true for the lines 0 .. AUDIT_LINES(kind) - 1,
  * false (nothing printed) past them. */
 /* (Only the facts it reads, not tables_ok: subject_report_work calls it in a loop that
- * stores to fc_state.) */
-/*@ requires print_ok && EV_TABLES && \valid_read(f);
-    requires subject == MOAT_SUBJECT_IDLE ||
-             (subject < tables->subjects.count && EV_SUBJECT(subject));
+ * stores to fc_state; nothing of the tables for the kernel's record: a panic's at boot.) */
+/*@ requires print_ok && \valid_read(f) && AUDIT_SUBJECT(subject);
     assigns PRINT_STATE;
     ensures print_ok;
     ensures \result <==> line < AUDIT_LINES(kind); */
@@ -101,7 +99,8 @@ static void system_banner(void);
 /* Boot, after the boot check: on true, every region is reachable, the state region is
  * mapped (core_state) and each subject's core state is zero. */
 /*@ requires print_ok && tables_ok;
-    assigns core_state, PRINT_STATE, fc_state[0 .. tables->subjects.count - 1];
+    assigns core_state, PRINT_STATE, fc_state[0 .. tables->subjects.count - 1],
+            fc_vm_state[0 .. tables->subjects.count - 1];
     ensures print_ok;
     ensures \result ==> (tables->state_size != 0 ==> core_state != \null);
     ensures \result ==> \forall integer s; 0 <= s < tables->subjects.count ==> STATE_ZERO(s); */
