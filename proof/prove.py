@@ -103,10 +103,13 @@ KERNEL_SYSTEM = ["audit_capacity", "audit_write_header", "audit_init", "audit_st
 KERNEL_TABLES = ["moat_tables_checksum", "tables_rec_at", "tables_refuse", "tables_in_region",
                  "tables_range_ok", "array_ok", "name_ok", "irq_routed", "regions_ok", "irqs_ok",
                  "tables_vm_subject_ok", "frames_ok", "header_ok", "tables_print_value", "tables_refuse_n",
-                 "plans_ok", "tables_kernel_range_hit"]
+                 "tables_kernel_range_hit"]
+# plans_ok proves with a lemma over the plans' major frames (plan_major, in its commit,
+# 4b6094d), but in every part's context that lemma made event_send's goals fail: the lemma is
+# left out and plans_ok is not in the part.
 KERNEL_TABLES_ALL = KERNEL_TABLES + [
-    "tables_kernel_range_hit", "arrays_ok", "names_ok", "send_ok",
-    "reset_ok", "subject_ok", "vm_patch_ok", "tables_vm_patches_ok", "frames_ok", "plans_ok", "tables_vms_ok",
+    "arrays_ok", "names_ok", "send_ok",
+    "reset_ok", "subject_ok", "vm_patch_ok", "tables_vm_patches_ok", "plans_ok", "tables_vms_ok",
     "system_ok", "tables_check"]
 
 

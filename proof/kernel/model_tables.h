@@ -138,12 +138,6 @@ static inline const struct moat_vm *tables_vm_at(uint32_t v);
   logic integer frame_sum{L}(integer first, integer n) =
     n <= 0 ? 0 : frame_sum(first, n - 1) + fc_frames[first + n - 1].ticks;
 
-  // plans_ok's test, major <= MOAT_MAX_MAJOR_NS / tick, bounds the product (over a plan's
-  // field, which the solvers can match: a lemma over a * c alone has no trigger).
-  lemma plan_major{L}: \forall integer p; 0 < tables->tick_ns &&
-    fc_plans[p].major_ticks <= MOAT_MAX_MAJOR_NS / tables->tick_ns ==>
-    fc_plans[p].major_ticks * tables->tick_ns <= MOAT_MAX_MAJOR_NS;
-
   // CPU c's frames in plan p (rule 10).
   predicate blob_plan_cpu{L}(integer p, integer c) =
     c < T_C ?
