@@ -224,7 +224,8 @@ static bool names_ok(void)
     if (count == 0u || tables_string(0)[count - 1u] != '\0') {
         return tables_refuse("not NUL-ended, bytes", count, NULL, 0);
     }
-    /*@ assert \valid_read(&fc_strings[0] + (0 .. T_N - 1)) && fc_strings[T_N - 1] == 0; */
+    /*@ assert \forall integer off; 0 <= off < T_N ==>
+          \valid_read(&fc_strings[off] + (0 .. T_N - 1 - off)) && (&fc_strings[off])[T_N - 1 - off] == 0; */
     /*@ assert STRINGS_OK; */
     if (!name_ok("system", MOAT_TABLES_NONE, tables->name)) {
         return false;
